@@ -1,0 +1,66 @@
+"""Gunicorn settings for the Instap web containers, read from the environment at start-up."""
+
+import json
+import os
+from datetime import UTC, datetime
+
+from gunicorn.glogging import Logger
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").split(",")
+# Sync workers: the apps are I/O-light and synchronous; scale with CPUs but cap per container
+# (more containers, not more workers, is how this scales out).
+workers = _int_env("GUNICORN_WORKERS", min(2 * (os.cpu_count() or 1) + 1, 8))
+threads = _int_env("GUNICORN_THREADS", 1)
+timeout = _int_env("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Recycle workers now and then so a slow leak never takes a container down.
+max_requests = _int_env("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+# Heartbeat files in memory: /tmp may be a slow overlay filesystem in containers.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - not a temp file
+
+# Only nginx reaches the web containers (they publish no port), so its X-Forwarded-* headers
+# are trusted from the addresses named here; "*" is right only on such a private network.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+loglevel = os.environ.get("INSTAP_LOG_LEVEL", "info").lower()
+errorlog = "-"
+accesslog = "-"
+
+
+class JsonAccessLogger(Logger):
+    """One JSON object per request on stdout.
+
+    The query string is left out on purpose: search parameters can hold personal data.
+    """
+
+    def access(self, resp, req, environ, request_time):
+        if not self.cfg.accesslog:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        record = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "log": "access",
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+            "bytes": atoms["B"],
+            "duration_ms": atoms["M"],
+            "remote": environ.get("HTTP_X_REAL_IP") or atoms["h"],
+            "request_id": environ.get("HTTP_X_REQUEST_ID", ""),
+            "user_agent": atoms["a"],
+        }
+        try:
+            self.access_log.info(json.dumps(record, default=str))
+        except Exception:  # a log line must never fail a request
+            self.exception("failed to write access log")
+
+
+logger_class = JsonAccessLogger

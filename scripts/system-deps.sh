@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Debian packages a command needs when they are missing (only as root; else explain).
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium]
+set -euo pipefail
+missing=()
+for want in "$@"; do
+  case "$want" in
+    redis) command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) ;;
+    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
+    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
+  esac
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+"""The Instap services: intake (personal data), matching (market), rapportage (reports)."""

@@ -1,0 +1,1 @@
+"""Intake service: residents, consent, caseload and funnel; the only place with personal data."""

@@ -1,0 +1,1 @@
+"""Intake JSON API (/intake/api/v1): one module per resource."""

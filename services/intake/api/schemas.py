@@ -1,0 +1,279 @@
+"""Request and response schemas of the intake API (one per direction, unknown fields rejected)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import (
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from shared import reference
+from shared.api import Schema
+from shared.validators import normalise_phone, normalise_postcode, reject_bsn
+
+MIN_BIRTH_YEAR = 1940
+MIN_AGE = 15
+
+
+def _one_of(choices: Any, nl: str) -> validate.OneOf:
+    return validate.OneOf(tuple(choices), error=nl)
+
+
+def _ref_one_of(kind: str, nl: str) -> validate.Validator:
+    # Reference data is read when validating, not at import (it can be replaced at run time).
+    def check(value: str) -> None:
+        if value not in reference.codes(kind):
+            raise ValidationError(nl)
+
+    return check
+
+
+class NoBsnSchema(Schema):
+    """Rejects, per field, any value holding a 9-digit number that passes the elfproef."""
+
+    @pre_load
+    def _no_bsn(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            reject_bsn(data)
+        return data
+
+
+class LanguageSchema(Schema):
+    spoken = fields.String(allow_none=True, load_default=None, validate=_one_of(
+        reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."))
+    written = fields.String(allow_none=True, load_default=None, validate=_one_of(
+        reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."))
+
+
+class CertificateSchema(Schema):
+    code = fields.String(required=True, validate=_ref_one_of("certificates", "Onbekend certificaat."))
+    obtained_on = fields.Date(allow_none=True, load_default=None)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("obtained_on"), data.get("valid_until")
+        if start and start > date.today():
+            raise ValidationError("Deze datum ligt in de toekomst.", "obtained_on")
+        if start and end and end < start:
+            raise ValidationError("Geldig tot moet na de datum van behalen liggen.", "valid_until")
+
+
+def _birth_year(value: int) -> None:
+    latest = date.today().year - MIN_AGE
+    if not MIN_BIRTH_YEAR <= value <= latest:
+        raise ValidationError(f"Vul een geboortejaar in tussen {MIN_BIRTH_YEAR} en {latest}.")
+
+
+class ResidentFieldsSchema(NoBsnSchema):
+    """The fields a coach records; shared by create and update."""
+
+    first_name = fields.String(validate=validate.Length(1, 100, error="Vul 1 tot 100 tekens in."))
+    last_name = fields.String(validate=validate.Length(1, 100, error="Vul 1 tot 100 tekens in."))
+    phone = fields.String(allow_none=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    street = fields.String(allow_none=True, validate=validate.Length(max=200))
+    house_number = fields.String(allow_none=True, validate=validate.Length(max=20))
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    wijk = fields.String(validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
+    birth_year = fields.Integer(allow_none=True, strict=False, validate=_birth_year)
+    gender = fields.String(validate=_one_of(reference.GENDERS, "Kies man, vrouw, anders of onbekend."))
+    participatieladder = fields.Integer(allow_none=True, validate=validate.Range(
+        1, 6, error="Kies een trede van 1 tot en met 6."))
+    language = fields.Nested(LanguageSchema)
+    certificates = fields.List(fields.Nested(CertificateSchema))
+    driving_licence = fields.Boolean()
+    own_transport = fields.Boolean()
+    hours_per_week = fields.Integer(allow_none=True, validate=validate.Range(
+        1, 40, error="Vul een aantal uren van 1 tot en met 40 in."))
+    days = fields.List(fields.String(validate=_one_of(
+        reference.DAYS, "Kies dagen: ma, di, wo, do, vr, za, zo.")))
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String(validate=_ref_one_of("occupations", "Onbekend beroep.")))
+    skills = fields.List(fields.String(validate=_ref_one_of("skills", "Onbekende vaardigheid.")))
+    work_experience = fields.String(allow_none=True, validate=validate.Length(
+        max=2000, error="Gebruik hooguit 2000 tekens."))
+    barriers = fields.List(fields.String(validate=_one_of(
+        reference.BARRIERS, "Kies uit: kinderopvang, vervoer, taal, schulden_signaal.")))
+    income = fields.String(allow_none=True, validate=_one_of(
+        reference.INCOME_CODES, "Kies uit: bijstand, ww, geen_uitkering, anders."))
+    work_at_height = fields.Boolean()
+    heavy_work = fields.Boolean()
+
+    @validates("phone")
+    def _phone(self, value: str | None, **_: Any) -> None:
+        if value:
+            normalise_phone(value)
+
+    @validates("postcode")
+    def _postcode(self, value: str | None, **_: Any) -> None:
+        if value:
+            normalise_postcode(value)
+
+    @validates("certificates")
+    def _unique_certificates(self, value: list[dict[str, Any]], **_: Any) -> None:
+        codes = [c.get("code") for c in value if isinstance(c, dict)]
+        if len(codes) != len(set(codes)):
+            raise ValidationError("Elk certificaat mag maar één keer voorkomen.")
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("phone"):
+            data["phone"] = normalise_phone(data["phone"])
+        if data.get("postcode"):
+            data["postcode"] = normalise_postcode(data["postcode"])
+        for key in ("phone", "email", "street", "house_number", "city", "work_experience"):
+            if key in data and isinstance(data[key], str) and not data[key].strip():
+                data[key] = None
+        return data
+
+
+class ResidentCreateSchema(ResidentFieldsSchema):
+    coach_id = fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "User id of the coach; defaults to the coach who creates the resident"})
+
+    class Meta(ResidentFieldsSchema.Meta):
+        pass
+
+    @validates_schema
+    def _required(self, data: dict[str, Any], **_: Any) -> None:
+        missing = {k: ["Vul dit veld in."] for k in ("first_name", "last_name", "wijk") if not data.get(k)}
+        if missing:
+            raise ValidationError(missing)
+        if not data.get("phone") and not data.get("email"):
+            raise ValidationError({"phone": ["Vul een telefoonnummer of e-mailadres in."]})
+
+
+class ResidentUpdateSchema(ResidentFieldsSchema):
+    """Partial update: only the fields sent change."""
+
+
+class CertificateOutSchema(Schema):
+    code = fields.String()
+    obtained_on = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+
+
+class ConsentSchema(Schema):
+    id = fields.Integer()
+    purpose = fields.String()
+    given_at = fields.DateTime()
+    method = fields.String()
+    info_version = fields.String()
+    withdrawn_at = fields.DateTime(allow_none=True)
+    active = fields.Boolean()
+
+
+class ResidentSchema(Schema):
+    programme_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    house_number = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    wijk = fields.String()
+    pc4 = fields.String(allow_none=True)
+    birth_year = fields.Integer(allow_none=True)
+    gender = fields.String()
+    participatieladder = fields.Integer(allow_none=True)
+    language = fields.Method("_language")
+    certificates = fields.List(fields.Nested(CertificateOutSchema))
+    driving_licence = fields.Boolean()
+    own_transport = fields.Boolean()
+    hours_per_week = fields.Integer(allow_none=True)
+    days = fields.List(fields.String())
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String())
+    skills = fields.List(fields.String())
+    work_experience = fields.String(allow_none=True)
+    barriers = fields.List(fields.String())
+    income = fields.String(allow_none=True)
+    work_at_height = fields.Boolean()
+    heavy_work = fields.Boolean()
+    stage = fields.String()
+    coach_id = fields.Integer(allow_none=True)
+    consents = fields.Method("_active_consents")
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def _language(self, obj: Any) -> dict[str, Any]:
+        return {"spoken": obj.language_spoken, "written": obj.language_written}
+
+    def _active_consents(self, obj: Any) -> list[str]:
+        return sorted({c.purpose for c in obj.consents if c.active})
+
+
+class ResidentListItemSchema(Schema):
+    programme_id = fields.String()
+    name = fields.String(attribute="display_name")
+    wijk = fields.String()
+    stage = fields.String()
+    coach_id = fields.Integer(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class ResidentQueryArgsSchema(Schema):
+    q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
+    wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
+    stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    coach_id = fields.Integer(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
+
+
+class ResidentPageSchema(Schema):
+    items = fields.List(fields.Nested(ResidentListItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ConsentGiveSchema(NoBsnSchema):
+    purpose = fields.String(required=True, validate=_one_of(
+        reference.CONSENT_PURPOSES, "Kies een doel van de toestemming."))
+    method = fields.String(required=True, validate=_one_of(
+        reference.CONSENT_METHODS, "Kies schriftelijk, mondeling of digitaal."))
+    info_version = fields.String(required=True, validate=validate.Length(
+        1, 20, error="Vul de versie van de informatietekst in."))
+
+
+class StageChangeSchema(NoBsnSchema):
+    to_stage = fields.String(required=True, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    reason_code = fields.String(allow_none=True, load_default=None, validate=_one_of(
+        reference.DROPOUT_REASONS, "Kies een reden uit de lijst."))
+
+
+class StageChangeOutSchema(Schema):
+    from_stage = fields.String(allow_none=True)
+    to_stage = fields.String()
+    reason_code = fields.String(allow_none=True)
+    changed_at = fields.DateTime()
+    changed_by = fields.Integer(allow_none=True)
+
+
+class NoteCreateSchema(NoBsnSchema):
+    body = fields.String(required=True, validate=validate.Length(
+        1, 4000, error="Schrijf 1 tot 4000 tekens."))
+
+
+class NoteSchema(Schema):
+    id = fields.Integer()
+    author_name = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class ReassignSchema(Schema):
+    coach_id = fields.Integer(required=True)

@@ -1,0 +1,20 @@
+"""Audit log of every read and change of a resident's personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.intake.models import AuditEntry, Resident
+from shared.auth.accounts import Principal
+
+
+def record(session: Session, principal: Principal, resident: Resident | None, action: str,
+           channel: str, reason: str, **detail: Any) -> None:
+    session.add(AuditEntry(
+        actor_id=principal.user_id, actor_name=principal.name, actor_role=principal.role,
+        organisation_id=principal.organisation_id,
+        resident_id=resident.id if resident is not None else None,
+        action=action, channel=channel, reason=reason[:200], detail=detail,
+    ))

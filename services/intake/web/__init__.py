@@ -1,0 +1,1 @@
+"""Intake web pages (Dutch first, B1, WCAG 2.1 AA)."""

@@ -1,0 +1,89 @@
+"""Small helpers shared by the intake pages: visible residents, coach lists, dates, rendering."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from services.intake.domain import caseload
+from services.intake.models import Resident
+from services.intake.web.forms import field_label
+from services.intake.web.labels import LABELS
+from shared.auth.accounts import Principal
+from shared.auth.models import User
+from shared.auth.roles import JOBCOACH
+from shared.auth.web import require_principal
+from shared.errors import NotFound
+from shared.runtime import service_context
+from shared.web import db_session
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+NOT_FOUND_NL = "Deze deelnemer bestaat niet, of hoort niet bij uw caseload."
+
+
+def visible_resident(programme_id: str) -> tuple[Principal, Resident]:
+    """The principal and the resident they may see; a page 404 in plain Dutch otherwise."""
+    principal = require_principal()
+    try:
+        return principal, caseload.get_visible(db_session(), principal, programme_id)
+    except NotFound:
+        raise NotFound(NOT_FOUND_NL) from None
+
+
+def coaches() -> dict[int, str]:
+    """Active job coaches from the accounts store: id → name (sorted by name)."""
+    with service_context().accounts_db.unit_of_work() as accounts:
+        users = accounts.scalars(select(User).where(User.role == JOBCOACH, User.active.is_(True))
+                                 .order_by(User.name)).all()
+        return {u.id: u.name for u in users}
+
+
+def local_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local_datetime(value)[:10]
+    return value.strftime("%d-%m-%Y")
+
+
+def local_iso(value: str | None) -> str:
+    """An ISO date or timestamp from the export document, in Dutch notation and local time."""
+    if not value:
+        return ""
+    if "T" in value:
+        return local_datetime(datetime.fromisoformat(value))
+    return local_date(date.fromisoformat(value))
+
+
+def labels_for(kind: str, codes: list[str] | None) -> list[str]:
+    """Labels of a list of codes, in the order of the code list (days: Monday first)."""
+    order = list(getattr(LABELS, kind))
+    ordered = sorted(codes or [], key=lambda c: order.index(c) if c in order else len(order))
+    return [label(kind, code) for code in ordered]
+
+
+def label(kind: str, code: str | None) -> str:
+    """A code's plain-language label, translated; the code itself when the list lacks it."""
+    if code is None or code == "":
+        return ""
+    text = getattr(LABELS, kind).get(code if kind != "ladder" else int(code))
+    return _(text) if text else str(code)
+
+
+def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, labels=LABELS, label=label, labels_for=labels_for,
+                           field_label=field_label,
+                           **context), status

@@ -1,0 +1,91 @@
+"""Plain-Dutch labels for the code lists shown on the intake pages (translated when rendered)."""
+
+from __future__ import annotations
+
+from shared import reference
+
+STAGES = {
+    "aangemeld": "Aangemeld",
+    "intake": "Intake gedaan",
+    "orientatie": "Oriëntatie",
+    "opleiding": "Opleiding",
+    "gecertificeerd": "Gecertificeerd",
+    "geplaatst": "Geplaatst",
+    "duurzaam": "Duurzaam aan het werk",
+    "uitgevallen": "Uitgevallen",
+    "gestopt": "Gestopt",
+}
+DROPOUT_REASONS = {
+    "gezondheid_prive": "Gezondheid of privé",
+    "werk_elders": "Werk gevonden ergens anders",
+    "motivatie": "Motivatie",
+    "vervoer": "Vervoer",
+    "kinderopvang": "Kinderopvang",
+    "taal": "Taal",
+    "verhuisd": "Verhuisd",
+    "onbekend": "Onbekend",
+}
+CONSENT_PURPOSES = {
+    "registratie": "Registratie in het programma",
+    "delen_opleider": "Profiel delen met de Beroepentuin",
+    "delen_werkgever": "Profiel zonder naam delen met aannemers",
+    "follow_up": "Contact na de plaatsing",
+    "onderzoek": "Onderzoek en evaluatie",
+}
+CONSENT_METHODS = {"schriftelijk": "Schriftelijk", "mondeling": "Mondeling", "digitaal": "Digitaal"}
+GENDERS = {"man": "Man", "vrouw": "Vrouw", "anders": "Anders",
+           "onbekend": "Wil ik niet zeggen / onbekend"}
+INCOME = {"bijstand": "Bijstand", "ww": "WW", "geen_uitkering": "Geen uitkering",
+          "anders": "Anders"}
+BARRIERS = {
+    "kinderopvang": "Kinderopvang",
+    "vervoer": "Vervoer",
+    "taal": "Taal",
+    "schulden_signaal": "Signaal van schulden",
+}
+DAYS = {"ma": "Maandag", "di": "Dinsdag", "wo": "Woensdag", "do": "Donderdag", "vr": "Vrijdag",
+        "za": "Zaterdag", "zo": "Zondag"}
+LANGUAGE_LEVELS = {
+    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
+    "A1": "A1 (een paar woorden en zinnen)",
+    "A2": "A2 (eenvoudige gesprekken)",
+    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
+    "B2": "B2 (goed)",
+    "C1": "C1 (zeer goed)",
+    "C2": "C2 (uitstekend)",
+    "moedertaal": "Moedertaal",
+}
+
+
+class Labels:
+    """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
+
+    stages = STAGES
+    reasons = DROPOUT_REASONS
+    purposes = CONSENT_PURPOSES
+    methods = CONSENT_METHODS
+    genders = GENDERS
+    income = INCOME
+    barriers = BARRIERS
+    days = DAYS
+    levels = LANGUAGE_LEVELS
+    ladder = reference.PARTICIPATIELADDER
+
+    @property
+    def wijken(self) -> dict[str, str]:
+        return reference.names("wijken")
+
+    @property
+    def occupations(self) -> dict[str, str]:
+        return reference.names("occupations")
+
+    @property
+    def skills(self) -> dict[str, str]:
+        return reference.names("skills")
+
+    @property
+    def certificates(self) -> dict[str, str]:
+        return reference.names("certificates")
+
+
+LABELS = Labels()

@@ -1,0 +1,1 @@
+"""The matching service: entry tasks, training slots, runs and the pure engine."""

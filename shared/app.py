@@ -1,0 +1,151 @@
+"""Factory for one service's Flask app: config, databases, auth, errors, i18n, API, health."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, g, jsonify, request
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from shared import reference
+from shared.api import Api, api_settings
+from shared.auth import web as auth_web
+from shared.auth.roles import ROLE_LABELS_NL
+from shared.config import Settings, load_settings
+from shared.db import Database
+from shared.i18n import init_i18n
+from shared.logs import configure_logging, correlation_id, new_correlation_id
+from shared.runtime import ServiceContext
+from shared.web import close_request_session
+
+SHARED_DIR = Path(__file__).parent
+csrf = CSRFProtect()
+
+
+def build_context(name: str, settings: Settings) -> ServiceContext:
+    """The wiring of one service, shared by its web app and its worker."""
+    db = Database(settings.database_url(name), name)
+    accounts_db = Database(settings.database_url("accounts"), "accounts")
+    return ServiceContext(name=name, settings=settings, db=db, accounts_db=accounts_db)
+
+
+def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    return Response("Not Found", status=404)(environ, start_response)
+
+
+def create_service_app(name: str, title: str, settings: Settings | None,
+                       import_name: str, template_dir: Path) -> tuple[Flask, Api]:
+    """Build the common parts of a service app; the service then registers its own views."""
+    settings = settings or load_settings()
+    configure_logging(name, settings.log_level)
+    app = Flask(import_name, static_folder=None)
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(template_dir)),
+                                     FileSystemLoader(str(SHARED_DIR / "templates"))])
+    app.config.update(
+        SECRET_KEY=settings.ensure_secret_key(),
+        SESSION_COOKIE_NAME="instap_session",
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        JSON_SORT_KEYS=False,
+        TESTING=settings.env == "test",
+        **api_settings(name, title, f"/{name}/static"),
+    )
+    ctx = build_context(name, settings)
+    app.extensions["instap"] = ctx
+    ctx.extras["login_limiter"] = (
+        MovingWindowRateLimiter(storage_from_string(settings.ratelimit_storage_url)),
+        parse_limit(settings.login_rate_limit),
+    )
+
+    init_i18n(app)
+    csrf.init_app(app)
+    api = Api(app)
+
+    static = Blueprint("shared_static", __name__, static_folder=str(SHARED_DIR / "static"),
+                       static_url_path="/static")
+    app.register_blueprint(static)
+    app.register_blueprint(auth_web.bp)
+    app.teardown_appcontext(close_request_session)
+
+    @app.before_request
+    def _before() -> None:
+        g.started = time.perf_counter()
+        correlation_id.set(request.headers.get("X-Request-ID", "")[:64] or new_correlation_id())
+        g.csp_nonce = secrets.token_urlsafe(16)
+        auth_web.load_principal()
+        if request.method not in ("GET", "HEAD", "OPTIONS") and auth_web.bearer_token() is None:
+            csrf.protect()
+
+    @app.after_request
+    def _after(response: Response) -> Response:
+        response.headers["X-Request-ID"] = correlation_id.get()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html" and not request.path.endswith("/api/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; frame-ancestors 'none'")
+        if g.get("principal") is not None:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="ok", service=name)
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        checks: dict[str, str] = {}
+        for label, db in (("database", ctx.db), ("accounts_database", ctx.accounts_db)):
+            try:
+                db.ping()
+                checks[label] = "ok"
+            except Exception as exc:  # report, don't crash: this is a probe
+                checks[label] = f"error: {type(exc).__name__}"
+        try:
+            ctx.redis.ping()
+            checks["redis"] = "ok"
+        except (redis.RedisError, OSError) as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "principal": g.get("principal"),
+            "service_name": name,
+            "role_labels": ROLE_LABELS_NL,
+            "ref": reference,
+            "csp_nonce": g.get("csp_nonce", ""),
+        }
+
+    # Serve the app under its prefix (/intake/...) in every setting: tests, gunicorn, dev.
+    inner = app.wsgi_app
+    app.wsgi_app = DispatcherMiddleware(_not_found, {f"/{name}": inner})  # type: ignore[method-assign]
+    if settings.env == "production":
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    return app, api
+

@@ -1,0 +1,1 @@
+"""Accounts, roles, login and bearer tokens shared by every service under one origin."""

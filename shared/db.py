@@ -1,0 +1,124 @@
+"""SQLAlchemy 2 plumbing: an engine and session factory per component; one unit of work per request/job."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; the only clock the models use."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use shared.db.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_base(name: str) -> type[DeclarativeBase]:
+    """A declarative base with its own metadata, so each component keeps its own tables."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    Base.__name__ = f"{name.capitalize()}Base"
+    return Base
+
+
+class Database:
+    """Engine + session factory of one component (accounts, intake, matching, rapportage).
+
+    In PostgreSQL each component lives in its own schema (named after the component) of
+    possibly one shared database; in SQLite each component is its own file.
+    """
+
+    def __init__(self, url: str, component: str):
+        self.url = url
+        self.component = component
+        self.engine = self._make_engine(url, component)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @staticmethod
+    def _make_engine(url: str, component: str) -> Engine:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            return engine
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # Autocommit so the SET survives; the schema is created by migrations.
+            previous = dbapi_conn.autocommit
+            dbapi_conn.autocommit = True
+            cur = dbapi_conn.cursor()
+            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{component}"')
+            cur.execute(f'SET search_path TO "{component}"')
+            cur.close()
+            dbapi_conn.autocommit = previous
+
+        return engine
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on error, always close."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("select 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,125 @@
+"""Versioned event contracts between services (marshmallow schemas) and who subscribes to what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from shared import reference
+
+
+class _EventSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class CertificateHeldSchema(_EventSchema):
+    code = fields.String(required=True)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+
+
+class LanguageSchema(_EventSchema):
+    spoken = fields.String(allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS))
+    written = fields.String(allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS))
+
+
+class CandidateUpsertedV1(_EventSchema):
+    """The pseudonymous profile matching needs: no name, contact or address (wijk and PC4 only)."""
+
+    programme_id = fields.String(required=True)
+    wijk = fields.String(required=True)
+    pc4 = fields.String(allow_none=True)
+    age_band = fields.String(required=True)
+    stage = fields.String(required=True)
+    language = fields.Nested(LanguageSchema, required=True)
+    certificates = fields.List(fields.Nested(CertificateHeldSchema), required=True)
+    driving_licence = fields.Boolean(required=True)
+    own_transport = fields.Boolean(required=True)
+    hours_per_week = fields.Integer(allow_none=True)
+    days = fields.List(fields.String(), required=True)
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String(), required=True)
+    skills = fields.List(fields.String(), required=True)
+    work_at_height = fields.Boolean(required=True)
+    heavy_work = fields.Boolean(required=True)
+    consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class CandidateRemovedV1(_EventSchema):
+    """The resident may no longer be shared (consent withdrawn, left, erased)."""
+
+    programme_id = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ["toestemming_ingetrokken", "gewist", "gestopt"]))
+
+
+class ConsentChangedV1(_EventSchema):
+    programme_id = fields.String(required=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(reference.CONSENT_PURPOSES))
+    active = fields.Boolean(required=True)
+    changed_at = fields.DateTime(required=True)
+
+
+class StageChangedV1(_EventSchema):
+    """A funnel step, with the non-identifying attributes reports break down by."""
+
+    programme_id = fields.String(required=True)
+    from_stage = fields.String(allow_none=True)
+    to_stage = fields.String(required=True, validate=validate.OneOf(reference.STAGES))
+    reason_code = fields.String(allow_none=True)
+    changed_at = fields.DateTime(required=True)
+    wijk = fields.String(required=True)
+    age_band = fields.String(required=True)
+    gender = fields.String(required=True)
+
+
+class ResidentErasedV1(_EventSchema):
+    programme_id = fields.String(required=True)
+    erased_at = fields.DateTime(required=True)
+
+
+# (type, version) -> schema. A new payload shape is a new version, never an edited one.
+SCHEMAS: dict[tuple[str, int], type[ma.Schema]] = {
+    ("candidate.upserted", 1): CandidateUpsertedV1,
+    ("candidate.removed", 1): CandidateRemovedV1,
+    ("consent.changed", 1): ConsentChangedV1,
+    ("stage.changed", 1): StageChangedV1,
+    ("resident.erased", 1): ResidentErasedV1,
+}
+
+# Event type -> consuming services. Each consumer gets its own job per event.
+# Services that do not exist yet are added with their consumer; the outbox keeps every
+# event, so a new consumer can be back-filled with `instap outbox replay`.
+SUBSCRIBERS: dict[str, tuple[str, ...]] = {
+    "candidate.upserted": ("matching",),
+    "candidate.removed": ("matching",),
+    "consent.changed": ("matching",),
+    "stage.changed": (),  # for rapportage (issue 4); the stage also travels in profiles
+    "resident.erased": ("matching",),
+}
+
+
+class UnknownEvent(ValueError):
+    """An event type/version no schema describes."""
+
+
+def validate_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Check a payload against its contract and return its JSON-ready form."""
+    schema_cls = SCHEMAS.get((event_type, version))
+    if schema_cls is None:
+        raise UnknownEvent(f"no schema for event {event_type} v{version}")
+    schema = schema_cls()
+    loaded = schema.load(schema.dump(payload))
+    return schema.dump(loaded)
+
+
+def load_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Parse a received payload into Python values (dates, datetimes)."""
+    schema_cls = SCHEMAS.get((event_type, version))
+    if schema_cls is None:
+        raise UnknownEvent(f"no schema for event {event_type} v{version}")
+    return schema_cls().load(payload)

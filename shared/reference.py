@@ -1,0 +1,76 @@
+"""Code lists of the programme: fixed scales in code, changeable reference data from a file."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+# Ordered scale (CEFR plus 'moedertaal'); order matters for "at least" comparisons.
+LANGUAGE_LEVELS = ("pre_A1", "A1", "A2", "B1", "B2", "C1", "C2", "moedertaal")
+STAGES = ("aangemeld", "intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst",
+          "duurzaam", "uitgevallen", "gestopt")
+# Allowed funnel steps (domain.md). A step back is allowed where practice needs it
+# (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
+STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "aangemeld": ("intake", "uitgevallen", "gestopt"),
+    "intake": ("orientatie", "opleiding", "geplaatst", "uitgevallen", "gestopt"),
+    "orientatie": ("opleiding", "intake", "uitgevallen", "gestopt"),
+    "opleiding": ("gecertificeerd", "uitgevallen", "gestopt"),
+    "gecertificeerd": ("geplaatst", "opleiding", "uitgevallen", "gestopt"),
+    "geplaatst": ("duurzaam", "gecertificeerd", "uitgevallen", "gestopt"),
+    "duurzaam": ("gestopt",),
+    "uitgevallen": ("aangemeld", "intake"),
+    "gestopt": ("aangemeld",),
+}
+DROPOUT_REASONS = ("gezondheid_prive", "werk_elders", "motivatie", "vervoer", "kinderopvang",
+                   "taal", "verhuisd", "onbekend")
+CONSENT_PURPOSES = ("registratie", "delen_opleider", "delen_werkgever", "follow_up", "onderzoek")
+CONSENT_METHODS = ("schriftelijk", "mondeling", "digitaal")
+GENDERS = ("man", "vrouw", "anders", "onbekend")
+INCOME_CODES = ("bijstand", "ww", "geen_uitkering", "anders")
+BARRIERS = ("kinderopvang", "vervoer", "taal", "schulden_signaal")
+DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+PARTICIPATIELADDER = {
+    1: "Geïsoleerd",
+    2: "Sociale contacten buitenshuis",
+    3: "Deelname aan georganiseerde activiteiten",
+    4: "Onbetaald werk",
+    5: "Betaald werk met ondersteuning",
+    6: "Betaald werk",
+}
+
+_DEFAULT_FILE = Path(__file__).parent / "refdata" / "reference.json"
+
+
+@functools.cache
+def data() -> dict[str, Any]:
+    """The reference data file (INSTAP_REFERENCE_FILE overrides the bundled one)."""
+    path = Path(os.environ.get("INSTAP_REFERENCE_FILE", _DEFAULT_FILE))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def codes(kind: str) -> tuple[str, ...]:
+    return tuple(item["code"] for item in data()[kind])
+
+
+def names(kind: str) -> dict[str, str]:
+    return {item["code"]: item["name"] for item in data()[kind]}
+
+
+def age_band(birth_year: int, year: int) -> str:
+    """CBS age band for someone born in birth_year, in the given year."""
+    age = year - birth_year
+    if age < 25:
+        return "15-25"
+    if age < 45:
+        return "25-45"
+    if age < 65:
+        return "45-65"
+    return "65+"
+
+
+def language_rank(level: str | None) -> int:
+    return -1 if level is None else LANGUAGE_LEVELS.index(level)

@@ -1,0 +1,61 @@
+"""The wiring of one running service (settings, databases, Redis), for requests and for jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from flask import current_app, has_app_context
+
+from shared.config import Settings
+from shared.db import Database
+
+
+@dataclass
+class ServiceContext:
+    """Everything a request or job of one service needs; built once per process."""
+
+    name: str
+    settings: Settings
+    db: Database
+    accounts_db: Database
+    extras: dict[str, Any] = field(default_factory=dict)
+    _redis: redis.Redis | None = None
+
+    @property
+    def redis(self) -> redis.Redis:
+        """A Redis client with short timeouts, so an outage fails fast instead of hanging."""
+        if self._redis is None:
+            if not self.settings.redis_url:
+                raise redis.ConnectionError("REDIS_URL is not set")
+            self._redis = redis.Redis.from_url(
+                self.settings.redis_url, socket_connect_timeout=1, socket_timeout=5,
+                health_check_interval=30,
+            )
+        return self._redis
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+        self.db.dispose()
+        if self.accounts_db is not self.db:
+            self.accounts_db.dispose()
+
+
+_worker_context: ServiceContext | None = None
+
+
+def set_worker_context(ctx: ServiceContext | None) -> None:
+    """Set by a worker process at start-up so that jobs find their wiring."""
+    global _worker_context
+    _worker_context = ctx
+
+
+def service_context() -> ServiceContext:
+    """The context of the current request's app, else the worker's."""
+    if has_app_context():
+        return current_app.extensions["instap"]
+    if _worker_context is None:
+        raise RuntimeError("no service context: not in a request and no worker context set")
+    return _worker_context

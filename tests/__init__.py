@@ -1,0 +1,1 @@
+"""Instap test suite."""

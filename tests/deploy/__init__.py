@@ -1,0 +1,1 @@
+"""Checks of the deployment files (compose, nginx), validated without a Docker engine."""

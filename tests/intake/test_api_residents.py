@@ -1,0 +1,195 @@
+"""API: create, view, edit, list, reassign, export and erase residents."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.intake.models import AuditEntry, OutboxEvent, Resident
+from shared.db import Database
+from tests.conftest import bearer, resident_payload
+
+API = "/intake/api/v1/residents"
+
+
+def _intake_db(app) -> Database:
+    return app.extensions["instap"].db
+
+
+def test_coach_creates_resident_and_reads_it_back(app, make_user, login):
+    coach = make_user("jobcoach")
+    c = login(coach)
+    response = c.post(API, json=resident_payload())
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["programme_id"].startswith("DW-")
+    assert body["postcode"] == "3317 AB" and body["pc4"] == "3317"
+    assert body["phone"] == "0612345678"
+    assert body["stage"] == "aangemeld"
+    assert body["coach_id"] == coach.id
+    assert body["participatieladder"] == 3
+    assert body["language"] == {"spoken": "B1", "written": "A2"}
+    assert body["certificates"][0]["code"] == "vca_basis"
+
+    again = c.get(f"{API}/{body['programme_id']}")
+    assert again.status_code == 200
+    assert again.json["first_name"] == "Ayşe"
+
+
+def test_every_read_of_personal_data_is_audit_logged(app, make_user, login):
+    coach = make_user("jobcoach")
+    c = login(coach)
+    pid = c.post(API, json=resident_payload()).json["programme_id"]
+    c.get(f"{API}/{pid}")
+    c.get(f"{API}/{pid}/export")
+    c.get(f"{API}/{pid}/consents")
+    c.get(f"{API}/{pid}/notes")
+    with _intake_db(app).unit_of_work() as s:
+        resident = s.scalar(select(Resident).where(Resident.programme_id == pid))
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.resident_id == resident.id)).all()
+        actions = [e.action for e in entries]
+        assert actions == ["create", "view", "export", "view_consent", "view_notes"]
+        assert all(e.actor_id == coach.id and e.channel == "api" for e in entries)
+        assert all(e.at is not None for e in entries)
+
+
+def test_update_changes_only_sent_fields_and_keeps_ladder_history(app, make_user, login):
+    c = login(make_user("jobcoach"))
+    pid = c.post(API, json=resident_payload()).json["programme_id"]
+    response = c.patch(f"{API}/{pid}", json={"hours_per_week": 32, "participatieladder": 4,
+                                             "certificates": []})
+    assert response.status_code == 200, response.json
+    assert response.json["hours_per_week"] == 32
+    assert response.json["participatieladder"] == 4
+    assert response.json["certificates"] == []
+    assert response.json["first_name"] == "Ayşe"
+    export = c.get(f"{API}/{pid}/export").json
+    assert [m["trede"] for m in export["participatieladder"]] == [3, 4]
+
+
+def test_list_search_filters_and_pagination(app, make_user, login):
+    c = login(make_user("jobcoach"))
+    for i, wijk in enumerate(["wielwijk", "crabbehof", "crabbehof", "oud_krispijn"]):
+        r = c.post(API, json=resident_payload(first_name=f"Naam{i}", last_name="Jansen", wijk=wijk))
+        assert r.status_code == 201
+    c.post(API, json=resident_payload(first_name="Bram", last_name="Visser", wijk="wielwijk"))
+
+    everything = c.get(API).json
+    assert everything["total"] == 5
+    assert c.get(f"{API}?wijk=crabbehof").json["total"] == 2
+    assert c.get(f"{API}?q=visser").json["total"] == 1
+    assert c.get(f"{API}?q=bram vis").json["total"] == 1
+    assert c.get(f"{API}?stage=aangemeld").json["total"] == 5
+    assert c.get(f"{API}?stage=geplaatst").json["total"] == 0
+    page2 = c.get(f"{API}?per_page=2&page=2").json
+    assert page2["page"] == 2 and len(page2["items"]) == 2 and page2["total"] == 5
+    page3 = c.get(f"{API}?per_page=2&page=3").json
+    assert len(page3["items"]) == 1
+    names = [i["name"] for i in everything["items"]]
+    assert "Bram Visser" in names
+    assert set(everything["items"][0]) == {"programme_id", "name", "wijk", "stage", "coach_id",
+                                           "updated_at"}
+
+
+def test_coach_sees_only_own_caseload_and_other_residents_are_404(app, make_user, login):
+    a, b = make_user("jobcoach"), make_user("jobcoach")
+    ca, cb = login(a), login(b)
+    pid = ca.post(API, json=resident_payload()).json["programme_id"]
+    assert cb.get(API).json["total"] == 0
+    for method, kwargs in (("get", {}), ("patch", {"json": {"hours_per_week": 8}}), ("delete", {})):
+        response = getattr(cb, method)(f"{API}/{pid}", **kwargs)
+        assert response.status_code == 404, (method, response.json)
+        assert response.json["code"] == "not_found"
+    assert cb.get(f"{API}/{pid}/export").status_code == 404
+    assert cb.post(f"{API}/{pid}/notes", json={"body": "x"}).status_code == 404
+    # An id that does not exist at all answers exactly the same.
+    assert cb.get(f"{API}/DW-NOTEXIST").json == cb.get(f"{API}/{pid}").json
+
+
+def test_beheerder_sees_all_and_reassigns(app, make_user, login):
+    a, b = make_user("jobcoach"), make_user("jobcoach")
+    admin = login(make_user("beheerder", org="Gemeente Dordrecht"))
+    pid = login(a).post(API, json=resident_payload()).json["programme_id"]
+    assert admin.get(API).json["total"] == 1
+    response = admin.put(f"{API}/{pid}/coach", json={"coach_id": b.id})
+    assert response.status_code == 200, response.json
+    assert response.json["coach_id"] == b.id
+    assert login(b).get(f"{API}/{pid}").status_code == 200
+    assert login(a).get(f"{API}/{pid}").status_code == 404
+
+
+def test_reassign_rules(app, make_user, login):
+    a = make_user("jobcoach")
+    contractor = make_user("aannemer", org="Bouwbedrijf")
+    admin = login(make_user("beheerder", org="Gemeente Dordrecht"))
+    pid = login(a).post(API, json=resident_payload()).json["programme_id"]
+    assert login(a).put(f"{API}/{pid}/coach", json={"coach_id": a.id}).status_code == 403
+    bad = admin.put(f"{API}/{pid}/coach", json={"coach_id": contractor.id})
+    assert bad.status_code == 422 and "coach_id" in bad.json["errors"]
+    assert admin.put(f"{API}/{pid}/coach", json={"coach_id": 999999}).status_code == 422
+    assert admin.put(f"{API}/{pid}/coach", json={}).status_code == 422
+
+
+def test_coach_cannot_put_resident_in_someone_elses_caseload(app, make_user, login):
+    a, b = make_user("jobcoach"), make_user("jobcoach")
+    response = login(a).post(API, json=resident_payload(coach_id=b.id))
+    assert response.status_code == 422
+    assert "coach_id" in response.json["errors"]
+
+
+def test_beheerder_must_name_a_coach(app, make_user, login):
+    admin = login(make_user("beheerder", org="Gemeente Dordrecht"))
+    coach = make_user("jobcoach")
+    assert admin.post(API, json=resident_payload()).status_code == 422
+    created = admin.post(API, json=resident_payload(coach_id=coach.id))
+    assert created.status_code == 201 and created.json["coach_id"] == coach.id
+
+
+def test_machine_token_of_coaching_organisation(app, make_user, make_token, login):
+    coach = make_user("jobcoach")
+    other_org_coach = make_user("jobcoach", org="Stichting Anders")
+    pid = login(coach).post(API, json=resident_payload()).json["programme_id"]
+    login(other_org_coach).post(API, json=resident_payload())
+    client = app.test_client()
+    token = make_token("jobcoach")
+    listed = client.get(API, headers=bearer(token))
+    assert listed.status_code == 200 and listed.json["total"] == 1
+    assert client.get(f"{API}/{pid}", headers=bearer(token)).status_code == 200
+    # Tokens are not subject to CSRF (no cookie), but must name a coach of their organisation.
+    created = client.post(API, json=resident_payload(coach_id=coach.id), headers=bearer(token))
+    assert created.status_code == 201, created.json
+    wrong = client.post(API, json=resident_payload(coach_id=other_org_coach.id), headers=bearer(token))
+    assert wrong.status_code == 422
+
+
+def test_export_holds_everything(app, make_user, login):
+    c = login(make_user("jobcoach"))
+    pid = c.post(API, json=resident_payload()).json["programme_id"]
+    c.post(f"{API}/{pid}/consents", json={"purpose": "registratie", "method": "schriftelijk",
+                                          "info_version": "2026-01"})
+    c.post(f"{API}/{pid}/notes", json={"body": "Eerste gesprek ging goed."})
+    export = c.get(f"{API}/{pid}/export").json
+    assert export["format"] == "instap.resident-export/1"
+    assert export["personal"]["first_name"] == "Ayşe"
+    assert export["consents"][0]["purpose"] == "registratie"
+    assert export["notes"][0]["body"] == "Eerste gesprek ging goed."
+    assert export["stage_history"][0]["to"] == "aangemeld"
+    assert {e["type"] for e in export["shared_with_other_services"]} >= {"stage.changed"}
+    assert any(a["action"] == "export" for a in export["access_log"]) or export["access_log"]
+
+
+def test_erase_removes_personal_data_and_tells_other_services(app, make_user, login):
+    c = login(make_user("jobcoach"))
+    pid = c.post(API, json=resident_payload()).json["programme_id"]
+    c.post(f"{API}/{pid}/notes", json={"body": "Iets persoonlijks"})
+    assert c.delete(f"{API}/{pid}").status_code == 204
+    assert c.get(f"{API}/{pid}").status_code == 404
+    assert c.get(API).json["total"] == 0
+    with _intake_db(app).unit_of_work() as s:
+        resident = s.scalar(select(Resident).where(Resident.programme_id == pid))
+        assert resident.first_name is None and resident.phone is None and resident.email is None
+        assert resident.postcode is None and resident.birth_year is None
+        assert resident.notes == []
+        assert resident.erased_at is not None
+        assert resident.wijk == "wielwijk"  # pseudonymous facts stay for reports
+        types = [e.type for e in s.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at))]
+        assert "resident.erased" in types and types[-1] == "candidate.removed"

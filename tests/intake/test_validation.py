@@ -1,0 +1,152 @@
+"""Bad input: every field rule answers 422 with a message for that field, and nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from services.intake.models import Resident
+from shared.validators import BSN_MESSAGE, contains_bsn, passes_elfproef
+from tests.conftest import resident_payload
+
+API = "/intake/api/v1/residents"
+VALID_BSN = "111222333"  # passes the elfproef (test value, not a real person)
+
+
+@pytest.mark.parametrize(("digits", "expected"), [
+    ("111222333", True), ("123456782", True), ("123456789", False), ("000000000", False),
+    ("12345678", False), ("1234567890", False),
+])
+def test_elfproef(digits, expected):
+    assert passes_elfproef(digits) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mijn bsn is 111222333", True),
+    ("1112.22.333", True),
+    ("111 222 333", True),
+    ("111-222-333", True),
+    ("+31 6 1234 5678", False),   # phone: 11 digits
+    ("0612345678", False),
+    ("klantnummer 123456789", False),  # 9 digits, fails the elfproef
+    ("1111222333", False),  # part of a longer number
+])
+def test_contains_bsn(text, expected):
+    assert contains_bsn(text) is expected
+
+
+def _count(app) -> int:
+    with app.extensions["instap"].db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(Resident))
+
+
+@pytest.fixture
+def coach_client(make_user, login):
+    return login(make_user("jobcoach"))
+
+
+BAD_FIELDS = [
+    ("postcode", "33A", "3317 AB"),
+    ("postcode", "0317 AB", "3317 AB"),
+    ("postcode", "3317 SS", "3317 AB"),
+    ("wijk", "amsterdam_noord", "Kies een wijk"),
+    ("birth_year", 1900, "geboortejaar"),
+    ("birth_year", 2024, "geboortejaar"),
+    ("birth_year", "negentig", "heel getal"),
+    ("gender", "x", "Kies man, vrouw"),
+    ("participatieladder", 7, "trede"),
+    ("participatieladder", 0, "trede"),
+    ("hours_per_week", 0, "uren"),
+    ("hours_per_week", 60, "uren"),
+    ("days", ["maandag"], "Kies dagen"),
+    ("available_from", "31-12-2026", "datum"),
+    ("available_from", "2026-02-30", "datum"),
+    ("interests", ["astronaut"], "Onbekend beroep"),
+    ("skills", ["jongleren"], "Onbekende vaardigheid"),
+    ("barriers", ["depressie"], "Kies uit"),
+    ("income", "loterij", "Kies uit"),
+    ("email", "geen-email", "e-mailadres"),
+    ("phone", "12345", "telefoonnummer"),
+    ("phone", "+44 20 7946 0958", "telefoonnummer"),
+    ("driving_licence", "misschien", "ja of nee"),
+    ("first_name", "", "tekens"),
+    ("work_experience", "x" * 2001, "2000 tekens"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_FIELDS,
+                         ids=[f"{f}={str(v)[:12]}" for f, v, _ in BAD_FIELDS])
+def test_bad_field_gets_422_with_message_for_that_field(app, coach_client, field, value, message):
+    response = coach_client.post(API, json=resident_payload(**{field: value}))
+    assert response.status_code == 422, response.json
+    body = response.json
+    assert body["code"] == "invalid" and body["status"] == 422 and body["message"]
+    assert field in body["errors"], body["errors"]
+    assert message.lower() in str(body["errors"][field]).lower()
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("language", {"spoken": "B3", "written": "A1"}),
+    ("language", {"spoken": "A1", "written": "expert"}),
+    ("certificates", [{"code": "rijbewijs_z"}]),
+    ("certificates", [{"code": "vca_basis", "valid_until": "gisteren"}]),
+    ("certificates", [{"code": "vca_basis", "obtained_on": "2024-01-01", "valid_until": "2020-01-01"}]),
+    ("certificates", [{"code": "vca_basis"}, {"code": "vca_basis"}]),
+])
+def test_nested_fields(app, coach_client, field, value):
+    response = coach_client.post(API, json=resident_payload(**{field: value}))
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"]
+
+
+@pytest.mark.parametrize("field", ["work_experience", "first_name", "last_name", "street",
+                                   "house_number", "city"])
+def test_bsn_in_any_text_field_is_rejected(app, coach_client, field):
+    response = coach_client.post(API, json=resident_payload(**{field: f"nummer {VALID_BSN}"}))
+    assert response.status_code == 422
+    assert response.json["errors"][field] == [BSN_MESSAGE]
+    assert _count(app) == 0
+
+
+def test_bsn_in_nested_and_other_endpoints_is_rejected(app, coach_client):
+    pid = coach_client.post(API, json=resident_payload()).json["programme_id"]
+    note = coach_client.post(f"{API}/{pid}/notes", json={"body": f"BSN: {VALID_BSN[:4]} {VALID_BSN[4:]}"})
+    assert note.status_code == 422 and note.json["errors"]["body"] == [BSN_MESSAGE]
+    patch = coach_client.patch(f"{API}/{pid}", json={"work_experience": "1112.22.333"})
+    assert patch.status_code == 422 and "work_experience" in patch.json["errors"]
+    consent = coach_client.post(f"{API}/{pid}/consents", json={
+        "purpose": "registratie", "method": "schriftelijk", "info_version": VALID_BSN})
+    assert consent.status_code == 422 and "info_version" in consent.json["errors"]
+
+
+def test_unknown_json_field_is_422(app, coach_client):
+    response = coach_client.post(API, json=resident_payload(bsn="x", favourite_colour="blauw"))
+    assert response.status_code == 422
+    assert set(response.json["errors"]) >= {"bsn", "favourite_colour"}
+    pid = coach_client.post(API, json=resident_payload()).json["programme_id"]
+    assert coach_client.patch(f"{API}/{pid}", json={"stage": "geplaatst"}).status_code == 422
+
+
+def test_required_fields_and_contact(app, coach_client):
+    response = coach_client.post(API, json={"first_name": "Piet"})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) >= {"last_name", "wijk"}
+    no_contact = coach_client.post(API, json=resident_payload(phone=None, email=None))
+    assert no_contact.status_code == 422 and "phone" in no_contact.json["errors"]
+
+
+def test_not_json_and_wrong_types_are_clear_errors(app, coach_client):
+    r = coach_client.post(API, data="not json", content_type="application/json")
+    assert r.status_code in (400, 422) and r.json["code"] in ("bad_request", "invalid")
+    r = coach_client.post(API, json=["a", "list"])
+    assert r.status_code == 422
+    r = coach_client.get(f"{API}?page=0")
+    assert r.status_code == 422 and "page" in r.json["errors"]
+    r = coach_client.get(f"{API}?wijk=narnia")
+    assert r.status_code == 422 and "wijk" in r.json["errors"]
+
+
+def test_postcode_and_phone_are_normalised(app, coach_client):
+    body = coach_client.post(API, json=resident_payload(postcode="3317ab", phone="+31 6-1234 5678")).json
+    assert body["postcode"] == "3317 AB" and body["phone"] == "0612345678"

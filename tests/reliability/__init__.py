@@ -1,0 +1,1 @@
+"""Reliability: outbox, Redis outages, workers, retries."""
