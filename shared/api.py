@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
+from shared.validators import reject_bsn
 
 
 class Schema(ma.Schema):
@@ -21,6 +22,16 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class NoBsnSchema(Schema):
+    """Rejects, per field, any value holding a 9-digit number that passes the elfproef."""
+
+    @ma.pre_load
+    def _no_bsn(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            reject_bsn(data)
+        return data
 
 
 class Blueprint(_Blueprint):

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from shared import reference
 from shared.api import Api, api_settings
 from shared.auth import web as auth_web
+from shared.auth.oidc import init_oidc
 from shared.auth.roles import ROLE_LABELS_NL
 from shared.config import Settings, load_settings
 from shared.db import Database
@@ -85,6 +86,7 @@ def create_service_app(name: str, title: str, settings: Settings | None,
                        static_url_path="/static")
     app.register_blueprint(static)
     app.register_blueprint(auth_web.bp)
+    init_oidc(app, settings)
     app.teardown_appcontext(close_request_session)
 
     @app.before_request

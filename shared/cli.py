@@ -178,11 +178,13 @@ def openapi(target: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--no-seed", is_flag=True, help="skip the demo data")
-def run(host: str, port: int, no_seed: bool) -> None:
+@click.option("--demo-residents", default=300, show_default=True, type=click.IntRange(min=0),
+              help="how many demo residents to seed (first run only)")
+def run(host: str, port: int, no_seed: bool, demo_residents: int) -> None:
     """Start the whole suite for development: Redis, migrations, demo data, web and workers."""
     from shared.devserver import run_suite
 
-    sys.exit(run_suite(host=host, port=port, seed_demo=not no_seed))
+    sys.exit(run_suite(host=host, port=port, seed_demo=not no_seed, residents=demo_residents))
 
 
 if __name__ == "__main__":

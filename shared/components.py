@@ -18,6 +18,13 @@ class Component:
     app_factory: str | None = None  # "module:function"
     has_worker: bool = False
     outbox: str | None = None  # "module:Model" of the service's outbox table
+    periodic: str | None = None  # "module:function(ctx)" the worker calls every few seconds
+
+    def periodic_hook(self) -> Any:
+        if not self.periodic:
+            return None
+        module, attr = self.periodic.split(":")
+        return getattr(importlib.import_module(module), attr)
 
     def outbox_model(self) -> Any:
         assert self.outbox
@@ -42,8 +49,10 @@ COMPONENTS: dict[str, Component] = {
                         "services.intake.app:create_app", has_worker=True,
                         outbox="services.intake.models:OutboxEvent"),
     "matching": Component("matching", "services.matching.models:Base",
-                          ROOT / "services" / "matching" / "migrations", has_worker=True,
-                          outbox="services.matching.models:OutboxEvent"),
+                          ROOT / "services" / "matching" / "migrations",
+                          "services.matching.app:create_app", has_worker=True,
+                          outbox="services.matching.models:OutboxEvent",
+                          periodic="services.matching.jobs:periodic"),
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,57 @@ def _banner(url: str, logins: str) -> str:
             f"{logins}\n  Stoppen / stop: Ctrl-C\n{line}\n")
 
 
-def run_suite(*, host: str, port: int, seed_demo: bool) -> int:
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via http_proxy
+
+
+def _answers(url: str) -> bool:
+    """True once the web app itself answers (gunicorn listens before its workers are booted)."""
+    try:
+        with _DIRECT.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):  # refused, timed out, an HTTP error status, a bad host
+        return False
+
+
+def _stop_processes(procs: list[subprocess.Popen[bytes]], timeout: float = 10.0) -> None:
+    """SIGTERM each child, wait for all of them, then SIGKILL whatever is left of its group.
+
+    Each child leads its own process group, so the group also holds what the child started
+    (gunicorn's workers, RQ's scheduler); nothing outlives `instap run`.
+    """
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, kill the rest
+            deadline = time.monotonic()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=5)
+
+
+def run_suite(*, host: str, port: int, seed_demo: bool, residents: int = 300) -> int:
+    """Run the suite until Ctrl-C, SIGTERM or SIGHUP; every process it started is stopped."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _run_suite(host=host, port=port, seed_demo=seed_demo, residents=residents)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
     from shared.cli import migrate_all
     from shared.localservers import start_redis
 
@@ -52,47 +104,51 @@ def run_suite(*, host: str, port: int, seed_demo: bool) -> int:
     env = dict(os.environ)
     env.setdefault("INSTAP_DATA_DIR", str(data_dir))
     redis_server = None
-    if not settings.redis_url:
-        redis_server = start_redis(data_dir / "redis", persist=True)
-        env["REDIS_URL"] = redis_server.url
-        os.environ["REDIS_URL"] = redis_server.url
-        print(f"Redis gestart op {redis_server.url}", flush=True)
-    settings = load_settings()
-    migrate_all(settings)
-    logins = ""
-    if seed_demo:
-        from shared.demo import seed
-
-        print(seed(settings), flush=True)
-        logins_file = data_dir / "demo-logins.txt"
-        logins = logins_file.read_text() if logins_file.exists() else ""
-    bin_dir = Path(sys.executable).parent
     procs: list[subprocess.Popen[bytes]] = []
     try:
+        if not settings.redis_url:
+            redis_server = start_redis(data_dir / "redis", persist=True)
+            env["REDIS_URL"] = redis_server.url
+            os.environ["REDIS_URL"] = redis_server.url
+            print(f"Redis gestart op {redis_server.url}", flush=True)
+        settings = load_settings()
+        migrate_all(settings)
+        logins = ""
+        if seed_demo:
+            from shared.demo import seed
+
+            print(seed(settings, residents=residents), flush=True)
+            logins_file = data_dir / "demo-logins.txt"
+            logins = logins_file.read_text() if logins_file.exists() else ""
+        bin_dir = Path(sys.executable).parent
+        # Own process group per child: Ctrl-C reaches only this supervisor, which stops each
+        # child once (a second signal would make RQ abandon a running job) and Redis last.
         for comp in workers():
-            procs.append(subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env))
+            procs.append(subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env,
+                                          process_group=0))
         procs.append(subprocess.Popen([
             str(bin_dir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
-            "shared.devserver:create_suite_app()"], env=env))
-        time.sleep(1.5)
-        print(_banner(f"http://{host}:{port}/", logins), flush=True)
+            # No control socket: its default path in $HOME is shared by every gunicorn, so a
+            # second suite (tests, another checkout) would take it over and delete it.
+            "--no-control-socket",
+            "shared.devserver:create_suite_app()"], env=env, process_group=0))
+        health = f"http://{f'[{host}]' if ':' in host else host}:{port}/intake/healthz"
+        deadline = time.monotonic() + 60
+        while not _answers(health) and time.monotonic() < deadline:
+            if not all(p.poll() is None for p in procs):
+                break
+            time.sleep(0.2)
+        if all(p.poll() is None for p in procs):
+            print(_banner(f"http://{host}:{port}/", logins), flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        print("Een onderdeel is gestopt; alles wordt afgesloten.", file=sys.stderr)
+        print("Een onderdeel is gestopt; alles wordt afgesloten.", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("\nAfsluiten…", flush=True)
         return 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        deadline = time.time() + 10
-        for p in procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop_processes(procs)
         if redis_server is not None:
             redis_server.stop()

@@ -47,6 +47,8 @@ class CandidateUpsertedV1(_EventSchema):
     heavy_work = fields.Boolean(required=True)
     consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
     updated_at = fields.DateTime(required=True)
+    # The coach's account id (staff, not the resident): routes proposals to the right coach.
+    coach_id = fields.Integer(allow_none=True, load_default=None)
 
 
 class CandidateRemovedV1(_EventSchema):
@@ -82,6 +84,20 @@ class ResidentErasedV1(_EventSchema):
     erased_at = fields.DateTime(required=True)
 
 
+class ProposalChangedV1(_EventSchema):
+    """A proposal moved in its lifecycle; intake uses it to release an introduction."""
+
+    proposal_id = fields.Integer(required=True)
+    programme_id = fields.String(required=True)
+    status = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["task", "training"]))
+    opening_id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    opening_title = fields.String(required=True)
+    leads_to_task_id = fields.Integer(allow_none=True, load_default=None)
+    changed_at = fields.DateTime(required=True)
+
+
 # (type, version) -> schema. A new payload shape is a new version, never an edited one.
 SCHEMAS: dict[tuple[str, int], type[ma.Schema]] = {
     ("candidate.upserted", 1): CandidateUpsertedV1,
@@ -89,6 +105,7 @@ SCHEMAS: dict[tuple[str, int], type[ma.Schema]] = {
     ("consent.changed", 1): ConsentChangedV1,
     ("stage.changed", 1): StageChangedV1,
     ("resident.erased", 1): ResidentErasedV1,
+    ("proposal.changed", 1): ProposalChangedV1,
 }
 
 # Event type -> consuming services. Each consumer gets its own job per event.
@@ -100,6 +117,7 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "consent.changed": ("matching",),
     "stage.changed": (),  # for rapportage (issue 4); the stage also travels in profiles
     "resident.erased": ("matching",),
+    "proposal.changed": ("intake",),
 }
 
 

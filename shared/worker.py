@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from rq import Queue, SimpleWorker
@@ -23,7 +24,10 @@ def outbox_model(service: str) -> Any:
 
 
 class RelayLoop(threading.Thread):
-    """Moves the service's outbox to Redis every few seconds; survives Redis outages."""
+    """Moves the service's outbox to Redis every second and runs the service's periodic hook
+    (e.g. matching's reconciler) every few seconds; survives Redis and database outages."""
+
+    PERIODIC_EVERY = 5.0
 
     def __init__(self, ctx: ServiceContext, interval: float):
         super().__init__(name=f"relay-{ctx.name}", daemon=True)
@@ -33,12 +37,20 @@ class RelayLoop(threading.Thread):
 
     def run(self) -> None:
         model = outbox_model(self.ctx.name)
+        hook = COMPONENTS[self.ctx.name].periodic_hook()
+        last_hook = 0.0
         while not self.stopped.is_set():
             try:
                 while relay_pending(self.ctx.db, model, self.ctx.redis, self.ctx.name) > 0:
                     pass
             except Exception:  # keep relaying; the next round retries
                 log.exception("relay round failed")
+            if hook is not None and time.monotonic() - last_hook >= self.PERIODIC_EVERY:
+                last_hook = time.monotonic()
+                try:
+                    hook(self.ctx)
+                except Exception:
+                    log.exception("periodic task failed")
             self.stopped.wait(self.interval)
 
     def stop(self) -> None:

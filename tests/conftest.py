@@ -43,6 +43,8 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
     urls = {}
     if db_url:
         urls = {f"{c}_database_url": db_url for c in COMPONENTS}
+    # No nightly run and no debounce in tests: runs happen when a test asks for them.
+    extra = {"matching_nightly_hour": -1, "matching_debounce_seconds": 0, **extra}
     return load_settings(env="test", data_dir=data_dir, redis_url=redis_url,
                          secret_key="test-secret-key-not-for-production", log_level="WARNING",
                          **urls, **extra)
@@ -107,6 +109,15 @@ def app(settings: Settings) -> Iterator[Any]:
 
 
 @pytest.fixture
+def matching_app(settings: Settings) -> Iterator[Any]:
+    from services.matching.app import create_app
+
+    application = create_app(settings)
+    yield application
+    application.extensions["instap"].close()
+
+
+@pytest.fixture
 def accounts_db(settings: Settings) -> Iterator[Database]:
     db = Database(settings.database_url("accounts"), "accounts")
     yield db
@@ -158,6 +169,7 @@ class LoggedIn:
     """A test client logged in through the real login form; sends the CSRF header on writes."""
 
     def __init__(self, client: Any, user: TestUser, prefix: str = "/intake"):
+        self.prefix = prefix
         self.client = client
         self.user = user
         page = client.get(f"{prefix}/login")

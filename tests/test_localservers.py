@@ -91,9 +91,11 @@ def test_stop_is_idempotent_and_context_manager_stops(tmp_path: Path) -> None:
     assert _port_is_closed(server.port)
 
 
-def test_exit_hook_stops_what_is_still_running(tmp_path: Path) -> None:
+def test_exit_hook_stops_what_is_still_running(tmp_path: Path, monkeypatch) -> None:
     server = start_redis(tmp_path)
     assert redis.Redis.from_url(server.url).ping()
+    # Only this server: the session's own Redis and PostgreSQL must keep running.
+    monkeypatch.setattr(localservers, "_RUNNING", {server})
 
     localservers._stop_all()
 

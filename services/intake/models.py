@@ -175,6 +175,23 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Introduction(Base):
+    """Identity released to one organisation after both sides accepted a proposal, with consent."""
+
+    __tablename__ = "introduction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(Integer, unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
+                                             index=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # task | training
+    opening_title: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident] = relationship()
+
+
 class OutboxEvent(OutboxMixin, Base):
     __tablename__ = "outbox"
 

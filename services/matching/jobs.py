@@ -1,14 +1,29 @@
-"""RQ jobs of the matching service: apply events from intake to the candidate projection."""
+"""RQ jobs of the matching service: events from intake, match runs, and the reconciler."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.matching.models import Candidate, InboxEvent
+from services.matching.domain import proposals, runs
+from services.matching.models import Candidate, InboxEvent, MatchRun
+from shared.db import Database, utcnow
 from shared.jobs import apply_once
 from shared.runtime import service_context
+
+log = logging.getLogger(__name__)
+
+RUN_JOB = "services.matching.jobs.run_match"
+RUN_TIMEOUT = 600
 
 
 def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
@@ -25,7 +40,8 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     candidate.language_spoken = p["language"].get("spoken")
     candidate.language_written = p["language"].get("written")
     candidate.certificates = [
-        {"code": c["code"], "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None}
+        {"code": c["code"],
+         "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None}
         for c in p["certificates"]]
     candidate.driving_licence = p["driving_licence"]
     candidate.own_transport = p["own_transport"]
@@ -38,10 +54,19 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     candidate.heavy_work = p["heavy_work"]
     candidate.share_with_employer = bool(p["consent"].get("delen_werkgever"))
     candidate.share_with_trainer = bool(p["consent"].get("delen_opleider"))
+    candidate.coach_id = p.get("coach_id")
     candidate.profile_updated_at = p["updated_at"]
+    session.flush()
+    if not candidate.share_with_employer:
+        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
+    # Debounced incremental run: the reconciler enqueues it a few seconds later, so a burst
+    # of changes to one candidate makes one run.
+    runs.request_run(session, "candidate", candidate.programme_id, "wijziging")
 
 
 def _remove_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
+    proposals.withdraw_for_candidate(session, p["programme_id"],
+                                     p.get("reason", "gewist")[:40])
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is not None:
         session.delete(candidate)
@@ -54,9 +79,11 @@ def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) 
         return
     if p["purpose"] == "delen_werkgever":
         candidate.share_with_employer = False
+        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
     elif p["purpose"] == "delen_opleider":
         candidate.share_with_trainer = False
     elif p["purpose"] == "registratie":
+        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
         session.delete(candidate)
 
 
@@ -72,3 +99,78 @@ def handle_event(env: dict[str, Any]) -> bool:
     """Entry point the outbox relay enqueues; safe to run any number of times."""
     ctx = service_context()
     return apply_once(ctx.db, InboxEvent, env, HANDLERS)
+
+
+def enqueue_run(conn: Any, run_id: int, delay: int = 0) -> None:
+    """One RQ job per run row; the fixed job id makes a second enqueue a no-op."""
+    queue = Queue("matching", connection=conn)
+    kwargs: dict[str, Any] = dict(job_id=f"run-{run_id}", job_timeout=RUN_TIMEOUT,
+                                  retry=Retry(max=2, interval=[10, 60]), failure_ttl=7 * 24 * 3600,
+                                  result_ttl=3600, description=f"match run {run_id}")
+    if delay:
+        queue.enqueue_in(timedelta(seconds=delay), RUN_JOB, run_id, **kwargs)
+    else:
+        queue.enqueue(RUN_JOB, run_id, **kwargs)
+
+
+def run_match(run_id: int) -> dict[str, Any]:
+    """Execute one match run (idempotent: a finished run is not redone)."""
+    ctx = service_context()
+    run = runs.execute(ctx.db, run_id,
+                       deadline=timedelta(seconds=ctx.settings.matching_run_deadline_seconds))
+    return {"run_id": run_id, "status": run.status if run else "skipped",
+            "counts": run.counts if run else {}}
+
+
+def _job_alive(conn: Any, run_id: int) -> bool:
+    try:
+        job = Job.fetch(f"run-{run_id}", connection=conn)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED,
+                                             JobStatus.STARTED, JobStatus.DEFERRED)
+
+
+def _forget_job(conn: Any, run_id: int) -> None:
+    """Drop a dead worker's job so the run can be enqueued again under the same id."""
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(f"run-{run_id}", connection=conn).delete()
+
+
+def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Keep runs moving: re-enqueue runs stuck past their deadline (their worker died), enqueue
+    queued runs that have settled (debounce), and request the nightly full run once a day.
+    The database knows which runs are unfinished; Redis may have lost or kept stale jobs."""
+    now = now or utcnow()
+    debounce = timedelta(seconds=settings.matching_debounce_seconds)
+    released: list[int] = []
+    with db.unit_of_work() as s:
+        for run in runs.stuck_runs(s, now):
+            runs.release(run)
+            released.append(run.id)
+        ready = [r.id for r in s.scalars(select(MatchRun).where(
+            MatchRun.status == "queued",
+            (MatchRun.kind == "full") | (MatchRun.created_at <= now - debounce)))]
+    for run_id in released:
+        _forget_job(conn, run_id)
+    enqueued = []
+    for run_id in ready:
+        if not _job_alive(conn, run_id):
+            enqueue_run(conn, run_id)
+            enqueued.append(run_id)
+    nightly = None
+    local = now.astimezone(ZoneInfo("Europe/Amsterdam"))
+    if 0 <= settings.matching_nightly_hour <= local.hour:
+        with db.unit_of_work() as s:
+            last_full = s.scalar(select(MatchRun.created_at).where(MatchRun.kind == "full")
+                                 .order_by(MatchRun.created_at.desc()).limit(1))
+            if last_full is None or last_full.astimezone(local.tzinfo).date() < local.date():
+                nightly = runs.request_run(s, "full", None, "nachtelijke ronde").id
+        if nightly is not None:
+            enqueue_run(conn, nightly)
+    return {"released": released, "enqueued": enqueued, "nightly": nightly}
+
+
+def periodic(ctx: Any) -> None:
+    """Called by the matching worker's background loop."""
+    reconcile(ctx.db, ctx.redis, ctx.settings)

@@ -1,12 +1,24 @@
-"""Matching tables. So far: the pseudonymous candidate projection built from intake's events."""
+"""Matching tables: candidates (pseudonymous), entry tasks, training slots, runs, proposals."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, make_base, utcnow
 from shared.outbox import InboxMixin, OutboxMixin
@@ -38,9 +50,137 @@ class Candidate(Base):
     heavy_work: Mapped[bool] = mapped_column(Boolean, default=False)
     share_with_employer: Mapped[bool] = mapped_column(Boolean, default=False)
     share_with_trainer: Mapped[bool] = mapped_column(Boolean, default=False)
+    coach_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Version guard: an older profile event arriving late never overwrites a newer one.
     profile_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Task(Base):
+    """An instaptaak posted by a contractor; `filled` counts accepted places (never > places)."""
+
+    __tablename__ = "task"
+    __table_args__ = (CheckConstraint("filled >= 0 AND filled <= places", name="capacity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    occupation: Mapped[str] = mapped_column(String(60))
+    corporation: Mapped[str | None] = mapped_column(String(100))
+    project: Mapped[str | None] = mapped_column(String(200))
+    wijk: Mapped[str] = mapped_column(String(40))
+    site: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    hours_per_week: Mapped[int] = mapped_column(Integer)
+    places: Mapped[int] = mapped_column(Integer)
+    filled: Mapped[int] = mapped_column(Integer, default=0)
+    contract_type: Mapped[str] = mapped_column(String(30))
+    req_certificates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    req_language_spoken: Mapped[str | None] = mapped_column(String(12))
+    req_language_written: Mapped[str | None] = mapped_column(String(12))
+    req_driving_licence: Mapped[bool] = mapped_column(Boolean, default=False)
+    req_work_at_height: Mapped[bool] = mapped_column(Boolean, default=False)
+    req_heavy_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sroi_tag: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TrainingSlot(Base):
+    """A learning-work trajectory at de Beroepentuin; `filled` counts enrolments."""
+
+    __tablename__ = "training_slot"
+    __table_args__ = (CheckConstraint("filled >= 0 AND filled <= seats", name="capacity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    occupations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    crebo: Mapped[str | None] = mapped_column(String(5))
+    werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    start_date: Mapped[date] = mapped_column(Date)
+    weeks: Mapped[int] = mapped_column(Integer)
+    seats: Mapped[int] = mapped_column(Integer)
+    filled: Mapped[int] = mapped_column(Integer, default=0)
+    site: Mapped[str | None] = mapped_column(String(200))
+    min_language_spoken: Mapped[str | None] = mapped_column(String(12))
+    vca_exam_included: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MatchRun(Base):
+    """One run of the engine; the database, not Redis, knows which runs are unfinished."""
+
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # full | candidate | task | slot
+    scope: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Proposal(Base):
+    """A proposed (candidate, opening) pair and its lifecycle; at most one per pair."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "opening_key", name="one_per_pair"),
+        Index("ix_proposal_status_task", "status", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id"), index=True)
+    programme_id: Mapped[str] = mapped_column(String(16), index=True)
+    opening_key: Mapped[str] = mapped_column(String(40))  # "task:12" | "slot:3"
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("training_slot.id"), index=True)
+    leads_to_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    coach_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    score: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    explanation_nl: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(30), default="voorgesteld", index=True)
+    coach_reason: Mapped[str | None] = mapped_column(String(40))
+    organisation_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    task: Mapped[Task | None] = relationship(foreign_keys=[task_id])
+    slot: Mapped[TrainingSlot | None] = relationship(foreign_keys=[slot_id])
+    leads_to: Mapped[Task | None] = relationship(foreign_keys=[leads_to_task_id])
+
+
+class Placement(Base):
+    """A resident in an instapbaan (task) or enrolled in a training slot, from a proposal."""
+
+    __tablename__ = "placement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
+    programme_id: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # plaatsing | inschrijving
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("training_slot.id"))
+    status: Mapped[str] = mapped_column(String(20), default="afgesproken")
+    started_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxEvent(OutboxMixin, Base):

@@ -24,15 +24,26 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def server_url(app: Any) -> Iterator[str]:
-    """The app served by werkzeug in a thread (no fork), on 127.0.0.1 and a free port."""
+def _serve(app: Any, prefix: str) -> Iterator[str]:
+    """Serve a service app by werkzeug in a thread (no fork), on 127.0.0.1 and a free port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/intake"
+    yield f"http://127.0.0.1:{server.server_port}{prefix}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def server_url(app: Any) -> Iterator[str]:
+    """The intake app served by werkzeug in a thread (no fork), on 127.0.0.1 and a free port."""
+    yield from _serve(app, "/intake")
+
+
+@pytest.fixture
+def matching_url(matching_app: Any) -> Iterator[str]:
+    """The matching app, served the same way (its own databases on SQLite)."""
+    yield from _serve(matching_app, "/matching")
 
 
 @pytest.fixture(scope="session")

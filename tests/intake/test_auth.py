@@ -26,6 +26,8 @@ ENDPOINTS = [
     ("post", f"{API}/{PID}/notes", {}),
 ]
 IDS = [f"{m} {p.replace(API, '')}" for m, p, _ in ENDPOINTS]
+# Endpoints for organisations (not for coaches): introductions after both sides accepted.
+ORG_ENDPOINTS = [("get", "/intake/api/v1/introductions", None)]
 
 
 def test_every_endpoint_is_covered_by_this_list(app):
@@ -33,7 +35,7 @@ def test_every_endpoint_is_covered_by_this_list(app):
              if "/api/v1/" in r.rule}
     listed = {(m.upper(), p.removeprefix("/intake").replace(PID, "<programme_id>")
                .replace("/registratie", "/<purpose>"))
-              for m, p, _ in ENDPOINTS}
+              for m, p, _ in ENDPOINTS + ORG_ENDPOINTS}
     for methods, rule in rules:
         for method in methods:
             assert (method, rule) in listed, f"{method} {rule} has no auth test"
@@ -62,6 +64,15 @@ def test_wrong_role_gets_403(app, make_token, role, method, path, body):
     response = getattr(app.test_client(), method)(path, json=body, headers=bearer(make_token(role)))
     assert response.status_code == 403, response.json
     assert response.json["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", ["jobcoach", "programmabureau", "beheerder"])
+@pytest.mark.parametrize(("method", "path", "body"), ORG_ENDPOINTS)
+def test_organisation_endpoints_refuse_other_roles(app, make_token, role, method, path, body):
+    client = app.test_client()
+    assert getattr(client, method)(path, json=body).status_code == 401
+    response = getattr(client, method)(path, json=body, headers=bearer(make_token(role)))
+    assert response.status_code == 403 and response.json["code"] == "forbidden"
 
 
 def test_login_page_and_wrong_password(client, make_user):

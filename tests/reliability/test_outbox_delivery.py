@@ -31,7 +31,9 @@ def _env(settings: Settings, redis_url: str | None = None) -> dict[str, str]:
     env.update({
         "INSTAP_ENV": "test", "INSTAP_SECRET_KEY": settings.secret_key,
         "INSTAP_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url or settings.redis_url,
-        "INSTAP_LOG_LEVEL": "WARNING",
+        "INSTAP_LOG_LEVEL": "WARNING", "MATCHING_NIGHTLY_HOUR": str(settings.matching_nightly_hour),
+        "MATCHING_DEBOUNCE_SECONDS": str(settings.matching_debounce_seconds),
+        "MATCHING_RUN_DEADLINE_SECONDS": str(settings.matching_run_deadline_seconds),
     })
     for comp in ("accounts", "intake", "matching"):
         env[f"{comp.upper()}_DATABASE_URL"] = settings.database_url(comp)

@@ -9,15 +9,14 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    pre_load,
     validate,
     validates,
     validates_schema,
 )
 
 from shared import reference
-from shared.api import Schema
-from shared.validators import normalise_phone, normalise_postcode, reject_bsn
+from shared.api import NoBsnSchema, Schema
+from shared.validators import normalise_phone, normalise_postcode
 
 MIN_BIRTH_YEAR = 1940
 MIN_AGE = 15
@@ -34,16 +33,6 @@ def _ref_one_of(kind: str, nl: str) -> validate.Validator:
             raise ValidationError(nl)
 
     return check
-
-
-class NoBsnSchema(Schema):
-    """Rejects, per field, any value holding a 9-digit number that passes the elfproef."""
-
-    @pre_load
-    def _no_bsn(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict):
-            reject_bsn(data)
-        return data
 
 
 class LanguageSchema(Schema):

@@ -61,6 +61,7 @@ def publish_profile(session: Session, resident: Resident, *, removed_reason: str
         "heavy_work": resident.heavy_work,
         "consent": {p: p in purposes for p in reference.CONSENT_PURPOSES},
         "updated_at": utcnow(),
+        "coach_id": resident.coach_id,
     })
 
 

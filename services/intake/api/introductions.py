@@ -1,0 +1,42 @@
+"""API: introductions for organisations (name and one contact channel; every read logged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import fields
+
+from services.intake.domain import introductions
+from shared.api import Blueprint, Schema
+from shared.auth.roles import AANNEMER, OPLEIDER
+from shared.auth.web import require_principal, roles_required
+from shared.web import commit, db_session
+
+blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
+                description="Residents introduced to your organisation after both sides accepted")
+
+
+class ContactSchema(Schema):
+    channel = fields.String()
+    value = fields.String()
+
+
+class IntroductionSchema(Schema):
+    programme_id = fields.String()
+    proposal_id = fields.Integer()
+    name = fields.String()
+    contact = fields.Nested(ContactSchema)
+    opening_title = fields.String()
+    granted_at = fields.DateTime()
+
+
+@blp.route("")
+class Introductions(MethodView):
+    @roles_required(AANNEMER, OPLEIDER)
+    @blp.response(200, IntroductionSchema(many=True))
+    def get(self) -> Any:
+        """Only while the resident's consent to share with you is active."""
+        items = introductions.visible(db_session(), require_principal(), "api")
+        commit()
+        return items

@@ -1,0 +1,17 @@
+"""RQ jobs of the intake service: events from matching (introductions after acceptance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.intake.domain.introductions import on_proposal_changed
+from services.intake.models import InboxEvent
+from shared.jobs import apply_once
+from shared.runtime import service_context
+
+HANDLERS = {"proposal.changed": on_proposal_changed}
+
+
+def handle_event(env: dict[str, Any]) -> bool:
+    """Entry point the outbox relay enqueues; safe to run any number of times."""
+    return apply_once(service_context().db, InboxEvent, env, HANDLERS)

@@ -1,0 +1,1 @@
+"""Matching JSON API (/matching/api/v1): one module per resource."""

@@ -1,0 +1,104 @@
+"""API: proposals and their lifecycle (coach with the resident, then the organisation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from services.matching.api import schemas as s
+from services.matching.domain import proposals
+from services.matching.models import Candidate, Proposal
+from shared.api import Blueprint
+from shared.auth.accounts import Principal
+from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
+from shared.auth.web import require_principal, roles_required
+from shared.web import commit, db_session
+
+blp = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
+                description="Proposals: coaches see their residents', organisations a pseudonymous card")
+ORGANISATIONS = (AANNEMER, OPLEIDER)
+
+
+def _out(principal: Principal, items: list[Proposal]) -> Any:
+    """Organisations get the separate card schema; coaches the full proposal."""
+    if principal.role in ORGANISATIONS:
+        cards = {c.programme_id: c for c in db_session().query(Candidate).filter(
+            Candidate.programme_id.in_([p.programme_id for p in items]))}
+        return s.OrganisationProposalSchema(many=True).dump(
+            [{**{k: getattr(p, k) for k in ("id", "task_id", "slot_id", "score", "explanation_nl",
+                                             "status", "organisation_reason", "updated_at")},
+              "candidate": cards.get(p.programme_id)} for p in items])
+    return s.ProposalSchema(many=True).dump(items)
+
+
+@blp.route("")
+class Proposals(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
+    @blp.arguments(s.ProposalQueryArgsSchema, location="query")
+    @blp.response(200)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Proposals you may see; organisations only for their own tasks or slots."""
+        principal = require_principal()
+        query = proposals.visible(db_session().query(Proposal).statement, principal)
+        if args["status"]:
+            query = query.where(Proposal.status == args["status"])
+        if args["task_id"]:
+            query = query.where(Proposal.task_id == args["task_id"])
+        if args["slot_id"]:
+            query = query.where(Proposal.slot_id == args["slot_id"])
+        items = list(db_session().scalars(query.order_by(Proposal.id)))
+        return _out(principal, items)
+
+
+@blp.route("/<int:proposal_id>")
+class ProposalItem(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
+    @blp.response(200)
+    def get(self, proposal_id: int) -> Any:
+        principal = require_principal()
+        return _out(principal, [proposals.get(db_session(), principal, proposal_id)])[0]
+
+
+@blp.route("/<int:proposal_id>/coach-decision")
+class CoachDecision(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER)
+    @blp.arguments(s.DecisionSchema)
+    @blp.response(200, s.ProposalSchema)
+    def post(self, data: dict[str, Any], proposal_id: int) -> Any:
+        """The coach, with the resident, accepts or rejects (reason code)."""
+        principal = require_principal()
+        session = db_session()
+        proposal = proposals.coach_decides(session, principal, proposals.get(session, principal, proposal_id),
+                                           data["accept"], data["reason"])
+        commit()
+        return proposal
+
+
+@blp.route("/<int:proposal_id>/decision")
+class OrganisationDecision(MethodView):
+    @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
+    @blp.arguments(s.DecisionSchema)
+    @blp.response(200)
+    def post(self, data: dict[str, Any], proposal_id: int) -> Any:
+        """The contractor or trainer accepts (takes a place, 409 when full) or declines."""
+        principal = require_principal()
+        session = db_session()
+        proposal = proposals.organisation_decides(
+            session, principal, proposals.get(session, principal, proposal_id), data["accept"],
+            data["reason"])
+        commit()
+        return _out(principal, [proposal])[0]
+
+
+@blp.route("/<int:proposal_id>/start")
+class ConfirmStart(MethodView):
+    @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
+    @blp.response(200)
+    def post(self, proposal_id: int) -> Any:
+        """The organisation confirms the start (task) or enrolment (training)."""
+        principal = require_principal()
+        session = db_session()
+        proposal = proposals.confirm_start(session, principal, proposals.get(session, principal, proposal_id))
+        commit()
+        return _out(principal, [proposal])[0]

@@ -1,0 +1,235 @@
+"""Request and response schemas of the matching API (contractor-facing ones are separate classes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from shared import reference
+from shared.api import NoBsnSchema, Schema
+
+CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
+LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
+
+
+def _ref(kind: str, nl: str) -> Any:
+    def check(value: str) -> None:
+        if value not in reference.codes(kind):
+            raise ValidationError(nl)
+    return check
+
+
+def _werkproces(value: str) -> None:
+    import re
+
+    if not re.fullmatch(r"B\d-K\d-W\d{1,2}", value):
+        raise ValidationError("Schrijf een werkproces zoals B1-K1-W1.")
+
+
+class TaskFieldsSchema(NoBsnSchema):
+    title = fields.String(validate=validate.Length(3, 200, error="Vul 3 tot 200 tekens in."))
+    occupation = fields.String(validate=_ref("occupations", "Kies een beroep uit de lijst."))
+    corporation = fields.String(allow_none=True, validate=validate.Length(max=100))
+    project = fields.String(allow_none=True, validate=validate.Length(max=200))
+    wijk = fields.String(validate=_ref("wijken", "Kies een wijk uit de lijst."))
+    site = fields.String(allow_none=True, validate=validate.Length(max=200))
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    hours_per_week = fields.Integer(validate=validate.Range(4, 40, error="Kies 4 tot 40 uur per week."))
+    places = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plaatsen."))
+    contract_type = fields.String(validate=validate.OneOf(CONTRACT_TYPES, error="Kies een soort contract."))
+    req_certificates = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
+    req_language_spoken = fields.String(allow_none=True, validate=validate.OneOf(
+        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
+    req_language_written = fields.String(allow_none=True, validate=validate.OneOf(
+        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
+    req_driving_licence = fields.Boolean()
+    req_work_at_height = fields.Boolean()
+    req_heavy_work = fields.Boolean()
+    skills = fields.List(fields.String(validate=_ref("skills", "Onbekende vaardigheid.")))
+    werkprocessen = fields.List(fields.String(validate=_werkproces))
+    sroi_tag = fields.String(allow_none=True, validate=validate.Length(max=60))
+
+
+class TaskCreateSchema(TaskFieldsSchema):
+    @validates_schema
+    def _required(self, data: dict[str, Any], **_: Any) -> None:
+        missing = {k: ["Vul dit veld in."] for k in (
+            "title", "occupation", "wijk", "start_date", "hours_per_week", "places",
+            "contract_type") if data.get(k) in (None, "")}
+        if missing:
+            raise ValidationError(missing)
+        if data.get("end_date") and data["end_date"] < data["start_date"]:
+            raise ValidationError("De einddatum ligt voor de startdatum.", "end_date")
+
+
+class TaskUpdateSchema(TaskFieldsSchema):
+    """Partial update."""
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    occupation = fields.String()
+    corporation = fields.String(allow_none=True)
+    project = fields.String(allow_none=True)
+    wijk = fields.String()
+    site = fields.String(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    hours_per_week = fields.Integer()
+    places = fields.Integer()
+    filled = fields.Integer()
+    contract_type = fields.String()
+    req_certificates = fields.List(fields.String())
+    req_language_spoken = fields.String(allow_none=True)
+    req_language_written = fields.String(allow_none=True)
+    req_driving_licence = fields.Boolean()
+    req_work_at_height = fields.Boolean()
+    req_heavy_work = fields.Boolean()
+    skills = fields.List(fields.String())
+    werkprocessen = fields.List(fields.String())
+    sroi_tag = fields.String(allow_none=True)
+    status = fields.String()
+    organisation_id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class SlotFieldsSchema(NoBsnSchema):
+    name = fields.String(validate=validate.Length(3, 200, error="Vul 3 tot 200 tekens in."))
+    occupations = fields.List(fields.String(validate=_ref("occupations", "Kies een beroep uit de lijst.")))
+    grants = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
+    crebo = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^\d{5}$", error="Een crebo-code heeft 5 cijfers."))
+    werkprocessen = fields.List(fields.String(validate=_werkproces))
+    start_date = fields.Date()
+    weeks = fields.Integer(validate=validate.Range(1, 10, error="Kies 1 tot 10 weken."))
+    seats = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plekken."))
+    site = fields.String(allow_none=True, validate=validate.Length(max=200))
+    min_language_spoken = fields.String(allow_none=True, validate=validate.OneOf(
+        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
+    vca_exam_included = fields.Boolean()
+
+
+class SlotCreateSchema(SlotFieldsSchema):
+    @validates_schema
+    def _required(self, data: dict[str, Any], **_: Any) -> None:
+        missing = {k: ["Vul dit veld in."] for k in ("name", "occupations", "start_date", "weeks",
+                                                      "seats") if data.get(k) in (None, "", [])}
+        if missing:
+            raise ValidationError(missing)
+
+
+class SlotUpdateSchema(SlotFieldsSchema):
+    """Partial update."""
+
+
+class SlotSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    occupations = fields.List(fields.String())
+    grants = fields.List(fields.String())
+    crebo = fields.String(allow_none=True)
+    werkprocessen = fields.List(fields.String())
+    start_date = fields.Date()
+    weeks = fields.Integer()
+    seats = fields.Integer()
+    filled = fields.Integer()
+    site = fields.String(allow_none=True)
+    min_language_spoken = fields.String(allow_none=True)
+    vca_exam_included = fields.Boolean()
+    status = fields.String()
+    organisation_id = fields.Integer()
+
+
+class ListArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(("open", "gesloten")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class CertificateCardSchema(Schema):
+    code = fields.String()
+    valid_until = fields.String(allow_none=True)
+
+
+class CandidateCardSchema(Schema):
+    """What an organisation may see of a candidate: a pseudonym and job-relevant facts only."""
+
+    programme_id = fields.String()
+    wijk = fields.String()
+    age_band = fields.String()
+    language_spoken = fields.String(allow_none=True)
+    language_written = fields.String(allow_none=True)
+    certificates = fields.List(fields.Nested(CertificateCardSchema))
+    driving_licence = fields.Boolean()
+    hours_per_week = fields.Integer(allow_none=True)
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String())
+    skills = fields.List(fields.String())
+
+
+class ProposalSchema(Schema):
+    """Coach and beheerder view of a proposal."""
+
+    id = fields.Integer()
+    programme_id = fields.String()
+    task_id = fields.Integer(allow_none=True)
+    slot_id = fields.Integer(allow_none=True)
+    leads_to_task_id = fields.Integer(allow_none=True)
+    score = fields.Float()
+    explanation = fields.Dict(keys=fields.String(), values=fields.Float())
+    explanation_nl = fields.String()
+    status = fields.String()
+    coach_reason = fields.String(allow_none=True)
+    organisation_reason = fields.String(allow_none=True)
+    run_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OrganisationProposalSchema(Schema):
+    """Contractor / trainer view: the pseudonymous card, never intake's personal fields."""
+
+    id = fields.Integer()
+    task_id = fields.Integer(allow_none=True)
+    slot_id = fields.Integer(allow_none=True)
+    score = fields.Float()
+    explanation_nl = fields.String()
+    status = fields.String()
+    organisation_reason = fields.String(allow_none=True)
+    candidate = fields.Nested(CandidateCardSchema)
+    updated_at = fields.DateTime()
+
+
+class ProposalQueryArgsSchema(Schema):
+    status = fields.String(load_default=None)
+    task_id = fields.Integer(load_default=None)
+    slot_id = fields.Integer(load_default=None)
+
+
+class DecisionSchema(Schema):
+    accept = fields.Boolean(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+class RunCreateSchema(Schema):
+    kind = fields.String(load_default="full", validate=validate.OneOf(("full",)))
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    scope = fields.String(allow_none=True)
+    status = fields.String()
+    progress = fields.Integer()
+    counts = fields.Dict()
+    timings = fields.Dict()
+    error = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    requested_by = fields.String()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+

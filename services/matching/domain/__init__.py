@@ -1,0 +1,1 @@
+"""Matching use cases: plain functions taking a session; they never commit."""

@@ -1,0 +1,139 @@
+"""Proposal lifecycle: coach with the resident, then the organisation; capacity held in the DB."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from services.matching.domain.events import publish_proposal
+from services.matching.models import Placement, Proposal, Task, TrainingSlot
+from shared.auth.accounts import Principal
+from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
+from shared.db import utcnow
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
+
+COACH_REJECT_REASONS = ("past_niet", "geen_interesse", "reistijd", "uren", "andere_plaatsing",
+                        "persoonlijke_situatie")
+ORG_DECLINE_REASONS = ("plek_vergeven", "eisen_niet_gehaald", "planning", "past_niet_in_team",
+                       "anders")
+
+
+def visible(query: Select, principal: Principal) -> Select:
+    """Which proposals a principal may see."""
+    if principal.role == BEHEERDER:
+        return query
+    if principal.role == JOBCOACH:
+        if principal.user_id is None:
+            raise Forbidden("Een token kan geen voorstellen van een coach zien.")
+        return query.where(Proposal.coach_id == principal.user_id)
+    if principal.role == AANNEMER:
+        own = select(Task.id).where(Task.organisation_id == principal.organisation_id)
+        return query.where(Proposal.task_id.in_(own),
+                           Proposal.status.in_(("coach_akkoord", "aannemer_akkoord",
+                                                "aannemer_afgewezen", "geplaatst")))
+    if principal.role == OPLEIDER:
+        own = select(TrainingSlot.id).where(TrainingSlot.organisation_id == principal.organisation_id)
+        return query.where(Proposal.slot_id.in_(own),
+                           Proposal.status.in_(("coach_akkoord", "aannemer_akkoord",
+                                                "aannemer_afgewezen", "ingeschreven")))
+    raise Forbidden("U heeft met uw rol geen toegang tot voorstellen.")
+
+
+def get(session: Session, principal: Principal, proposal_id: int) -> Proposal:
+    proposal = session.scalar(visible(select(Proposal), principal).where(Proposal.id == proposal_id))
+    if proposal is None:
+        raise NotFound("Dit voorstel is niet gevonden.")
+    return proposal
+
+
+def coach_decides(session: Session, principal: Principal, proposal: Proposal, accept: bool,
+                  reason: str | None) -> Proposal:
+    if principal.role not in (JOBCOACH, BEHEERDER):
+        raise Forbidden("Alleen de jobcoach beslist samen met de deelnemer.")
+    if proposal.status != "voorgesteld":
+        raise Conflict(f"Dit voorstel is al behandeld (status: {proposal.status}).")
+    if not accept and reason not in COACH_REJECT_REASONS:
+        raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
+    if accept:
+        # One accepted proposal per resident at a time: the others wait or lapse.
+        busy = session.scalar(select(Proposal.id).where(
+            Proposal.programme_id == proposal.programme_id, Proposal.id != proposal.id,
+            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord"))))
+        if busy is not None:
+            raise Conflict("Deze deelnemer heeft al een lopend voorstel.")
+    proposal.status = "coach_akkoord" if accept else "coach_afgewezen"
+    proposal.coach_reason = None if accept else reason
+    proposal.updated_at = utcnow()
+    session.flush()
+    publish_proposal(session, proposal)
+    return proposal
+
+
+def _take_place(session: Session, proposal: Proposal) -> None:
+    """Atomically take one place: the conditional UPDATE never lets `filled` pass capacity,
+    also when many organisations' users accept at the same moment (row lock in PostgreSQL,
+    one writer at a time in SQLite)."""
+    if proposal.task_id is not None:
+        result = session.execute(update(Task).where(
+            Task.id == proposal.task_id, Task.filled < Task.places, Task.status == "open")
+            .values(filled=Task.filled + 1))
+    else:
+        result = session.execute(update(TrainingSlot).where(
+            TrainingSlot.id == proposal.slot_id, TrainingSlot.filled < TrainingSlot.seats,
+            TrainingSlot.status == "open").values(filled=TrainingSlot.filled + 1))
+    if result.rowcount != 1:
+        raise Conflict("Alle plaatsen zijn al vergeven.")
+
+
+def organisation_decides(session: Session, principal: Principal, proposal: Proposal, accept: bool,
+                         reason: str | None) -> Proposal:
+    owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
+    if principal.role not in (owner_role, BEHEERDER):
+        raise Forbidden("Alleen de organisatie van deze plek beslist hierover.")
+    if proposal.status != "coach_akkoord":
+        raise Conflict(f"Dit voorstel wacht niet op uw besluit (status: {proposal.status}).")
+    if not accept and reason not in ORG_DECLINE_REASONS:
+        raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
+    if accept:
+        _take_place(session, proposal)
+        kind = "plaatsing" if proposal.task_id is not None else "inschrijving"
+        session.add(Placement(proposal_id=proposal.id, programme_id=proposal.programme_id,
+                              kind=kind, task_id=proposal.task_id, slot_id=proposal.slot_id,
+                              status="afgesproken", created_at=utcnow()))
+    proposal.status = "aannemer_akkoord" if accept else "aannemer_afgewezen"
+    proposal.organisation_reason = None if accept else reason
+    proposal.updated_at = utcnow()
+    session.flush()
+    publish_proposal(session, proposal)
+    return proposal
+
+
+def confirm_start(session: Session, principal: Principal, proposal: Proposal) -> Proposal:
+    """The organisation confirms the resident started (task) or enrolled (training)."""
+    owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
+    if principal.role not in (owner_role, BEHEERDER):
+        raise Forbidden("Alleen de organisatie van deze plek bevestigt de start.")
+    if proposal.status != "aannemer_akkoord":
+        raise Conflict(f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status}).")
+    placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
+    assert placement is not None
+    placement.status = "gestart"
+    placement.started_on = utcnow().date()
+    proposal.status = "geplaatst" if proposal.task_id is not None else "ingeschreven"
+    proposal.updated_at = utcnow()
+    session.flush()
+    publish_proposal(session, proposal)
+    return proposal
+
+
+def withdraw_for_candidate(session: Session, programme_id: str, reason: str) -> int:
+    """Consent withdrawn or resident gone: every open proposal stops at once."""
+    open_ = session.scalars(select(Proposal).where(
+        Proposal.programme_id == programme_id,
+        Proposal.status.in_(("voorgesteld", "coach_akkoord")))).all()
+    for p in open_:
+        p.status = "ingetrokken"
+        p.coach_reason = reason
+        p.updated_at = utcnow()
+        publish_proposal(session, p)
+    return len(open_)

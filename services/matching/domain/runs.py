@@ -1,0 +1,200 @@
+"""Match runs: request, execute (idempotently), recover stuck ones; proposals are upserted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.matching import engine
+from services.matching.domain import explain
+from services.matching.domain.events import publish_proposal
+from services.matching.domain.instance import Built, build
+from services.matching.models import MatchRun, Proposal
+from shared.db import Database, utcnow
+from shared.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+RUN_KINDS = ("full", "candidate", "task", "slot")
+MAX_ATTEMPTS = 3
+ACTIVE = ("queued", "running")
+
+
+def request_run(session: Session, kind: str, scope: str | None, requested_by: str) -> MatchRun:
+    """A new run row; an identical run that is still queued is reused (debounce)."""
+    if kind not in RUN_KINDS:
+        raise Conflict(f"onbekende soort ronde: {kind}")
+    existing = session.scalar(select(MatchRun).where(
+        MatchRun.kind == kind, MatchRun.scope.is_(None) if scope is None else MatchRun.scope == scope,
+        MatchRun.status == "queued"))
+    if existing is not None:
+        return existing
+    run = MatchRun(kind=kind, scope=scope, status="queued", requested_by=requested_by,
+                   created_at=utcnow(), counts={}, timings={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def consent_filter(built: Built) -> Any:
+    """Arc mask: tasks need consent to share with employers, trainings with trainers."""
+    residents = built.instance["residents"]
+    openings = built.instance["openings"]
+    employer = np.array([built.candidates[r["id"]].share_with_employer for r in residents], dtype=bool)
+    trainer = np.array([built.candidates[r["id"]].share_with_trainer for r in residents], dtype=bool)
+    is_task = np.array([o["kind"] == "task" for o in openings], dtype=bool)
+
+    def allow(arcs: engine.Arcs) -> np.ndarray:
+        on_task = is_task[arcs.opening]
+        ok = np.where(on_task, employer[arcs.resident], trainer[arcs.resident])
+        # A pathway ends at a task: the employer will see the candidate later, so both.
+        return ok & ((arcs.leads_to < 0) | employer[arcs.resident])
+
+    return allow
+
+
+def _claim(db: Database, run_id: int, deadline: timedelta) -> bool:
+    """Mark a queued (or recovered) run as running; False if another worker has it or it is done."""
+    with db.unit_of_work() as s:
+        now = utcnow()
+        claimed = s.execute(update(MatchRun).where(
+            MatchRun.id == run_id, MatchRun.status == "queued").values(
+            status="running", started_at=now, deadline_at=now + deadline,
+            attempts=MatchRun.attempts + 1, progress=5, error=None))
+        return claimed.rowcount == 1
+
+
+def _progress(db: Database, run_id: int, progress: int, **timings: float) -> None:
+    with db.unit_of_work() as s:
+        run = s.get(MatchRun, run_id)
+        if run is not None:
+            run.progress = progress
+            run.timings = {**(run.timings or {}), **{k: round(v, 4) for k, v in timings.items()}}
+
+
+def _scope(run: MatchRun) -> dict[str, Any]:
+    if run.kind == "candidate":
+        return {"candidate_ids": [run.scope]}
+    if run.kind == "task":
+        return {"task_ids": [int(run.scope or 0)]}
+    if run.kind == "slot":
+        return {"slot_ids": [int(run.scope or 0)]}
+    return {}
+
+
+def execute(db: Database, run_id: int, today: date | None = None,
+            deadline: timedelta = timedelta(minutes=10)) -> MatchRun | None:
+    """Run the engine for one run row. Safe to call twice: a finished run is not redone, and
+    proposals are upserted on (candidate, opening), so a retry never duplicates one."""
+    if not _claim(db, run_id, deadline):
+        log.info("run not claimable (done or taken)", extra={"run_id": run_id})
+        return None
+    today = today or date.today()
+    t0 = time.perf_counter()
+    try:
+        with db.unit_of_work() as s:
+            run = s.get(MatchRun, run_id)
+            assert run is not None
+            built = build(s, today, **_scope(run))
+            t1 = time.perf_counter()
+            counts: dict[str, int] = {"candidates": len(built.candidates),
+                                      "openings": len(built.instance["openings"])}
+            created = kept = withdrawn = 0
+            if built.candidates and built.instance["openings"]:
+                result = engine.match(engine.parse_match(built.instance),
+                                      allow=consent_filter(built))
+                t2 = time.perf_counter()
+                created, kept = _upsert(s, run, built, result.assignments)
+                counts["assigned"] = result.assigned
+                timings = {"build": t1 - t0, "engine": t2 - t1, "store": time.perf_counter() - t2}
+            else:
+                timings = {"build": t1 - t0}
+            if run.kind == "full":
+                withdrawn = _withdraw_stale(s, run)
+            counts.update(created=created, kept=kept, withdrawn=withdrawn)
+            run.counts = counts
+            run.timings = {k: round(v, 4) for k, v in timings.items()}
+            run.status = "done"
+            run.progress = 100
+            run.finished_at = utcnow()
+            return run
+    except Exception as exc:
+        with db.unit_of_work() as s:
+            run = s.get(MatchRun, run_id)
+            if run is not None:
+                run.error = f"{type(exc).__name__}: {exc}"[:1000]
+                # Back to the queue for RQ's retry, unless attempts are used up.
+                run.status = "queued" if run.attempts < MAX_ATTEMPTS else "failed"
+                run.finished_at = utcnow() if run.status == "failed" else None
+        raise
+
+
+def _upsert(s: Session, run: MatchRun, built: Built,
+            assignments: list[engine.Assignment]) -> tuple[int, int]:
+    existing = {(p.programme_id, p.opening_key): p for p in s.scalars(
+        select(Proposal).where(Proposal.programme_id.in_([a.resident for a in assignments])))}
+    created = kept = 0
+    for a in assignments:
+        cand = built.candidates[a.resident]
+        key = (a.resident, a.opening)
+        proposal = existing.get(key)
+        if proposal is not None:
+            if proposal.status == "voorgesteld":
+                proposal.score = a.score
+                proposal.explanation = a.explanation or {}
+                proposal.run_id = run.id
+            elif proposal.status == "ingetrokken":
+                proposal.status = "voorgesteld"
+                proposal.run_id = run.id
+                publish_proposal(s, proposal)
+            kept += 1
+            continue
+        task = built.tasks.get(a.opening)
+        slot = built.slots.get(a.opening)
+        leads_to = built.tasks.get(a.leads_to) if a.leads_to else None
+        text = explain.for_task(cand, task) if task else explain.for_slot(cand, slot, leads_to)
+        proposal = Proposal(run_id=run.id, programme_id=a.resident, opening_key=a.opening,
+                            task_id=task.id if task else None, slot_id=slot.id if slot else None,
+                            leads_to_task_id=leads_to.id if leads_to else None,
+                            coach_id=cand.coach_id, score=a.score,
+                            explanation=a.explanation or {}, explanation_nl=text,
+                            status="voorgesteld", created_at=utcnow(), updated_at=utcnow())
+        s.add(proposal)
+        s.flush()
+        publish_proposal(s, proposal)
+        created += 1
+    return created, kept
+
+
+def _withdraw_stale(s: Session, run: MatchRun) -> int:
+    """A full run replaces earlier suggestions nobody acted on yet."""
+    stale = s.scalars(select(Proposal).where(Proposal.status == "voorgesteld",
+                                             Proposal.run_id != run.id)).all()
+    for p in stale:
+        p.status = "ingetrokken"
+        p.coach_reason = "nieuwe_ronde"
+        publish_proposal(s, p)
+    return len(stale)
+
+
+def stuck_runs(s: Session, now: datetime) -> list[MatchRun]:
+    """Runs whose worker died: still 'running' past their deadline."""
+    return list(s.scalars(select(MatchRun).where(MatchRun.status == "running",
+                                                 MatchRun.deadline_at < now)))
+
+
+def release(run: MatchRun) -> None:
+    """Put a stuck run back in the queue (or fail it after MAX_ATTEMPTS)."""
+    if run.attempts >= MAX_ATTEMPTS:
+        run.status = "failed"
+        run.error = (run.error or "") + " | opgegeven na te veel pogingen"
+        run.finished_at = utcnow()
+    else:
+        run.status = "queued"
+        run.deadline_at = None

@@ -1,0 +1,91 @@
+"""The job coach's proposals page: decide with the resident, and start a new match run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from services.matching.api import schemas as s
+from services.matching.domain import proposals
+from services.matching.models import Proposal
+from services.matching.web import forms
+from services.matching.web.helpers import render
+from services.matching.web.views import bp
+from shared.auth.roles import BEHEERDER, JOBCOACH
+from shared.auth.web import require_principal, roles_required
+from shared.errors import Conflict, Invalid, NotFound
+from shared.i18n import translate_message
+from shared.web import commit, db_session
+
+BUSY = "Deze deelnemer heeft al een lopend voorstel."
+# Groups on the coach's page, in the order they are shown.
+COACH_GROUPS = (
+    ("voorgesteld", "Wacht op uw besluit", ("voorgesteld",)),
+    ("coach_akkoord", "Wacht op de werkgever of opleider", ("coach_akkoord",)),
+    ("aannemer_akkoord", "Geaccepteerd: de start volgt", ("aannemer_akkoord",)),
+    ("gestart", "Gestart of ingeschreven", ("geplaatst", "ingeschreven")),
+    ("afgewezen", "Afgewezen", ("coach_afgewezen", "aannemer_afgewezen")),
+    ("ingetrokken", "Ingetrokken", ("ingetrokken",)),
+)
+
+
+def _page(status: int = 200, errors: dict[str, str] | None = None,
+          values: dict[str, str] | None = None) -> Any:
+    principal = require_principal()
+    items = db_session().scalars(
+        proposals.visible(select(Proposal), principal)
+        .options(selectinload(Proposal.task), selectinload(Proposal.slot),
+                 selectinload(Proposal.leads_to))
+        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())).all()
+    groups: dict[str, list[Proposal]] = {key: [] for key, _t, _s in COACH_GROUPS}
+    where = {st: key for key, _t, statuses in COACH_GROUPS for st in statuses}
+    for p in items:
+        groups[where.get(p.status, "ingetrokken")].append(p)
+    return render("matching/proposals.html", status, groups=groups,
+                  group_titles={key: title for key, title, _s in COACH_GROUPS},
+                  errors=errors or {}, values=values or {}, nav_current="proposals")
+
+
+@bp.get("/voorstellen", endpoint="proposals")
+@roles_required(JOBCOACH, BEHEERDER)
+def proposals_page() -> Any:
+    return _page()
+
+
+@bp.post("/voorstellen/<int:proposal_id>/besluit")
+@roles_required(JOBCOACH, BEHEERDER)
+def coach_decide(proposal_id: int) -> Any:
+    principal = require_principal()
+    session = db_session()
+    try:
+        proposal = proposals.get(session, principal, proposal_id)
+    except NotFound:
+        raise NotFound("Dit voorstel is niet gevonden.") from None
+    field = f"reason-{proposal_id}"
+    raw = {"accept": request.form.get("accept", ""), "reason": request.form.get("reason") or None}
+    try:
+        data = s.DecisionSchema().load(raw)
+        proposals.coach_decides(session, principal, proposal, data["accept"], data["reason"])
+    except (ValidationError, Invalid) as err:
+        session.rollback()
+        messages = err.messages if isinstance(err, ValidationError) else err.errors
+        errors = {field if key == "reason" else forms.FORM_ERROR_KEY: text
+                  for key, text in forms.field_errors(None, messages).items()}
+        return _page(422, errors, {field: raw["reason"] or ""})
+    except Conflict as err:
+        session.rollback()
+        flash(translate_message(BUSY) if err.message == BUSY else
+              _("Dit voorstel is al behandeld. Bekijk hieronder de nieuwe stand."), "error")
+        return redirect(url_for("web.proposals"))
+    commit()
+    if data["accept"]:
+        flash(_("Akkoord vastgelegd voor %(id)s. De werkgever of opleider ziet het profiel nu "
+                "zonder naam.", id=proposal.programme_id), "success")
+    else:
+        flash(_("Voorstel voor %(id)s afgewezen.", id=proposal.programme_id), "success")
+    return redirect(url_for("web.proposals"))

@@ -1,0 +1,58 @@
+"""Small helpers shared by the matching pages: rendering, dates, the candidate cards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from sqlalchemy import select
+
+from services.matching.models import Candidate, Proposal
+from services.matching.web.labels import LABELS, label, labels_for, options
+from shared.web import db_session
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def local_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local_datetime(value)[:10]
+    return value.strftime("%d-%m-%Y")
+
+
+def local_iso(value: str | None) -> str:
+    """An ISO date kept as text (certificate validity in a profile), in Dutch notation."""
+    if not value:
+        return ""
+    try:
+        return local_date(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
+
+
+def cards_for(items: Iterable[Proposal]) -> dict[str, Candidate]:
+    """The pseudonymous candidate profiles behind these proposals (programme id → profile).
+    Matching holds no names or contact details at all: intake keeps those."""
+    ids = {p.programme_id for p in items}
+    if not ids:
+        return {}
+    return {c.programme_id: c for c in db_session().scalars(
+        select(Candidate).where(Candidate.programme_id.in_(ids)))}
+
+
+def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, labels=LABELS, label=label, labels_for=labels_for,
+                           options=options, **context), status

@@ -1,0 +1,114 @@
+"""Plain-Dutch labels for the matching pages' code lists (translated when rendered)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from shared import reference
+
+CONTRACT_TYPES = {
+    "bbl": "BBL (leren en werken)",
+    "bepaalde_tijd": "Tijdelijk contract",
+    "onbepaalde_tijd": "Vast contract",
+    "uitzend": "Via een uitzendbureau",
+    "proefplaatsing": "Proefplaatsing",
+}
+LANGUAGE_LEVELS = {
+    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
+    "A1": "A1 (een paar woorden en zinnen)",
+    "A2": "A2 (eenvoudige gesprekken)",
+    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
+    "B2": "B2 (goed)",
+    "C1": "C1 (zeer goed)",
+    "C2": "C2 (uitstekend)",
+    "moedertaal": "Moedertaal",
+}
+OPENING_STATUS = {"open": "Open", "gesloten": "Gesloten"}
+PROPOSAL_STATUS = {
+    "voorgesteld": "Nieuw voorstel",
+    "coach_akkoord": "Jobcoach akkoord",
+    "coach_afgewezen": "Afgewezen door jobcoach",
+    "aannemer_akkoord": "Geaccepteerd",
+    "aannemer_afgewezen": "Afgewezen door organisatie",
+    "geplaatst": "Gestart",
+    "ingeschreven": "Ingeschreven",
+    "ingetrokken": "Ingetrokken",
+}
+COACH_REJECT_REASONS = {
+    "past_niet": "Past niet bij de deelnemer",
+    "geen_interesse": "Deelnemer heeft geen interesse",
+    "reistijd": "Reistijd is te lang",
+    "uren": "Uren passen niet",
+    "andere_plaatsing": "Deelnemer heeft al iets anders",
+    "persoonlijke_situatie": "Persoonlijke situatie",
+}
+ORG_DECLINE_REASONS = {
+    "plek_vergeven": "De plek is al vergeven",
+    "eisen_niet_gehaald": "Voldoet niet aan de eisen",
+    "planning": "Past niet in de planning",
+    "past_niet_in_team": "Past niet in het team",
+    "anders": "Andere reden",
+}
+AGE_BANDS = {"15-25": "15 tot 25 jaar", "25-45": "25 tot 45 jaar", "45-65": "45 tot 65 jaar",
+             "65+": "65 jaar of ouder"}
+RUN_KINDS = {"full": "Volledige ronde", "candidate": "Eén deelnemer", "task": "Eén instaptaak",
+             "slot": "Eén opleidingsplek"}
+RUN_STATUS = {"queued": "In de wachtrij", "running": "Bezig", "done": "Klaar", "failed": "Mislukt"}
+RUN_COUNTS = {"candidates": "Deelnemers", "openings": "Plekken", "assigned": "Gekoppeld",
+              "created": "Nieuwe voorstellen", "kept": "Bestaande voorstellen",
+              "withdrawn": "Ingetrokken"}
+RUN_TIMINGS = {"build": "Voorbereiden", "engine": "Rekenen", "store": "Opslaan"}
+
+
+class Labels:
+    """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
+
+    contracts = CONTRACT_TYPES
+    levels = LANGUAGE_LEVELS
+    opening_status = OPENING_STATUS
+    proposal_status = PROPOSAL_STATUS
+    coach_reasons = COACH_REJECT_REASONS
+    org_reasons = ORG_DECLINE_REASONS
+    age_bands = AGE_BANDS
+    run_kinds = RUN_KINDS
+    run_status = RUN_STATUS
+    run_counts = RUN_COUNTS
+    run_timings = RUN_TIMINGS
+
+    @property
+    def wijken(self) -> dict[str, str]:
+        return reference.names("wijken")
+
+    @property
+    def occupations(self) -> dict[str, str]:
+        return reference.names("occupations")
+
+    @property
+    def skills(self) -> dict[str, str]:
+        return reference.names("skills")
+
+    @property
+    def certificates(self) -> dict[str, str]:
+        return reference.names("certificates")
+
+
+LABELS = Labels()
+
+
+def label(kind: str, code: Any) -> str:
+    """A code's plain-language label, translated; the code itself when the list lacks it."""
+    if code is None or code == "":
+        return ""
+    text = getattr(LABELS, kind).get(code)
+    return _(text) if text else str(code)
+
+
+def labels_for(kind: str, codes: list[str] | None) -> list[str]:
+    return [label(kind, code) for code in codes or []]
+
+
+def options(kind: str) -> dict[str, str]:
+    """A whole list as {code: translated label}, for selects and checkbox groups."""
+    return {code: _(text) for code, text in getattr(LABELS, kind).items()}

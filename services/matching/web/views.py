@@ -1,0 +1,74 @@
+"""Matching pages: the start page per role, and match runs; tasks, slots and proposals live in
+openings.py and decisions.py (same blueprint)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from services.matching.domain import runs as match_runs
+from services.matching.jobs import enqueue_run
+from services.matching.models import MatchRun
+from services.matching.web.helpers import local_date, local_datetime, local_iso, render
+from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
+from shared.auth.web import current_principal, require_principal, roles_required
+from shared.runtime import service_context
+from shared.web import commit, db_session
+
+log = logging.getLogger(__name__)
+bp = Blueprint("web", __name__)
+bp.add_app_template_filter(local_datetime, "datumtijd")
+bp.add_app_template_filter(local_date, "datum")
+bp.add_app_template_filter(local_iso, "datum_iso")
+
+RUN_ROLES = (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
+START_PAGE = {AANNEMER: "web.tasks", OPLEIDER: "web.slots", JOBCOACH: "web.proposals",
+              BEHEERDER: "web.runs", PROGRAMMABUREAU: "web.runs"}
+RECENT_RUNS = 50
+
+
+@bp.get("/")
+def index() -> Any:
+    principal = current_principal()
+    if principal is None:
+        return redirect(url_for("auth.login", next="/matching/"))
+    return redirect(url_for(START_PAGE.get(principal.role, "web.runs")))
+
+
+@bp.get("/rondes")
+@roles_required(*RUN_ROLES)
+def runs() -> Any:
+    items = db_session().scalars(select(MatchRun).order_by(MatchRun.id.desc())
+                                 .limit(RECENT_RUNS)).all()
+    return render("matching/runs.html", items=items, nav_current="runs")
+
+
+@bp.post("/rondes")
+@roles_required(*RUN_ROLES)
+def start_run() -> Any:
+    """Request a full run over all open tasks and slots (a queued one is reused), like the API."""
+    principal = require_principal()
+    run = match_runs.request_run(db_session(), "full", None, principal.name)
+    run_id = run.id
+    commit()
+    try:
+        enqueue_run(service_context().redis, run_id)
+    except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
+        log.warning("run %s waits for Redis: %s", run_id, exc)
+    flash(_("Matchronde %(id)s is aangevraagd. Vernieuw deze pagina om de voortgang te zien.",
+            id=run_id), "success")
+    return redirect(url_for("web.runs"))
+
+
+@bp.app_context_processor
+def _matching_globals() -> dict[str, Any]:
+    return {"run_roles": RUN_ROLES}
+
+
+# The task, slot and proposal pages register their routes on the same blueprint.
+from services.matching.web import decisions, openings  # noqa: E402, F401

@@ -1,0 +1,132 @@
+"""Match runs on real RQ workers: through the queue, run twice, and recovered after SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import redis as redis_lib
+from sqlalchemy import func, insert, select
+
+from services.matching.domain import runs
+from services.matching.jobs import enqueue_run, reconcile
+from services.matching.models import Candidate, MatchRun, Proposal, Task
+from shared.db import Database, utcnow
+from tests.conftest import LoggedIn
+from tests.matching.factories import TODAY, add_candidate, task_payload
+from tests.reliability.test_outbox_delivery import ROOT, _env, run_worker_burst
+
+TASKS = "/matching/api/v1/tasks"
+
+
+def _db(settings) -> Database:
+    return Database(settings.database_url("matching"), "matching")
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _status(db: Database, run_id: int) -> str:
+    with db.unit_of_work() as s:
+        return s.get(MatchRun, run_id).status
+
+
+def test_run_requested_over_the_api_is_done_by_a_real_worker_and_twice_is_harmless(
+        matching_app, settings, make_user):
+    contractor = LoggedIn(matching_app.test_client(), make_user("aannemer"), "/matching")
+    contractor.post(TASKS, json=task_payload(places=2))
+    db = _db(settings)
+    for i in range(3):
+        add_candidate(db, f"DW-WORK000{i}")
+    coach = LoggedIn(matching_app.test_client(), make_user("jobcoach"), "/matching")
+    run_id = coach.post("/matching/api/v1/runs", json={}).json["id"]
+    run_worker_burst(settings)
+    assert _status(db, run_id) == "done"
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Proposal)) == 2
+    # The same job delivered again (RQ promises at-least-once): no second effect.
+    enqueue_run(redis_lib.Redis.from_url(settings.redis_url), run_id)
+    run_worker_burst(settings)
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Proposal)) == 2
+        assert s.get(MatchRun, run_id).attempts == 1
+    db.dispose()
+
+
+def _big_instance(db: Database, residents: int, tasks: int) -> None:
+    """Enough work that a run takes a few seconds (bulk insert, like a real programme's data)."""
+    now = utcnow()
+    occupations = ["hulpmonteur_zonnepanelen", "isolatiemonteur", "energiefixer", "laadpaalmonteur"]
+    with db.unit_of_work() as s:
+        s.execute(insert(Candidate), [dict(
+            programme_id=f"DW-B{i:07d}", wijk=("wielwijk", "crabbehof", "oud_krispijn")[i % 3],
+            pc4=None, age_band="25-45", stage="intake", language_spoken=("A2", "B1", "B2")[i % 3],
+            language_written="A2", certificates=[{"code": "vca_basis", "valid_until": "2035-01-01"}]
+            if i % 2 else [], driving_licence=bool(i % 5 == 0), own_transport=True,
+            hours_per_week=(16, 24, 32, 40)[i % 4], days=["ma"], available_from=TODAY,
+            interests=[occupations[i % 4]], skills=["gereedschap"], work_at_height=bool(i % 3),
+            heavy_work=bool(i % 2), share_with_employer=True, share_with_trainer=True,
+            coach_id=None, profile_updated_at=now, received_at=now) for i in range(residents)])
+        s.execute(insert(Task), [dict(
+            organisation_id=1, title=f"Taak {j}", occupation=occupations[j % 4],
+            wijk=("wielwijk", "crabbehof")[j % 2], start_date=TODAY + timedelta(days=30 + j % 60),
+            hours_per_week=(16, 24, 32)[j % 3], places=1 + j % 3, filled=0, contract_type="bbl",
+            req_certificates=["vca_basis"] if j % 2 else [], req_language_spoken="A2",
+            req_driving_licence=False, req_work_at_height=bool(j % 4 == 0), req_heavy_work=False,
+            skills=["gereedschap"], werkprocessen=[], status="open", created_at=now, updated_at=now)
+            for j in range(tasks)])
+
+
+def test_sigkilled_worker_run_is_recovered_once(settings):
+    """A worker killed mid-run leaves the run 'running'; after its deadline the reconciler of
+    another worker queues it again, and it completes exactly once (no duplicate proposals)."""
+    settings = settings.model_copy(update={"matching_run_deadline_seconds": 5})
+    db = _db(settings)
+    from shared.cli import migrate_all
+    migrate_all(settings)
+    _big_instance(db, residents=20000, tasks=1500)
+    with db.unit_of_work() as s:
+        run_id = runs.request_run(s, "full", None, "test").id
+    conn = redis_lib.Redis.from_url(settings.redis_url)
+    enqueue_run(conn, run_id)
+
+    env = _env(settings)
+    worker = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        _wait(lambda: _status(db, run_id) == "running", 60, "the run to start")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    assert _status(db, run_id) == "running"  # nobody finished it: the database knows
+
+    # Before the deadline the reconciler leaves it alone; after it, the run is queued again.
+    assert reconcile(db, conn, settings)["released"] == []
+    time.sleep(5.5)
+    second = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        _wait(lambda: _status(db, run_id) == "done", 180, "the recovered run to finish")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(30)
+    with db.unit_of_work() as s:
+        run = s.get(MatchRun, run_id)
+        assert run.attempts == 2 and run.counts["created"] > 0
+        pairs = s.execute(select(Proposal.programme_id, Proposal.opening_key)).all()
+        assert len(pairs) == len(set(pairs)) == run.counts["created"]
+    db.dispose()
