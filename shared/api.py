@@ -59,8 +59,19 @@ def _flatten_webargs(errors: dict[str, Any]) -> dict[str, Any]:
     return errors
 
 
+def _str_keys(value: Any) -> Any:
+    """Marshmallow keys list items' messages by index ({0: [...], "_schema": [...]}): JSON wants
+    string keys, and mixed int/str keys cannot even be sorted by the JSON encoder."""
+    if isinstance(value, dict):
+        return {str(key): _str_keys(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_str_keys(inner) for inner in value]
+    return value
+
+
 def _error_response(status: int, message: str, errors: dict[str, Any] | None = None,
                     code: str | None = None) -> Any:
+    errors = _str_keys(errors or {})
     if _wants_json():
         response = jsonify(error_body(status, message, errors, code))
         response.status_code = status

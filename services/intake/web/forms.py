@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from services.intake.models import Resident
 from shared import reference
 from shared.i18n import translate_errors
+from shared.pages import flatten_errors
 
 TEXT_FIELDS = ("first_name", "last_name", "phone", "email", "street", "house_number", "postcode",
                "city", "work_experience")
@@ -136,20 +137,6 @@ def empty_values() -> dict[str, Any]:
     return values
 
 
-def _flatten(errors: Any, path: str = "") -> list[tuple[str, str]]:
-    """marshmallow's nested errors (and the BSN check's dotted paths) as (path, message)."""
-    found: list[tuple[str, str]] = []
-    if isinstance(errors, dict):
-        for key, inner in errors.items():
-            found += _flatten(inner, f"{path}.{key}" if path else str(key))
-    elif isinstance(errors, list):
-        for item in errors:
-            found += _flatten(item, path)
-    else:
-        found.append((path, str(errors)))
-    return found
-
-
 def _field_for(path: str, payload: dict[str, Any]) -> str:
     parts = path.split(".")
     head = parts[0]
@@ -168,7 +155,7 @@ def _field_for(path: str, payload: dict[str, Any]) -> str:
 def field_errors(errors: Any, payload: dict[str, Any]) -> dict[str, str]:
     """Schema or domain errors as one translated message per form field, in form order."""
     per_field: dict[str, list[str]] = {}
-    for path, message in _flatten(translate_errors(errors)):
+    for path, message in flatten_errors(translate_errors(errors)):
         messages = per_field.setdefault(_field_for(path, payload), [])
         if message not in messages:
             messages.append(message)
@@ -185,7 +172,7 @@ def field_errors(errors: Any, payload: dict[str, Any]) -> dict[str, str]:
 def simple_errors(errors: Any) -> dict[str, str]:
     """Errors of a small form (one level of fields), translated, one message per field."""
     per_field: dict[str, list[str]] = {}
-    for path, message in _flatten(translate_errors(errors)):
+    for path, message in flatten_errors(translate_errors(errors)):
         messages = per_field.setdefault(path.split(".")[0] or FORM_ERROR_KEY, [])
         if message not in messages:
             messages.append(message)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -19,10 +18,10 @@ from shared.auth.models import User
 from shared.auth.roles import JOBCOACH
 from shared.auth.web import require_principal
 from shared.errors import NotFound
+from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
 from shared.web import db_session
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 NOT_FOUND_NL = "Deze deelnemer bestaat niet, of hoort niet bij uw caseload."
 
 
@@ -41,22 +40,6 @@ def coaches() -> dict[int, str]:
         users = accounts.scalars(select(User).where(User.role == JOBCOACH, User.active.is_(True))
                                  .order_by(User.name)).all()
         return {u.id: u.name for u in users}
-
-
-def local_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
-
-
-def local_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return local_datetime(value)[:10]
-    return value.strftime("%d-%m-%Y")
 
 
 def local_iso(value: str | None) -> str:

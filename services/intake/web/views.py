@@ -12,18 +12,12 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, residents
 from services.intake.models import Resident
 from services.intake.web import forms
-from services.intake.web.helpers import (
-    coaches,
-    local_date,
-    local_datetime,
-    local_iso,
-    render,
-    visible_resident,
-)
+from services.intake.web.helpers import coaches, local_iso, render, visible_resident
 from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid
+from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
 from shared.web import commit, db_session
 

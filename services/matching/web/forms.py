@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.matching.models import Task, TrainingSlot
 from shared.i18n import translate_errors
+from shared.pages import flatten_errors
 
 FORM_ERROR_KEY = "_form"
 REQUIRED_MESSAGE = "Vul dit veld in."
@@ -144,24 +145,11 @@ def empty_values(spec: FormSpec) -> dict[str, Any]:
     return values
 
 
-def _flatten(errors: Any, path: str = "") -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    if isinstance(errors, dict):
-        for key, inner in errors.items():
-            found += _flatten(inner, f"{path}.{key}" if path else str(key))
-    elif isinstance(errors, list):
-        for item in errors:
-            found += _flatten(item, path)
-    else:
-        found.append((path, str(errors)))
-    return found
-
-
 def field_errors(spec: FormSpec | None, errors: Any) -> dict[str, str]:
     """Schema or domain errors as one translated message per form field, in form order."""
     per_field: dict[str, list[str]] = {}
     known = spec.labels if spec else None
-    for path, message in _flatten(translate_errors(errors)):
+    for path, message in flatten_errors(translate_errors(errors)):
         head = path.split(".")[0]
         key = head if head and (known is None or head in known) else FORM_ERROR_KEY
         messages = per_field.setdefault(key, [])

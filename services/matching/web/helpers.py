@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import render_template
 from sqlalchemy import select
 
 from services.matching.models import Candidate, Proposal
 from services.matching.web.labels import LABELS, label, labels_for, options
+from shared.pages import local_date
 from shared.web import db_session
-
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
-
-
-def local_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
-
-
-def local_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return local_datetime(value)[:10]
-    return value.strftime("%d-%m-%Y")
 
 
 def local_iso(value: str | None) -> str:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from services.matching.domain import runs as match_runs
 from services.matching.jobs import enqueue_run
 from services.matching.models import MatchRun
-from services.matching.web.helpers import local_date, local_datetime, local_iso, render
+from services.matching.web.helpers import local_iso, render
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
 from shared.auth.web import current_principal, require_principal, roles_required
+from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
 from shared.web import commit, db_session
 
