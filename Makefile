@@ -28,6 +28,7 @@ run: install
 test: install
 	scripts/system-deps.sh redis postgresql chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -39,6 +40,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/mypy
 
 openapi: install

@@ -100,6 +100,7 @@ def measure(backend: str, residents: int, tasks: int, workdir: Path) -> dict[str
                    INSTAP_LOG_LEVEL="WARNING", MATCHING_NIGHTLY_HOUR="-1", INSTAP_SECRET_KEY="bench-only")
         if pg is not None:
             env.update({f"{c.upper()}_DATABASE_URL": pg.url for c in ("accounts", "intake", "matching")})
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         enqueue_run(redis_lib.Redis.from_url(redis_server.url), run_id)
         subprocess.run([sys.executable, "-m", "shared.cli", "worker", "matching", "--burst"],
@@ -119,7 +120,7 @@ def measure(backend: str, residents: int, tasks: int, workdir: Path) -> dict[str
         db.dispose()
         return {"backend": backend, "residents": residents, "tasks": tasks, "wall": wall,
                 "phases": phases, "proposals": created, "engine_alone": engine_alone,
-                "assigned_alone": alone.assigned}
+                "assigned_alone": alone.assigned, "load": load}
     finally:
         if pg is not None:
             pg.stop()
@@ -128,13 +129,13 @@ def measure(backend: str, residents: int, tasks: int, workdir: Path) -> dict[str
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| backend | residents × tasks | enqueue → done (1 worker) | build from DB | engine in run | "
-             "store proposals | engine alone (baseline) | proposals |",
-             "|---|---|---|---|---|---|---|---|"]
+             "store proposals | engine alone (baseline) | proposals | load (2 CPUs) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         p = r["phases"]
         lines.append(f"| {r['backend']} | {r['residents']:,} × {r['tasks']:,} | **{r['wall']:.1f} s** | "
                      f"{p.get('build', 0):.1f} s | {p.get('engine', 0):.1f} s | {p.get('store', 0):.1f} s | "
-                     f"{r['engine_alone']:.1f} s | {r['proposals']:,} |")
+                     f"{r['engine_alone']:.1f} s | {r['proposals']:,} | {r['load']:.1f} |")
     return "\n".join(lines)
 
 
@@ -163,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     text = ("## Full match run through the service\n\n"
             f"`python -m bench.service_bench` on {os.cpu_count()} cores, {date.today():%Y-%m-%d}: "
             "one real worker process works one full run; the time runs from enqueueing the job to "
-            "the run row being `done` with its proposals stored. Target: under 30 s at 10k × 1k.\n\n"
+            "the run row being `done` with its proposals stored. Target: under 30 s at 10k × 1k. "
+            "*load* is the 1-minute load average when the run started; other work on the "
+            "machine slows every phase.\n\n"
             + table(rows))
     print(text)
     if args.out:

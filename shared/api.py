@@ -10,10 +10,14 @@ from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
 from shared.validators import reject_bsn
+
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER column holds (PostgreSQL's int4; SQLite's limit is higher)."""
 
 
 class Schema(ma.Schema):
@@ -81,8 +85,21 @@ def _error_response(status: int, message: str, errors: dict[str, Any] | None = N
     return html, status
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: a number no INTEGER column can hold matches no route (404) instead of
+    overflowing the database driver (500). The bound is documented as the parameter's maximum."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 class Api(_Api):
     """The suite's Api: every error, ours or the framework's, leaves in the same shape."""
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        app.url_map.converters["int"] = IdConverter  # before any view registers a rule
+        super().init_app(app, *args, **kwargs)
 
     def _register_error_handlers(self) -> None:
         app: Flask = self._app

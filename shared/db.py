@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -44,14 +44,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_base(name: str) -> type[DeclarativeBase]:
-    """A declarative base with its own metadata, so each component keeps its own tables."""
-
-    class Base(DeclarativeBase):
-        metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-    Base.__name__ = f"{name.capitalize()}Base"
-    return Base
+def new_metadata() -> MetaData:
+    """Metadata for one component's tables, with constraint names Alembic can rely on."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Database:

@@ -52,6 +52,15 @@ class RelayLoop(threading.Thread):
                 except Exception:
                     log.exception("periodic task failed")
             self.stopped.wait(self.interval)
+        self._drain(model)
+
+    def _drain(self, model: Any) -> None:
+        """On stop, send what is still pending (a burst worker may stop before a first round)."""
+        try:
+            while relay_pending(self.ctx.db, model, self.ctx.redis, self.ctx.name) > 0:
+                pass
+        except Exception:
+            log.exception("final relay round failed; the next worker sends the rest")
 
     def stop(self) -> None:
         self.stopped.set()
@@ -85,7 +94,6 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
         relay.stop()
-        if burst:
-            relay.join(timeout=5)
+        relay.join(timeout=30)
         ctx.close()
     return 0

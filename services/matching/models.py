@@ -18,12 +18,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import UTCDateTime, make_base, utcnow
+from shared.db import UTCDateTime, new_metadata, utcnow
 from shared.outbox import InboxMixin, OutboxMixin
 
-Base = make_base("matching")
+
+class Base(DeclarativeBase):
+    """Declarative base with this component's own metadata (its own tables and migrations)."""
+
+    metadata = new_metadata()
 
 
 class Candidate(Base):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import UTCDateTime, make_base, utcnow
+from shared.db import UTCDateTime, new_metadata, utcnow
 
-AccountsBase = make_base("accounts")
+
+class AccountsBase(DeclarativeBase):
+    """Declarative base with this component's own metadata (its own tables and migrations)."""
+
+    metadata = new_metadata()
 
 
 class Organisation(AccountsBase):

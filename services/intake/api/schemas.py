@@ -15,11 +15,14 @@ from marshmallow import (
 )
 
 from shared import reference
-from shared.api import NoBsnSchema, Schema
+from shared.api import MAX_ID, NoBsnSchema, Schema
 from shared.validators import normalise_phone, normalise_postcode
 
 MIN_BIRTH_YEAR = 1940
 MIN_AGE = 15
+# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
+_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
+_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
 
 
 def _one_of(choices: Any, nl: str) -> validate.OneOf:
@@ -127,7 +130,7 @@ class ResidentFieldsSchema(NoBsnSchema):
 
 
 class ResidentCreateSchema(ResidentFieldsSchema):
-    coach_id = fields.Integer(allow_none=True, load_default=None, metadata={
+    coach_id = fields.Integer(allow_none=True, load_default=None, validate=_ID, metadata={
         "description": "User id of the coach; defaults to the coach who creates the resident"})
 
     class Meta(ResidentFieldsSchema.Meta):
@@ -217,8 +220,8 @@ class ResidentQueryArgsSchema(Schema):
     q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
-    coach_id = fields.Integer(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    coach_id = fields.Integer(load_default=None, validate=_ID)
+    page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
 
 
@@ -265,4 +268,4 @@ class NoteSchema(Schema):
 
 
 class ReassignSchema(Schema):
-    coach_id = fields.Integer(required=True)
+    coach_id = fields.Integer(required=True, validate=_ID)

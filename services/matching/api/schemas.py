@@ -7,9 +7,12 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared import reference
-from shared.api import NoBsnSchema, Schema
+from shared.api import MAX_ID, NoBsnSchema, Schema
 
 CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
+# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
+_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
+_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
 LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
 
 
@@ -145,7 +148,7 @@ class SlotSchema(Schema):
 
 class ListArgsSchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(("open", "gesloten")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
@@ -205,8 +208,8 @@ class OrganisationProposalSchema(Schema):
 
 class ProposalQueryArgsSchema(Schema):
     status = fields.String(load_default=None)
-    task_id = fields.Integer(load_default=None)
-    slot_id = fields.Integer(load_default=None)
+    task_id = fields.Integer(load_default=None, validate=_ID)
+    slot_id = fields.Integer(load_default=None, validate=_ID)
 
 
 class DecisionSchema(Schema):

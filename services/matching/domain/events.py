@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.matching.models import OutboxEvent, Proposal
+from services.matching.models import OutboxEvent, Proposal, Task, TrainingSlot
 from shared.db import utcnow
 from shared.outbox import add_event
 
 
-def publish_proposal(session: Session, proposal: Proposal) -> None:
-    opening = proposal.task if proposal.task_id is not None else proposal.slot
-    if opening is None:  # relationship not loaded yet for a new row
-        session.refresh(proposal, ["task", "slot"])
-        opening = proposal.task if proposal.task_id is not None else proposal.slot
+def publish_proposal(session: Session, proposal: Proposal,
+                     opening: Task | TrainingSlot | None = None) -> None:
+    """`opening` may be passed by callers that have it, saving a lookup per proposal."""
+    if opening is None:
+        opening = (session.get(Task, proposal.task_id) if proposal.task_id is not None
+                   else session.get(TrainingSlot, proposal.slot_id))
     assert opening is not None
     add_event(session, OutboxEvent, "proposal.changed", {
         "proposal_id": proposal.id, "programme_id": proposal.programme_id,

@@ -140,6 +140,7 @@ def _upsert(s: Session, run: MatchRun, built: Built,
     existing = {(p.programme_id, p.opening_key): p for p in s.scalars(
         select(Proposal).where(Proposal.programme_id.in_([a.resident for a in assignments])))}
     created = kept = 0
+    new: list[tuple[Proposal, Any]] = []
     for a in assignments:
         cand = built.candidates[a.resident]
         key = (a.resident, a.opening)
@@ -166,9 +167,11 @@ def _upsert(s: Session, run: MatchRun, built: Built,
                             explanation=a.explanation or {}, explanation_nl=text,
                             status="voorgesteld", created_at=utcnow(), updated_at=utcnow())
         s.add(proposal)
-        s.flush()
-        publish_proposal(s, proposal)
+        new.append((proposal, task or slot))
         created += 1
+    s.flush()  # one round trip for all new rows; their ids go into the events
+    for proposal, opening in new:
+        publish_proposal(s, proposal, opening)
     return created, kept
 
 
