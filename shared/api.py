@@ -106,6 +106,7 @@ class Api(_Api):
         app.register_error_handler(HTTPException, self.handle_http_exception)
         app.register_error_handler(DomainError, self.handle_domain_error)
         app.register_error_handler(IntegrityError, self.handle_integrity_error)
+        app.register_error_handler(RecursionError, self.handle_too_deep)
 
     def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
         status = error.code or 500
@@ -127,6 +128,10 @@ class Api(_Api):
     def handle_domain_error(self, error: DomainError) -> Any:
         return _error_response(error.status, error.message, translate_errors(error.errors),
                                error.code)
+
+    def handle_too_deep(self, error: RecursionError) -> Any:
+        # e.g. 100,000 nested brackets: json.loads gives up before any schema sees the body.
+        return _error_response(400, "Deze invoer is te diep genest.")
 
     def handle_integrity_error(self, error: IntegrityError) -> Any:
         # A unique or foreign-key rule said no: the request conflicts with stored state.

@@ -9,9 +9,10 @@ from typing import Any
 from marshmallow import ValidationError
 
 BSN_MESSAGE = "Een BSN mag niet worden vastgelegd. Haal dit nummer weg."
-# Nine digits, optionally split by single spaces, dots or dashes (1234.56.782), and not part
+# Nine digits, optionally split by single spaces, dots, dashes, slashes, underscores or commas
+# (1234.56.782, 123/456/782), and not part
 # of a longer number (so the 11 digits of +31 6 1234 5678 do not count).
-_NINE_DIGITS = re.compile(r"(?<![\d])(?<![\d][\s.\-])(?:\d[\s.\-]?){8}\d(?![\s.\-]?\d)")
+_NINE_DIGITS = re.compile(r"(?<![\d])(?<![\d][\s.\-/_,])(?:\d[\s.\-/_,]?){8}\d(?![\s.\-/_,]?\d)")
 _POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")
 _PHONE = re.compile(r"^(?:\+31|0031|0)([1-9][0-9]{8})$")
 

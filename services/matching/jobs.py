@@ -26,10 +26,14 @@ RUN_JOB = "services.matching.jobs.run_match"
 RUN_TIMEOUT = 600
 
 
+def _occurred(env: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(env["occurred_at"])
+
+
 def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is not None and candidate.profile_updated_at >= p["updated_at"]:
-        return  # a newer profile is already here
+        return  # a newer profile, withdrawal or removal is already here (events can overtake)
     if candidate is None:
         candidate = Candidate(programme_id=p["programme_id"])
         session.add(candidate)
@@ -56,35 +60,56 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     candidate.share_with_trainer = bool(p["consent"].get("delen_opleider"))
     candidate.coach_id = p.get("coach_id")
     candidate.profile_updated_at = p["updated_at"]
+    candidate.removed_at = None
     session.flush()
+    # A reassigned resident's open proposals move to the new coach.
+    proposals.set_coach(session, candidate.programme_id, candidate.coach_id)
     if not candidate.share_with_employer:
-        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
+        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken",
+                                         "employer")
+    if not candidate.share_with_trainer:
+        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken",
+                                         "trainer")
     # Debounced incremental run: the reconciler enqueues it a few seconds later, so a burst
     # of changes to one candidate makes one run.
     runs.request_run(session, "candidate", candidate.programme_id, "wijziging")
 
 
-def _remove_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
+def _tombstone(candidate: Candidate, at: datetime) -> None:
+    """Keep the row, drop what it says: a late, older profile event cannot bring it back."""
+    candidate.share_with_employer = False
+    candidate.share_with_trainer = False
+    candidate.certificates, candidate.interests, candidate.skills, candidate.days = [], [], [], []
+    candidate.removed_at = at
+    candidate.profile_updated_at = max(candidate.profile_updated_at, at)
+
+
+def _remove_candidate(session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
     proposals.withdraw_for_candidate(session, p["programme_id"],
-                                     p.get("reason", "gewist")[:40])
+                                     p.get("reason", "gewist")[:40], "all")
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is not None:
-        session.delete(candidate)
+        _tombstone(candidate, _occurred(env))
 
 
-def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
-    # Withdrawal takes effect at once, even before the next profile event arrives.
+def _consent_changed(session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
+    # Withdrawal takes effect at once, even before the next profile event arrives; profiles
+    # older than the withdrawal are ignored from now on.
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is None or p["active"]:
         return
+    pid = candidate.programme_id
     if p["purpose"] == "delen_werkgever":
         candidate.share_with_employer = False
-        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
+        proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "employer")
     elif p["purpose"] == "delen_opleider":
         candidate.share_with_trainer = False
+        proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "trainer")
     elif p["purpose"] == "registratie":
-        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
-        session.delete(candidate)
+        proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "all")
+        _tombstone(candidate, p["changed_at"])
+        return
+    candidate.profile_updated_at = max(candidate.profile_updated_at, p["changed_at"])
 
 
 HANDLERS = {
@@ -101,10 +126,14 @@ def handle_event(env: dict[str, Any]) -> bool:
     return apply_once(ctx.db, InboxEvent, env, HANDLERS)
 
 
-def enqueue_run(conn: Any, run_id: int, delay: int = 0) -> None:
-    """One RQ job per run row; the fixed job id makes a second enqueue a no-op."""
+def enqueue_run(conn: Any, run_id: int, timeout: int = RUN_TIMEOUT, delay: int = 0) -> None:
+    """One RQ job per run row; the fixed job id makes a second enqueue a no-op.
+
+    `timeout` is the run deadline (MATCHING_RUN_DEADLINE_SECONDS): RQ stops a job that runs
+    longer, so a run the reconciler finds 'running' past its deadline (plus a margin) has
+    really lost its worker and is never run twice at the same time."""
     queue = Queue("matching", connection=conn)
-    kwargs: dict[str, Any] = dict(job_id=f"run-{run_id}", job_timeout=RUN_TIMEOUT,
+    kwargs: dict[str, Any] = dict(job_id=f"run-{run_id}", job_timeout=timeout,
                                   retry=Retry(max=2, interval=[10, 60]), failure_ttl=7 * 24 * 3600,
                                   result_ttl=3600, description=f"match run {run_id}")
     if delay:
@@ -116,8 +145,8 @@ def enqueue_run(conn: Any, run_id: int, delay: int = 0) -> None:
 def run_match(run_id: int) -> dict[str, Any]:
     """Execute one match run (idempotent: a finished run is not redone)."""
     ctx = service_context()
-    run = runs.execute(ctx.db, run_id,
-                       deadline=timedelta(seconds=ctx.settings.matching_run_deadline_seconds))
+    run = runs.execute(ctx.db, run_id, deadline=runs.deadline_for(
+        ctx.settings.matching_run_deadline_seconds))
     return {"run_id": run_id, "status": run.status if run else "skipped",
             "counts": run.counts if run else {}}
 
@@ -154,9 +183,10 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
     for run_id in released:
         _forget_job(conn, run_id)
     enqueued = []
+    timeout = settings.matching_run_deadline_seconds
     for run_id in ready:
         if not _job_alive(conn, run_id):
-            enqueue_run(conn, run_id)
+            enqueue_run(conn, run_id, timeout)
             enqueued.append(run_id)
     nightly = None
     local = now.astimezone(ZoneInfo("Europe/Amsterdam"))
@@ -167,7 +197,7 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
             if last_full is None or last_full.astimezone(local.tzinfo).date() < local.date():
                 nightly = runs.request_run(s, "full", None, "nachtelijke ronde").id
         if nightly is not None:
-            enqueue_run(conn, nightly)
+            enqueue_run(conn, nightly, timeout)
     return {"released": released, "enqueued": enqueued, "nightly": nightly}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -28,6 +29,9 @@ class Base(DeclarativeBase):
     """Declarative base with this component's own metadata (its own tables and migrations)."""
 
     metadata = new_metadata()
+
+
+ENGAGED_SQL = "status IN ('coach_akkoord', 'aannemer_akkoord')"
 
 
 class Candidate(Base):
@@ -55,6 +59,9 @@ class Candidate(Base):
     share_with_employer: Mapped[bool] = mapped_column(Boolean, default=False)
     share_with_trainer: Mapped[bool] = mapped_column(Boolean, default=False)
     coach_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Set when intake says the resident may no longer be shared (or was erased); the row stays
+    # as a tombstone so that an older profile event arriving late cannot bring it back.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Version guard: an older profile event arriving late never overwrites a newer one.
     profile_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -147,6 +154,10 @@ class Proposal(Base):
     __table_args__ = (
         UniqueConstraint("programme_id", "opening_key", name="one_per_pair"),
         Index("ix_proposal_status_task", "status", "task_id"),
+        # At most one proposal per resident in the accepted part of the lifecycle: two tabs
+        # accepting two proposals at once cannot give one resident two placements.
+        Index("uq_proposal_one_engaged", "programme_id", unique=True,
+              sqlite_where=text(ENGAGED_SQL), postgresql_where=text(ENGAGED_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

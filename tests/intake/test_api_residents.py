@@ -43,11 +43,14 @@ def test_every_read_of_personal_data_is_audit_logged(app, make_user, login):
     c.get(f"{API}/{pid}/export")
     c.get(f"{API}/{pid}/consents")
     c.get(f"{API}/{pid}/notes")
+    c.get(f"{API}/{pid}/stages")
+    c.post(f"{API}/{pid}/notes", json={"body": "Belt maandag terug."})
     with _intake_db(app).unit_of_work() as s:
         resident = s.scalar(select(Resident).where(Resident.programme_id == pid))
         entries = s.scalars(select(AuditEntry).where(AuditEntry.resident_id == resident.id)).all()
         actions = [e.action for e in entries]
-        assert actions == ["create", "view", "export", "view_consent", "view_notes"]
+        assert actions == ["create", "view", "export", "view_consent", "view_notes",
+                           "view_stages", "note_added"]
         assert all(e.actor_id == coach.id and e.channel == "api" for e in entries)
         assert all(e.at is not None for e in entries)
 

@@ -288,7 +288,10 @@ def test_edit_is_prefilled_and_saves(coach: Any, app: Any) -> None:
         assert resident.last_name == "Demir"
         assert [(c.code, str(c.obtained_on)) for c in resident.certificates] == [
             ("vca_basis", "2024-03-01")]  # obtained_on kept although the form does not show it
-    assert ("update", "page") in audit_actions(app, programme_id)
+    actions = audit_actions(app, programme_id)
+    assert ("update", "page") in actions
+    # Three GETs of the form (prefill, and one before each post); the failed post logs nothing.
+    assert actions.count(("view_edit", "page")) == 3
 
 
 # --- resident page: stage, consent, notes -----------------------------------------------------
@@ -353,6 +356,9 @@ def test_consent_give_and_withdraw(coach: Any, app: Any) -> None:
     assert "Toestemming ingetrokken: Registratie in het programma." in withdrawn.text
     actions = audit_actions(app, programme_id)
     assert ("consent_given", "page") in actions and ("consent_withdrawn", "page") in actions
+    reasons = [r[0] for r in db_query(app, select(AuditEntry.reason).where(
+        AuditEntry.action == "view", AuditEntry.channel == "page"))]
+    assert reasons.count("bevestigen intrekken") == 1
     events = [json.loads(p[0]) if isinstance(p[0], str) else p[0] for p in db_query(
         app, select(OutboxEvent.payload).where(OutboxEvent.type == "consent.changed"))]
     assert [e["active"] for e in events] == [True, False]
@@ -421,7 +427,9 @@ def test_erase_with_confirmation(coach: Any, app: Any) -> None:
     assert "Yılmaz" not in done.text
     row = db_query(app, select(Resident.last_name, Resident.erased_at))[0]
     assert row[0] is None and row[1] is not None
-    assert ("erase", "page") in audit_actions(app, programme_id)
+    # The confirmation page shows the name, so it is logged as a view before the erasure.
+    assert audit_actions(app, programme_id) == [("create", "api"), ("view", "page"),
+                                                ("erase", "page")]
 
 
 # --- language ---------------------------------------------------------------------------------

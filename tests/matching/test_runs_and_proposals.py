@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from services.matching.domain import runs
 from services.matching.models import MatchRun, Placement, Proposal, Task
+from shared.db import utcnow
 from tests.conftest import LoggedIn
 from tests.matching.factories import TODAY, add_candidate, add_proposal, slot_payload, task_payload
 
@@ -184,7 +185,8 @@ def test_consent_withdrawal_withdraws_pending_proposals(matching_app, setup):
     assert len(contractor.get(PROPOSALS).json) == 1
     with db.unit_of_work() as s:
         HANDLERS["consent.changed"](s, {"programme_id": "DW-WITHDRAW", "purpose": "delen_werkgever",
-                                        "active": False}, {})
+                                        "active": False, "changed_at": utcnow()},
+                                    {"occurred_at": utcnow().isoformat()})
     assert contractor.get(PROPOSALS).json == []
     with db.unit_of_work() as s:
         assert s.get(Proposal, pid).status == "ingetrokken"

@@ -90,15 +90,15 @@ def _big_instance(db: Database, residents: int, tasks: int) -> None:
 def test_sigkilled_worker_run_is_recovered_once(settings):
     """A worker killed mid-run leaves the run 'running'; after its deadline the reconciler of
     another worker queues it again, and it completes exactly once (no duplicate proposals)."""
-    settings = settings.model_copy(update={"matching_run_deadline_seconds": 5})
+    settings = settings.model_copy(update={"matching_run_deadline_seconds": 20})
     db = _db(settings)
     from shared.cli import migrate_all
     migrate_all(settings)
-    _big_instance(db, residents=20000, tasks=1500)
+    _big_instance(db, residents=12000, tasks=1000)
     with db.unit_of_work() as s:
         run_id = runs.request_run(s, "full", None, "test").id
     conn = redis_lib.Redis.from_url(settings.redis_url)
-    enqueue_run(conn, run_id)
+    enqueue_run(conn, run_id, settings.matching_run_deadline_seconds)
 
     env = _env(settings)
     worker = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
@@ -115,7 +115,9 @@ def test_sigkilled_worker_run_is_recovered_once(settings):
 
     # Before the deadline the reconciler leaves it alone; after it, the run is queued again.
     assert reconcile(db, conn, settings)["released"] == []
-    time.sleep(5.5)
+    with db.unit_of_work() as s:
+        deadline = s.get(MatchRun, run_id).deadline_at
+    time.sleep(max(0.0, (deadline - utcnow()).total_seconds()) + 0.5)
     second = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)

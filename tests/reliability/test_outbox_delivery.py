@@ -117,7 +117,11 @@ def test_consent_withdrawal_removes_candidate_from_matching(app, settings, make_
     assert len(_candidates(settings)) == 1
     assert c.delete(f"{API}/{pid}/consents/delen_werkgever").status_code == 200
     run_worker_burst(settings)
-    assert _candidates(settings) == []
+    # Kept as a tombstone (so late events cannot revive it): nothing shareable is left.
+    [gone] = _candidates(settings)
+    assert gone.removed_at is not None
+    assert not gone.share_with_employer and not gone.share_with_trainer
+    assert gone.skills == [] and gone.certificates == []
 
 
 def test_handler_applied_twice_in_process_has_one_effect(app, settings, make_user, login):

@@ -35,5 +35,6 @@ class Notes(MethodView):
         principal = require_principal()
         resident = caseload.get_visible(db_session(), principal, programme_id)
         note = notes.add(db_session(), principal, resident, data["body"])
+        audit.record(db_session(), principal, resident, "note_added", "api", "note")
         commit()
         return note

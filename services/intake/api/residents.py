@@ -28,7 +28,8 @@ class Residents(MethodView):
         principal = require_principal()
         result = residents.search(db_session(), principal, **args)
         audit.record(db_session(), principal, None, "list", "api", "residents list",
-                     count=len(result.items))
+                     count=len(result.items),
+                     programme_ids=[r.programme_id for r in result.items])
         commit()
         return result
 

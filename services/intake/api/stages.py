@@ -25,6 +25,8 @@ class Stages(MethodView):
         """Every stage change, oldest first."""
         principal = require_principal()
         resident = caseload.get_visible(db_session(), principal, programme_id)
+        audit.record(db_session(), principal, resident, "view_stages", "api", "stage history")
+        commit()
         return resident.stage_changes
 
     @roles_required(JOBCOACH, BEHEERDER)

@@ -148,6 +148,8 @@ def reassign(session: Session, accounts_session: Session, principal: Principal, 
     resident.coach_id = coach.id
     resident.organisation_id = coach.organisation_id
     resident.updated_at = utcnow()
+    session.flush()
+    publishing.publish_profile(session, resident)  # matching routes proposals to the new coach
     return resident
 
 

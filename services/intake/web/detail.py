@@ -124,6 +124,9 @@ def withdraw_consent(programme_id: str, purpose: str) -> Any:
         abort(404)
     principal, found = visible_resident(programme_id)
     if request.method == "GET":
+        audit.record(db_session(), principal, found, "view", "page", "bevestigen intrekken",
+                     purpose=purpose)
+        commit()
         return render("intake/confirm.html", resident=found, action="withdraw", purpose=purpose)
     try:
         consent.withdraw(db_session(), principal, found, purpose)
@@ -199,6 +202,8 @@ def export_page(programme_id: str) -> Any:
 def erase(programme_id: str) -> Any:
     principal, found = visible_resident(programme_id)
     if request.method == "GET":
+        audit.record(db_session(), principal, found, "view", "page", "bevestigen wissen")
+        commit()
         return render("intake/confirm.html", resident=found, action="erase", purpose=None)
     residents.erase(db_session(), found)
     audit.record(db_session(), principal, found, "erase", "page", "right to erasure")

@@ -65,7 +65,8 @@ def caseload() -> Any:
         shown["coach"] = ""
     args["per_page"] = PER_PAGE
     result = residents.search(db_session(), principal, **args)
-    audit.record(db_session(), principal, None, "list", "page", "caseload", count=len(result.items))
+    audit.record(db_session(), principal, None, "list", "page", "caseload", count=len(result.items),
+                 programme_ids=[r.programme_id for r in result.items])
     commit()
     pages = max(1, -(-result.total // PER_PAGE))
     link_args = {k: v for k, v in shown.items() if v}
@@ -112,6 +113,8 @@ def new() -> Any:
 def edit(programme_id: str) -> Any:
     principal, resident = visible_resident(programme_id)
     if request.method == "GET":
+        audit.record(db_session(), principal, resident, "view_edit", "page", "edit form")
+        commit()
         return _form_page(resident, forms.values_from_resident(resident), {})
     payload = forms.payload_from_form(
         request.form, editing=True,

@@ -25,6 +25,7 @@ class CandidateItem(MethodView):
     def get(self, programme_id: str) -> Any:
         principal = require_principal()
         candidate = db_session().get(Candidate, programme_id)
-        if candidate is None or (principal.role == JOBCOACH and candidate.coach_id != principal.user_id):
+        if candidate is None or candidate.removed_at is not None or (
+                principal.role == JOBCOACH and candidate.coach_id != principal.user_id):
             raise NotFound("Deze kandidaat is niet gevonden.")
         return candidate

@@ -41,7 +41,8 @@ class Runs(MethodView):
         run = runs.request_run(db_session(), data["kind"], None, principal.name)
         commit()
         try:
-            enqueue_run(service_context().redis, run.id)
+            ctx = service_context()
+            enqueue_run(ctx.redis, run.id, ctx.settings.matching_run_deadline_seconds)
         except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
             log.warning("run %s waits for Redis: %s", run.id, exc)
         return run

@@ -75,7 +75,7 @@ def build(session: Session, today: date, *, candidate_ids: list[str] | None = No
                                   .where(Proposal.status.in_(ENGAGED_STATUSES))))
     query = select(Candidate).where(
         (Candidate.share_with_employer.is_(True)) | (Candidate.share_with_trainer.is_(True)),
-        Candidate.stage.not_in(BUSY_STAGES)).order_by(Candidate.programme_id)
+        Candidate.stage.not_in(BUSY_STAGES), Candidate.removed_at.is_(None)).order_by(Candidate.programme_id)
     if candidate_ids is not None:
         query = query.where(Candidate.programme_id.in_(candidate_ids))
     candidates = {c.programme_id: c for c in session.scalars(query) if c.programme_id not in engaged}

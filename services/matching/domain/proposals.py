@@ -126,14 +126,43 @@ def confirm_start(session: Session, principal: Principal, proposal: Proposal) ->
     return proposal
 
 
-def withdraw_for_candidate(session: Session, programme_id: str, reason: str) -> int:
-    """Consent withdrawn or resident gone: every open proposal stops at once."""
-    open_ = session.scalars(select(Proposal).where(
-        Proposal.programme_id == programme_id,
-        Proposal.status.in_(("voorgesteld", "coach_akkoord")))).all()
+OPEN = ("voorgesteld", "coach_akkoord")
+
+
+def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kind: str) -> int:
+    """Consent withdrawn or resident gone: open proposals stop at once. `kind` says which:
+    "employer" (tasks, and trainings that lead to a task), "trainer" (trainings) or "all"."""
+    query = select(Proposal).where(Proposal.programme_id == programme_id,
+                                   Proposal.status.in_(OPEN))
+    if kind == "employer":
+        query = query.where((Proposal.task_id.is_not(None)) | (Proposal.leads_to_task_id.is_not(None)))
+    elif kind == "trainer":
+        query = query.where(Proposal.slot_id.is_not(None))
+    open_ = session.scalars(query).all()
     for p in open_:
         p.status = "ingetrokken"
         p.coach_reason = reason
+        p.updated_at = utcnow()
+        publish_proposal(session, p)
+    return len(open_)
+
+
+def set_coach(session: Session, programme_id: str, coach_id: int | None) -> None:
+    """Open proposals follow the resident to a new coach (after a reassignment in intake)."""
+    session.execute(update(Proposal).where(
+        Proposal.programme_id == programme_id, Proposal.status.in_(OPEN),
+        Proposal.coach_id.is_distinct_from(coach_id)).values(coach_id=coach_id))
+
+
+def withdraw_for_opening(session: Session, *, task_id: int | None = None,
+                         slot_id: int | None = None) -> int:
+    """A closed task or slot takes its open proposals with it."""
+    column = Proposal.task_id if task_id is not None else Proposal.slot_id
+    open_ = session.scalars(select(Proposal).where(column == (task_id or slot_id),
+                                                   Proposal.status.in_(OPEN))).all()
+    for p in open_:
+        p.status = "ingetrokken"
+        p.organisation_reason = "plek_gesloten"
         p.updated_at = utcnow()
         publish_proposal(session, p)
     return len(open_)

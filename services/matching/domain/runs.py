@@ -26,6 +26,12 @@ MAX_ATTEMPTS = 3
 ACTIVE = ("queued", "running")
 
 
+def deadline_for(job_timeout_seconds: int) -> timedelta:
+    """When a running run is presumed dead: after its job timeout, plus a margin for the
+    worker to record the failure itself."""
+    return timedelta(seconds=job_timeout_seconds * 1.2 + 5)
+
+
 def request_run(session: Session, kind: str, scope: str | None, requested_by: str) -> MatchRun:
     """A new run row; an identical run that is still queued is reused (debounce)."""
     if kind not in RUN_KINDS:
@@ -42,10 +48,23 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     return run
 
 
-def consent_filter(built: Built) -> Any:
-    """Arc mask: tasks need consent to share with employers, trainings with trainers."""
+DECIDED_AGAINST = ("coach_afgewezen", "aannemer_afgewezen")
+
+
+def consent_filter(built: Built, session: Session | None = None) -> Any:
+    """Arc mask: tasks need consent to share with employers, trainings with trainers; a pair
+    somebody already said no to is never proposed again."""
     residents = built.instance["residents"]
     openings = built.instance["openings"]
+    n_op = max(1, len(openings))
+    rejected = np.array([], dtype=np.int64)
+    if session is not None and residents:
+        r_index = {r["id"]: i for i, r in enumerate(residents)}
+        o_index = {o["id"]: j for j, o in enumerate(openings)}
+        pairs = session.execute(select(Proposal.programme_id, Proposal.opening_key).where(
+            Proposal.status.in_(DECIDED_AGAINST))).all()
+        rejected = np.array([r_index[pid] * n_op + o_index[key] for pid, key in pairs
+                             if pid in r_index and key in o_index], dtype=np.int64)
     employer = np.array([built.candidates[r["id"]].share_with_employer for r in residents], dtype=bool)
     trainer = np.array([built.candidates[r["id"]].share_with_trainer for r in residents], dtype=bool)
     is_task = np.array([o["kind"] == "task" for o in openings], dtype=bool)
@@ -54,7 +73,10 @@ def consent_filter(built: Built) -> Any:
         on_task = is_task[arcs.opening]
         ok = np.where(on_task, employer[arcs.resident], trainer[arcs.resident])
         # A pathway ends at a task: the employer will see the candidate later, so both.
-        return ok & ((arcs.leads_to < 0) | employer[arcs.resident])
+        ok &= (arcs.leads_to < 0) | employer[arcs.resident]
+        if rejected.size:
+            ok &= ~np.isin(arcs.resident * n_op + arcs.opening, rejected)
+        return ok
 
     return allow
 
@@ -108,7 +130,7 @@ def execute(db: Database, run_id: int, today: date | None = None,
             created = kept = withdrawn = 0
             if built.candidates and built.instance["openings"]:
                 result = engine.match(engine.parse_match(built.instance),
-                                      allow=consent_filter(built))
+                                      allow=consent_filter(built, s))
                 t2 = time.perf_counter()
                 created, kept = _upsert(s, run, built, result.assignments)
                 counts["assigned"] = result.assigned
@@ -177,13 +199,17 @@ def _upsert(s: Session, run: MatchRun, built: Built,
 
 def _withdraw_stale(s: Session, run: MatchRun) -> int:
     """A full run replaces earlier suggestions nobody acted on yet."""
-    stale = s.scalars(select(Proposal).where(Proposal.status == "voorgesteld",
-                                             Proposal.run_id != run.id)).all()
-    for p in stale:
-        p.status = "ingetrokken"
-        p.coach_reason = "nieuwe_ronde"
-        publish_proposal(s, p)
-    return len(stale)
+    ids = list(s.scalars(select(Proposal.id).where(Proposal.status == "voorgesteld",
+                                                    Proposal.run_id != run.id)))
+    if not ids:
+        return 0
+    # Conditional: a coach who accepted one of these a moment ago keeps the acceptance.
+    changed = s.execute(update(Proposal).where(Proposal.id.in_(ids), Proposal.status == "voorgesteld")
+                        .values(status="ingetrokken", coach_reason="nieuwe_ronde", updated_at=utcnow())
+                        .returning(Proposal.id)).scalars().all()
+    for proposal in s.scalars(select(Proposal).where(Proposal.id.in_(changed))):
+        publish_proposal(s, proposal)
+    return len(changed)
 
 
 def stuck_runs(s: Session, now: datetime) -> list[MatchRun]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from services.matching.domain.proposals import withdraw_for_opening
 from services.matching.models import Task, TrainingSlot
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
@@ -81,6 +82,7 @@ def update_task(session: Session, principal: Principal, task: Task, data: dict[s
 def close_task(session: Session, principal: Principal, task: Task) -> Task:
     if principal.role != AANNEMER:
         raise Forbidden("Alleen de aannemer van deze taak kan haar sluiten.")
+    withdraw_for_opening(session, task_id=task.id)
     task.status = "gesloten"
     task.updated_at = utcnow()
     return task
@@ -114,6 +116,7 @@ def update_slot(session: Session, principal: Principal, slot: TrainingSlot,
 def close_slot(session: Session, principal: Principal, slot: TrainingSlot) -> TrainingSlot:
     if principal.role != OPLEIDER:
         raise Forbidden("Alleen de opleider van deze plek kan haar sluiten.")
+    withdraw_for_opening(session, slot_id=slot.id)
     slot.status = "gesloten"
     slot.updated_at = utcnow()
     return slot

@@ -58,7 +58,8 @@ def start_run() -> Any:
     run_id = run.id
     commit()
     try:
-        enqueue_run(service_context().redis, run_id)
+        enqueue_run(service_context().redis, run_id,
+                    service_context().settings.matching_run_deadline_seconds)
     except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
         log.warning("run %s waits for Redis: %s", run_id, exc)
     flash(_("Matchronde %(id)s is aangevraagd. Vernieuw deze pagina om de voortgang te zien.",
