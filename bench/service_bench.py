@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             "one real worker process works one full run; the time runs from enqueueing the job to "
             "the run row being `done` with its proposals stored. Target: under 30 s at 10k × 1k. "
             "*load* is the 1-minute load average when the run started; other work on the "
-            "machine slows every phase.\n\n"
+            "machine slows every phase. The gap between the wall time and the three phases is the "
+            "worker process starting (Python imports of numpy and OR-Tools) and RQ's bookkeeping.\n\n"
             + table(rows))
     print(text)
     if args.out:
