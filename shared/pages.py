@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared import reference
+
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
 
@@ -38,3 +40,23 @@ def flatten_errors(errors: Any, path: str = "") -> list[tuple[str, str]]:
     else:
         found.append((path, str(errors)))
     return found
+
+
+class ReferenceLabels:
+    """Names of the reference-data code lists, read when asked (the file can be replaced)."""
+
+    @property
+    def wijken(self) -> dict[str, str]:
+        return reference.names("wijken")
+
+    @property
+    def occupations(self) -> dict[str, str]:
+        return reference.names("occupations")
+
+    @property
+    def skills(self) -> dict[str, str]:
+        return reference.names("skills")
+
+    @property
+    def certificates(self) -> dict[str, str]:
+        return reference.names("certificates")

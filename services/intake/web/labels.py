@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared import reference
+from shared.pages import ReferenceLabels
 
 STAGES = {
     "aangemeld": "Aangemeld",
@@ -57,7 +58,7 @@ LANGUAGE_LEVELS = {
 }
 
 
-class Labels:
+class Labels(ReferenceLabels):
     """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
 
     stages = STAGES
@@ -70,22 +71,6 @@ class Labels:
     days = DAYS
     levels = LANGUAGE_LEVELS
     ladder = reference.PARTICIPATIELADDER
-
-    @property
-    def wijken(self) -> dict[str, str]:
-        return reference.names("wijken")
-
-    @property
-    def occupations(self) -> dict[str, str]:
-        return reference.names("occupations")
-
-    @property
-    def skills(self) -> dict[str, str]:
-        return reference.names("skills")
-
-    @property
-    def certificates(self) -> dict[str, str]:
-        return reference.names("certificates")
 
 
 LABELS = Labels()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from shared import reference
+from shared.pages import ReferenceLabels
 
 CONTRACT_TYPES = {
     "bbl": "BBL (leren en werken)",
@@ -62,7 +62,7 @@ RUN_COUNTS = {"candidates": "Deelnemers", "openings": "Plekken", "assigned": "Ge
 RUN_TIMINGS = {"build": "Voorbereiden", "engine": "Rekenen", "store": "Opslaan"}
 
 
-class Labels:
+class Labels(ReferenceLabels):
     """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
 
     contracts = CONTRACT_TYPES
@@ -76,22 +76,6 @@ class Labels:
     run_status = RUN_STATUS
     run_counts = RUN_COUNTS
     run_timings = RUN_TIMINGS
-
-    @property
-    def wijken(self) -> dict[str, str]:
-        return reference.names("wijken")
-
-    @property
-    def occupations(self) -> dict[str, str]:
-        return reference.names("occupations")
-
-    @property
-    def skills(self) -> dict[str, str]:
-        return reference.names("skills")
-
-    @property
-    def certificates(self) -> dict[str, str]:
-        return reference.names("certificates")
 
 
 LABELS = Labels()
