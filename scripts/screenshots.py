@@ -26,18 +26,30 @@ from shared.components import COMPONENTS  # noqa: E402
 from shared.config import load_settings  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 WIDTH = 1280
 
 
 def demo_settings(data_dir: Path):  # type: ignore[no-untyped-def]
     """Settings for a throw-away demo: every database a SQLite file in data_dir, no Redis."""
     urls = {f"{c}_database_url": f"sqlite:///{data_dir / f'{c}.db'}" for c in COMPONENTS}
-    return load_settings(env="development", data_dir=data_dir, redis_url="",
-                         secret_key="screenshots-only-not-a-secret",  # noqa: S106 - throw-away demo
-                         log_level="WARNING", **urls)
+    return load_settings(
+        env="development",
+        data_dir=data_dir,
+        redis_url="",
+        secret_key="screenshots-only-not-a-secret",  # noqa: S106 - throw-away demo
+        log_level="WARNING",
+        **urls,
+    )
 
 
 def demo_login(data_dir: Path, role: str = "jobcoach", local: str = "coach") -> tuple[str, str]:
@@ -67,57 +79,141 @@ def seed_matching(settings) -> None:  # type: ignore[no-untyped-def]
     accounts.dispose()
     db = Database(settings.database_url("matching"), "matching")
     start = date.today() + timedelta(days=40)
-    why = ["heeft VCA, woont in de wijk ernaast, wil graag werken als hulpmonteur zonnepanelen, "
-           "kan al: werken met gereedschap",
-           "heeft VCA, woont in dezelfde wijk, spreekt Nederlands op niveau B1 (nodig: A2)",
-           "heeft VCA, wil graag werken als hulpmonteur zonnepanelen, heeft geen rijbewijs → "
-           "niet nodig voor deze taak"]
+    why = [
+        "heeft VCA, woont in de wijk ernaast, wil graag werken als hulpmonteur zonnepanelen, "
+        "kan al: werken met gereedschap",
+        "heeft VCA, woont in dezelfde wijk, spreekt Nederlands op niveau B1 (nodig: A2)",
+        "heeft VCA, wil graag werken als hulpmonteur zonnepanelen, heeft geen rijbewijs → "
+        "niet nodig voor deze taak",
+    ]
     with db.unit_of_work() as s:
-        tasks = [Task(organisation_id=org["aannemer"], title=title, occupation=occ,
-                      corporation="Trivire", project="Crabbehof – Leefbaar, Veilig en Duurzaam",
-                      wijk=wijk, start_date=start + timedelta(days=i * 14), hours_per_week=24,
-                      places=places, filled=0, contract_type="bbl", req_certificates=["vca_basis"],
-                      req_language_spoken="A2", skills=["gereedschap"],
-                      werkprocessen=["B1-K1-W1", "B1-K1-W2"], sroi_tag="SROI-2026-17",
-                      status="open", created_at=utcnow(), updated_at=utcnow())
-                 for i, (title, occ, wijk, places) in enumerate([
-                     ("Hulpmonteur zonnepanelen Crabbehof", "hulpmonteur_zonnepanelen", "crabbehof", 3),
-                     ("Isolatiemonteur Wielwijk", "isolatiemonteur", "wielwijk", 2),
-                     ("Grondwerker warmtenet Nieuw-Krispijn", "grondwerker_warmtenet",
-                      "nieuw_krispijn", 4)])]
+        tasks = [
+            Task(
+                organisation_id=org["aannemer"],
+                title=title,
+                occupation=occ,
+                corporation="Trivire",
+                project="Crabbehof – Leefbaar, Veilig en Duurzaam",
+                wijk=wijk,
+                start_date=start + timedelta(days=i * 14),
+                hours_per_week=24,
+                places=places,
+                filled=0,
+                contract_type="bbl",
+                req_certificates=["vca_basis"],
+                req_language_spoken="A2",
+                skills=["gereedschap"],
+                werkprocessen=["B1-K1-W1", "B1-K1-W2"],
+                sroi_tag="SROI-2026-17",
+                status="open",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            for i, (title, occ, wijk, places) in enumerate(
+                [
+                    ("Hulpmonteur zonnepanelen Crabbehof", "hulpmonteur_zonnepanelen", "crabbehof", 3),
+                    ("Isolatiemonteur Wielwijk", "isolatiemonteur", "wielwijk", 2),
+                    ("Grondwerker warmtenet Nieuw-Krispijn", "grondwerker_warmtenet", "nieuw_krispijn", 4),
+                ]
+            )
+        ]
         s.add_all(tasks)
-        s.add(TrainingSlot(organisation_id=org["opleider"], name="Leerwerktraject zonnepanelen",
-                           occupations=["hulpmonteur_zonnepanelen"], grants=["vca_basis"],
-                           crebo="25650", werkprocessen=["B1-K1-W1"], start_date=start,
-                           weeks=6, seats=8, filled=0, site="De Beroepentuin",
-                           min_language_spoken="A2", vca_exam_included=True, status="open",
-                           created_at=utcnow(), updated_at=utcnow()))
+        s.add(
+            TrainingSlot(
+                organisation_id=org["opleider"],
+                name="Leerwerktraject zonnepanelen",
+                occupations=["hulpmonteur_zonnepanelen"],
+                grants=["vca_basis"],
+                crebo="25650",
+                werkprocessen=["B1-K1-W1"],
+                start_date=start,
+                weeks=6,
+                seats=8,
+                filled=0,
+                site="De Beroepentuin",
+                min_language_spoken="A2",
+                vca_exam_included=True,
+                status="open",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
         s.flush()
-        for i, (pid, wijk, status) in enumerate([("DW-K7Q2M9", "wielwijk", "coach_akkoord"),
-                                                 ("DW-P3X8RA", "crabbehof", "coach_akkoord"),
-                                                 ("DW-H4N6TC", "oud_krispijn", "voorgesteld")]):
-            s.add(Candidate(programme_id=pid, wijk=wijk, age_band=("25-45", "15-25", "45-65")[i],
-                            stage="gecertificeerd", language_spoken="B1", language_written="A2",
-                            certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
-                            driving_licence=i == 1, hours_per_week=24 + 4 * i,
-                            available_from=date.today(), interests=["hulpmonteur_zonnepanelen"],
-                            skills=["gereedschap", "meten"], share_with_employer=True,
-                            share_with_trainer=True, coach_id=coach_id,
-                            profile_updated_at=utcnow()))
+        for i, (pid, wijk, status) in enumerate(
+            [
+                ("DW-K7Q2M9", "wielwijk", "coach_akkoord"),
+                ("DW-P3X8RA", "crabbehof", "coach_akkoord"),
+                ("DW-H4N6TC", "oud_krispijn", "voorgesteld"),
+            ]
+        ):
+            s.add(
+                Candidate(
+                    programme_id=pid,
+                    wijk=wijk,
+                    age_band=("25-45", "15-25", "45-65")[i],
+                    stage="gecertificeerd",
+                    language_spoken="B1",
+                    language_written="A2",
+                    certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
+                    driving_licence=i == 1,
+                    hours_per_week=24 + 4 * i,
+                    available_from=date.today(),
+                    interests=["hulpmonteur_zonnepanelen"],
+                    skills=["gereedschap", "meten"],
+                    share_with_employer=True,
+                    share_with_trainer=True,
+                    coach_id=coach_id,
+                    profile_updated_at=utcnow(),
+                )
+            )
             task = tasks[0] if status == "coach_akkoord" else tasks[1]
-            s.add(Proposal(programme_id=pid, opening_key=f"task:{task.id}", task_id=task.id,
-                           coach_id=coach_id, score=0.9 - i / 10, explanation={}, explanation_nl=why[i],
-                           status=status, created_at=utcnow(), updated_at=utcnow()))
+            s.add(
+                Proposal(
+                    programme_id=pid,
+                    opening_key=f"task:{task.id}",
+                    task_id=task.id,
+                    coach_id=coach_id,
+                    score=0.9 - i / 10,
+                    explanation={},
+                    explanation_nl=why[i],
+                    status=status,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
         now = utcnow()
-        s.add_all([
-            MatchRun(kind="full", status="done", progress=100, requested_by="nachtelijke ronde",
-                     counts={"candidates": 58, "openings": 4, "assigned": 3, "created": 3,
-                             "kept": 0, "withdrawn": 0},
-                     timings={"build": 0.041, "engine": 0.118, "store": 0.022},
-                     created_at=now - timedelta(hours=9), started_at=now - timedelta(hours=9),
-                     finished_at=now - timedelta(hours=9)),
-            MatchRun(kind="task", scope=str(tasks[2].id), status="queued", progress=0,
-                     requested_by="nieuwe taak", counts={}, timings={}, created_at=now)])
+        s.add_all(
+            [
+                MatchRun(
+                    kind="full",
+                    status="done",
+                    progress=100,
+                    requested_by="nachtelijke ronde",
+                    counts={
+                        "candidates": 58,
+                        "openings": 4,
+                        "assigned": 3,
+                        "created": 3,
+                        "kept": 0,
+                        "withdrawn": 0,
+                    },
+                    timings={"build": 0.041, "engine": 0.118, "store": 0.022},
+                    created_at=now - timedelta(hours=9),
+                    started_at=now - timedelta(hours=9),
+                    finished_at=now - timedelta(hours=9),
+                ),
+                MatchRun(
+                    kind="task",
+                    scope=str(tasks[2].id),
+                    status="queued",
+                    progress=0,
+                    requested_by="nieuwe taak",
+                    counts={},
+                    timings={},
+                    created_at=now,
+                ),
+            ]
+        )
     db.dispose()
 
 
@@ -128,10 +224,8 @@ def take_matching(base: str, data_dir: Path, out: Path) -> None:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for role, local, landing in (("aannemer", "aannemer", "taken"),
-                                     ("jobcoach", "coach", "voorstellen")):
-            page = browser.new_context(viewport={"width": WIDTH, "height": 800},
-                                       locale="nl-NL").new_page()
+        for role, local, landing in (("aannemer", "aannemer", "taken"), ("jobcoach", "coach", "voorstellen")):
+            page = browser.new_context(viewport={"width": WIDTH, "height": 800}, locale="nl-NL").new_page()
             email, password = demo_login(data_dir, role, local)
             page.goto(f"{base}/login")
             page.get_by_label("E-mailadres").fill(email)
@@ -167,8 +261,7 @@ def take(base: str, email: str, password: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": WIDTH, "height": 800},
-                                   locale="nl-NL").new_page()
+        page = browser.new_context(viewport={"width": WIDTH, "height": 800}, locale="nl-NL").new_page()
 
         page.goto(f"{base}/login")
         page.screenshot(path=str(out / "login.png"), full_page=True)
@@ -219,8 +312,7 @@ def main() -> None:
         matching_thread.start()
         try:
             take(f"http://127.0.0.1:{server.server_port}/intake", *coach_login(data_dir), args.out)
-            take_matching(f"http://127.0.0.1:{matching_server.server_port}/matching", data_dir,
-                          args.out)
+            take_matching(f"http://127.0.0.1:{matching_server.server_port}/matching", data_dir, args.out)
         finally:
             server.shutdown()
             matching_server.shutdown()

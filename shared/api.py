@@ -50,14 +50,13 @@ class ErrorSchema(Schema):
 
 
 def _wants_json() -> bool:
-    return "/api/" in request.path or request.is_json or (
-        request.accept_mimetypes.best == "application/json")
+    return "/api/" in request.path or request.is_json or (request.accept_mimetypes.best == "application/json")
 
 
 def _flatten_webargs(errors: dict[str, Any]) -> dict[str, Any]:
     """webargs nests messages by location ({"json": {...}}); callers want them per field."""
     if len(errors) == 1:
-        (location, inner), = errors.items()
+        ((location, inner),) = errors.items()
         if location in ("json", "query", "form", "querystring", "path") and isinstance(inner, dict):
             return inner
     return errors
@@ -73,15 +72,17 @@ def _str_keys(value: Any) -> Any:
     return value
 
 
-def _error_response(status: int, message: str, errors: dict[str, Any] | None = None,
-                    code: str | None = None) -> Any:
+def _error_response(
+    status: int, message: str, errors: dict[str, Any] | None = None, code: str | None = None
+) -> Any:
     errors = _str_keys(errors or {})
     if _wants_json():
         response = jsonify(error_body(status, message, errors, code))
         response.status_code = status
         return response
-    html = render_template("error.html", status=status, message=translate_message(message),
-                           errors=translate_errors(errors or {}))
+    html = render_template(
+        "error.html", status=status, message=translate_message(message), errors=translate_errors(errors or {})
+    )
     return html, status
 
 
@@ -117,8 +118,7 @@ class Api(_Api):
         if status == 422:
             message = "Niet alle gegevens zijn goed ingevuld."
         if status == 400 and "CSRF" in (error.description or ""):
-            message = ("Het formulier is verlopen of kwam niet van deze site. "
-                       "Laad de pagina opnieuw.")
+            message = "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw."
         headers = data.get("headers")
         response = _error_response(status, message, errors)
         if headers and hasattr(response, "headers"):
@@ -126,8 +126,7 @@ class Api(_Api):
         return response
 
     def handle_domain_error(self, error: DomainError) -> Any:
-        return _error_response(error.status, error.message, translate_errors(error.errors),
-                               error.code)
+        return _error_response(error.status, error.message, translate_errors(error.errors), error.code)
 
     def handle_too_deep(self, error: RecursionError) -> Any:
         # e.g. 100,000 nested brackets: json.loads gives up before any schema sees the body.
@@ -154,8 +153,11 @@ def api_settings(prefix: str, title: str, static_url: str) -> dict[str, Any]:
             "servers": [{"url": f"/{prefix}"}],
             "components": {
                 "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer",
-                               "description": "instap token create --role ... --org ..."},
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "instap token create --role ... --org ...",
+                    },
                     "session": {"type": "apiKey", "in": "cookie", "name": "instap_session"},
                 }
             },

@@ -47,14 +47,16 @@ def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> A
     return Response("Not Found", status=404)(environ, start_response)
 
 
-def create_service_app(name: str, title: str, settings: Settings | None,
-                       import_name: str, template_dir: Path) -> tuple[Flask, Api]:
+def create_service_app(
+    name: str, title: str, settings: Settings | None, import_name: str, template_dir: Path
+) -> tuple[Flask, Api]:
     """Build the common parts of a service app; the service then registers its own views."""
     settings = settings or load_settings()
     configure_logging(name, settings.log_level)
     app = Flask(import_name, static_folder=None)
-    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(template_dir)),
-                                     FileSystemLoader(str(SHARED_DIR / "templates"))])
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(template_dir)), FileSystemLoader(str(SHARED_DIR / "templates"))]
+    )
     app.config.update(
         SECRET_KEY=settings.ensure_secret_key(),
         SESSION_COOKIE_NAME="instap_session",
@@ -82,8 +84,9 @@ def create_service_app(name: str, title: str, settings: Settings | None,
     csrf.init_app(app)
     api = Api(app)
 
-    static = Blueprint("shared_static", __name__, static_folder=str(SHARED_DIR / "static"),
-                       static_url_path="/static")
+    static = Blueprint(
+        "shared_static", __name__, static_folder=str(SHARED_DIR / "static"), static_url_path="/static"
+    )
     app.register_blueprint(static)
     app.register_blueprint(auth_web.bp)
     init_oidc(app, settings)
@@ -108,7 +111,8 @@ def create_service_app(name: str, title: str, settings: Settings | None,
             response.headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; frame-ancestors 'none'")
+                f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; frame-ancestors 'none'",
+            )
         if g.get("principal") is not None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -150,4 +154,3 @@ def create_service_app(name: str, title: str, settings: Settings | None,
     if settings.env == "production":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app, api
-

@@ -56,8 +56,9 @@ def makemigration(component: str, message: str) -> None:
     settings = _settings()
     comp = COMPONENTS[component]
     db = Database(settings.database_url(component), component)
-    command.revision(alembic_config(db, comp.migrations, comp.base().metadata), message=message,
-                     autogenerate=True)
+    command.revision(
+        alembic_config(db, comp.migrations, comp.base().metadata), message=message, autogenerate=True
+    )
 
 
 @main.command("seed-demo")
@@ -94,8 +95,9 @@ def user_add(email: str, name: str, role: str, org: str, org_kind: str, password
     try:
         with db.unit_of_work() as s:
             organisation = get_or_create_organisation(s, org, org_kind)
-            created = add_user(s, email=email, name=name, password=password, role=role,
-                               organisation=organisation)
+            created = add_user(
+                s, email=email, name=name, password=password, role=role, organisation=organisation
+            )
             click.echo(f"user {created.email} ({role}, {org}) id={created.id}")
     except DomainError as exc:
         raise click.ClickException(f"{exc.message} {json.dumps(exc.errors)}") from None
@@ -156,8 +158,13 @@ def outbox_replay(service: str, consumer: str, types: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--write", "target", type=click.Path(path_type=Path), default=None,
-              help="directory to write <service>.json into; prints when omitted")
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="directory to write <service>.json into; prints when omitted",
+)
 def openapi(target: Path | None) -> None:
     """Print or write each service's OpenAPI document (generated from code)."""
     settings = _settings()
@@ -178,8 +185,13 @@ def openapi(target: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--no-seed", is_flag=True, help="skip the demo data")
-@click.option("--demo-residents", default=300, show_default=True, type=click.IntRange(min=0),
-              help="how many demo residents to seed (first run only)")
+@click.option(
+    "--demo-residents",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="how many demo residents to seed (first run only)",
+)
 def run(host: str, port: int, no_seed: bool, demo_residents: int) -> None:
     """Start the whole suite for development: Redis, migrations, demo data, web and workers."""
     from shared.devserver import run_suite

@@ -42,17 +42,26 @@ class Component:
 
 
 COMPONENTS: dict[str, Component] = {
-    "accounts": Component("accounts", "shared.auth.models:AccountsBase",
-                          ROOT / "shared" / "auth" / "migrations"),
-    "intake": Component("intake", "services.intake.models:Base",
-                        ROOT / "services" / "intake" / "migrations",
-                        "services.intake.app:create_app", has_worker=True,
-                        outbox="services.intake.models:OutboxEvent"),
-    "matching": Component("matching", "services.matching.models:Base",
-                          ROOT / "services" / "matching" / "migrations",
-                          "services.matching.app:create_app", has_worker=True,
-                          outbox="services.matching.models:OutboxEvent",
-                          periodic="services.matching.jobs:periodic"),
+    "accounts": Component(
+        "accounts", "shared.auth.models:AccountsBase", ROOT / "shared" / "auth" / "migrations"
+    ),
+    "intake": Component(
+        "intake",
+        "services.intake.models:Base",
+        ROOT / "services" / "intake" / "migrations",
+        "services.intake.app:create_app",
+        has_worker=True,
+        outbox="services.intake.models:OutboxEvent",
+    ),
+    "matching": Component(
+        "matching",
+        "services.matching.models:Base",
+        ROOT / "services" / "matching" / "migrations",
+        "services.matching.app:create_app",
+        has_worker=True,
+        outbox="services.matching.models:OutboxEvent",
+        periodic="services.matching.jobs:periodic",
+    ),
 }
 
 

@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     oidc_issuer: str = Field(default="", validation_alias="OIDC_ISSUER")
     oidc_client_id: str = Field(default="", validation_alias="OIDC_CLIENT_ID")
     oidc_client_secret: str = Field(default="", validation_alias="OIDC_CLIENT_SECRET")
-    matching_run_deadline_seconds: int = Field(default=600, ge=5,
-                                               validation_alias="MATCHING_RUN_DEADLINE_SECONDS")
+    matching_run_deadline_seconds: int = Field(
+        default=600, ge=5, validation_alias="MATCHING_RUN_DEADLINE_SECONDS"
+    )
     matching_debounce_seconds: int = Field(default=5, ge=0, validation_alias="MATCHING_DEBOUNCE_SECONDS")
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")

@@ -36,8 +36,14 @@ def seed(settings: Settings, residents: int = 300) -> str:
                 password = "demo-" + secrets.token_urlsafe(9)
                 for local, name, role, org, kind in DEMO_USERS:
                     organisation = get_or_create_organisation(s, org, kind)
-                    add_user(s, email=f"{local}@{DEMO_DOMAIN}", name=name, password=password,
-                             role=role, organisation=organisation)
+                    add_user(
+                        s,
+                        email=f"{local}@{DEMO_DOMAIN}",
+                        name=name,
+                        password=password,
+                        role=role,
+                        organisation=organisation,
+                    )
                     lines.append(f"    {role:<16} {local + '@' + DEMO_DOMAIN:<30} wachtwoord: {password}")
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
                 logins_file.write_text("\n".join(lines) + "\n")

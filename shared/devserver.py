@@ -38,10 +38,12 @@ def create_suite_app() -> Callable[..., Iterable[bytes]]:
 
 def _banner(url: str, logins: str) -> str:
     line = "=" * 72
-    return (f"\n{line}\n  Instap draait / Instap is running: {url}\n"
-            f"  API-documentatie: {url}intake/api/docs\n\n"
-            "  Demo-accounts (alleen voor ontwikkeling / dev only):\n"
-            f"{logins}\n  Stoppen / stop: Ctrl-C\n{line}\n")
+    return (
+        f"\n{line}\n  Instap draait / Instap is running: {url}\n"
+        f"  API-documentatie: {url}intake/api/docs\n\n"
+        "  Demo-accounts (alleen voor ontwikkeling / dev only):\n"
+        f"{logins}\n  Stoppen / stop: Ctrl-C\n{line}\n"
+    )
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -124,15 +126,32 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
         # Own process group per child: Ctrl-C reaches only this supervisor, which stops each
         # child once (a second signal would make RQ abandon a running job) and Redis last.
         for comp in workers():
-            procs.append(subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env,
-                                          process_group=0))
-        procs.append(subprocess.Popen([
-            str(bin_dir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
-            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
-            # No control socket: its default path in $HOME is shared by every gunicorn, so a
-            # second suite (tests, another checkout) would take it over and delete it.
-            "--no-control-socket",
-            "shared.devserver:create_suite_app()"], env=env, process_group=0))
+            procs.append(
+                subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env, process_group=0)
+            )
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(bin_dir / "gunicorn"),
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "5",
+                    # No control socket: its default path in $HOME is shared by every gunicorn, so a
+                    # second suite (tests, another checkout) would take it over and delete it.
+                    "--no-control-socket",
+                    "shared.devserver:create_suite_app()",
+                ],
+                env=env,
+                process_group=0,
+            )
+        )
         health = f"http://{f'[{host}]' if ':' in host else host}:{port}/intake/healthz"
         deadline = time.monotonic() + 60
         while not _answers(health) and time.monotonic() < deadline:

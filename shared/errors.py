@@ -58,8 +58,9 @@ CODES_BY_STATUS = {
 }
 
 
-def error_body(status: int, message: str, errors: dict[str, Any] | None = None,
-               code: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, message: str, errors: dict[str, Any] | None = None, code: str | None = None
+) -> dict[str, Any]:
     """The single error document every API of the suite returns."""
     return {
         "code": code or CODES_BY_STATUS.get(status, "error"),

@@ -55,8 +55,9 @@ class CandidateRemovedV1(_EventSchema):
     """The resident may no longer be shared (consent withdrawn, left, erased)."""
 
     programme_id = fields.String(required=True)
-    reason = fields.String(required=True, validate=validate.OneOf(
-        ["toestemming_ingetrokken", "gewist", "gestopt"]))
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["toestemming_ingetrokken", "gewist", "gestopt"])
+    )
 
 
 class ConsentChangedV1(_EventSchema):

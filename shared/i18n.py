@@ -50,8 +50,7 @@ def init_i18n(app: Flask) -> None:
     def _remember_language(response):  # type: ignore[no-untyped-def]
         chosen = request.args.get("lang")
         if chosen in LOCALES:
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                                path="/")
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", path="/")
         return response
 
     @app.context_processor

@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, dict[str, Any], dict[str, Any]], None]
 
 
-def apply_once(db: Database, inbox_model: type[Any], env: dict[str, Any],
-               handlers: dict[str, Handler]) -> bool:
+def apply_once(
+    db: Database, inbox_model: type[Any], env: dict[str, Any], handlers: dict[str, Handler]
+) -> bool:
     """Apply one delivered event in one transaction with its inbox row; False if seen before.
 
     At-least-once delivery (RQ retries, relay re-sends) becomes exactly-once effect here:

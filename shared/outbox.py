@@ -47,14 +47,22 @@ class InboxMixin:
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def add_event(session: Session, outbox_model: type[Any], event_type: str,
-              payload: dict[str, Any], version: int = 1) -> str:
+def add_event(
+    session: Session, outbox_model: type[Any], event_type: str, payload: dict[str, Any], version: int = 1
+) -> str:
     """Write an event in the caller's transaction; it leaves only if that transaction commits."""
     body = validate_payload(event_type, version, payload)
     event_id = uuid.uuid4().hex
-    session.add(outbox_model(id=event_id, type=event_type, version=version,
-                             payload=json.dumps(body, sort_keys=True),
-                             correlation_id=correlation_id.get(), created_at=utcnow()))
+    session.add(
+        outbox_model(
+            id=event_id,
+            type=event_type,
+            version=version,
+            payload=json.dumps(body, sort_keys=True),
+            correlation_id=correlation_id.get(),
+            created_at=utcnow(),
+        )
+    )
     session.info["has_events"] = True  # tells the request boundary to relay after commit
     return event_id
 
@@ -74,16 +82,21 @@ def envelope(row: Any, source: str) -> dict[str, Any]:
 def enqueue_event(conn: redis.Redis, consumer: str, env: dict[str, Any]) -> None:
     """One RQ job per (event, consumer); the job id makes a re-send replace, not duplicate."""
     Queue(consumer, connection=conn).enqueue(
-        EVENT_JOB.format(consumer=consumer), env,
+        EVENT_JOB.format(consumer=consumer),
+        env,
         job_id=f"evt-{env['id']}-{consumer}",
-        retry=JOB_RETRY, job_timeout=JOB_TIMEOUT, failure_ttl=FAILED_TTL, result_ttl=3600,
+        retry=JOB_RETRY,
+        job_timeout=JOB_TIMEOUT,
+        failure_ttl=FAILED_TTL,
+        result_ttl=3600,
         meta={"correlation_id": env["correlation_id"]},
         description=f"{env['type']} {env['id']} -> {consumer}",
     )
 
 
-def relay_pending(db: Database, outbox_model: type[Any], conn: redis.Redis, source: str,
-                  batch: int = 200) -> int:
+def relay_pending(
+    db: Database, outbox_model: type[Any], conn: redis.Redis, source: str, batch: int = 200
+) -> int:
     """Move unrelayed outbox rows to their consumers' queues; returns how many were relayed.
 
     Rows are marked only after Redis accepted the job, in the same transaction that locked
@@ -91,8 +104,12 @@ def relay_pending(db: Database, outbox_model: type[Any], conn: redis.Redis, sour
     """
     relayed = 0
     with db.unit_of_work() as session:
-        query = (select(outbox_model).where(outbox_model.relayed_at.is_(None))
-                 .order_by(outbox_model.created_at, outbox_model.id).limit(batch))
+        query = (
+            select(outbox_model)
+            .where(outbox_model.relayed_at.is_(None))
+            .order_by(outbox_model.created_at, outbox_model.id)
+            .limit(batch)
+        )
         if db.is_postgres:
             query = query.with_for_update(skip_locked=True)
         rows = session.scalars(query).all()
@@ -104,8 +121,9 @@ def relay_pending(db: Database, outbox_model: type[Any], conn: redis.Redis, sour
             except redis.RedisError as exc:
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning("outbox relay paused: redis unavailable",
-                            extra={"event_id": row.id, "error": str(exc)})
+                log.warning(
+                    "outbox relay paused: redis unavailable", extra={"event_id": row.id, "error": str(exc)}
+                )
                 break
             row.relayed_at = utcnow()
             relayed += 1
@@ -123,8 +141,14 @@ def try_relay(db: Database, outbox_model: type[Any], conn_factory: Any, source: 
     return 0
 
 
-def replay(db: Database, outbox_model: type[Any], conn: redis.Redis, source: str, consumer: str,
-           event_types: tuple[str, ...] | None = None) -> int:
+def replay(
+    db: Database,
+    outbox_model: type[Any],
+    conn: redis.Redis,
+    source: str,
+    consumer: str,
+    event_types: tuple[str, ...] | None = None,
+) -> int:
     """Re-send stored events to one consumer (back-fill a new service); inboxes dedupe."""
     count = 0
     with db.unit_of_work() as session:

@@ -10,8 +10,17 @@ from typing import Any
 
 # Ordered scale (CEFR plus 'moedertaal'); order matters for "at least" comparisons.
 LANGUAGE_LEVELS = ("pre_A1", "A1", "A2", "B1", "B2", "C1", "C2", "moedertaal")
-STAGES = ("aangemeld", "intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst",
-          "duurzaam", "uitgevallen", "gestopt")
+STAGES = (
+    "aangemeld",
+    "intake",
+    "orientatie",
+    "opleiding",
+    "gecertificeerd",
+    "geplaatst",
+    "duurzaam",
+    "uitgevallen",
+    "gestopt",
+)
 # Allowed funnel steps (domain.md). A step back is allowed where practice needs it
 # (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -25,8 +34,16 @@ STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "uitgevallen": ("aangemeld", "intake"),
     "gestopt": ("aangemeld",),
 }
-DROPOUT_REASONS = ("gezondheid_prive", "werk_elders", "motivatie", "vervoer", "kinderopvang",
-                   "taal", "verhuisd", "onbekend")
+DROPOUT_REASONS = (
+    "gezondheid_prive",
+    "werk_elders",
+    "motivatie",
+    "vervoer",
+    "kinderopvang",
+    "taal",
+    "verhuisd",
+    "onbekend",
+)
 CONSENT_PURPOSES = ("registratie", "delen_opleider", "delen_werkgever", "follow_up", "onderzoek")
 CONSENT_METHODS = ("schriftelijk", "mondeling", "digitaal")
 GENDERS = ("man", "vrouw", "anders", "onbekend")

@@ -30,7 +30,9 @@ class ServiceContext:
             if not self.settings.redis_url:
                 raise redis.ConnectionError("REDIS_URL is not set")
             self._redis = redis.Redis.from_url(
-                self.settings.redis_url, socket_connect_timeout=1, socket_timeout=5,
+                self.settings.redis_url,
+                socket_connect_timeout=1,
+                socket_timeout=5,
                 health_check_interval=30,
             )
         return self._redis

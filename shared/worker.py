@@ -89,8 +89,7 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     relay = RelayLoop(ctx, settings.relay_interval_seconds)
     relay.start()
     try:
-        worker = InstapWorker([Queue(service, connection=ctx.redis)], connection=ctx.redis,
-                              name=None)
+        worker = InstapWorker([Queue(service, connection=ctx.redis)], connection=ctx.redis, name=None)
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
         relay.stop()

@@ -45,9 +45,15 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
         urls = {f"{c}_database_url": db_url for c in COMPONENTS}
     # No nightly run and no debounce in tests: runs happen when a test asks for them.
     extra = {"matching_nightly_hour": -1, "matching_debounce_seconds": 0, **extra}
-    return load_settings(env="test", data_dir=data_dir, redis_url=redis_url,
-                         secret_key="test-secret-key-not-for-production", log_level="WARNING",
-                         **urls, **extra)
+    return load_settings(
+        env="test",
+        data_dir=data_dir,
+        redis_url=redis_url,
+        secret_key="test-secret-key-not-for-production",
+        log_level="WARNING",
+        **urls,
+        **extra,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +77,13 @@ def _truncate_postgres(url: str) -> None:
             with db.engine.begin() as conn:
                 tables = [t.name for t in COMPONENTS[comp].base().metadata.sorted_tables]
                 if tables:
-                    conn.execute(text("TRUNCATE " + ", ".join(f'"{comp}"."{t}"' for t in tables)
-                                      + " RESTART IDENTITY CASCADE"))
+                    conn.execute(
+                        text(
+                            "TRUNCATE "
+                            + ", ".join(f'"{comp}"."{t}"' for t in tables)
+                            + " RESTART IDENTITY CASCADE"
+                        )
+                    )
         finally:
             db.dispose()
 
@@ -136,13 +147,20 @@ class TestUser:
 
 @pytest.fixture
 def make_user(accounts_db: Database) -> Callable[..., TestUser]:
-    def make(role: str = "jobcoach", org: str = "Sociale Dienst Drechtsteden",
-             name: str | None = None) -> TestUser:
+    def make(
+        role: str = "jobcoach", org: str = "Sociale Dienst Drechtsteden", name: str | None = None
+    ) -> TestUser:
         email = f"{role}-{uuid.uuid4().hex[:8]}@test.instap.nl"
         with accounts_db.unit_of_work() as s:
             organisation = get_or_create_organisation(s, org, "gemeente")
-            user = add_user(s, email=email, name=name or f"Test {role}", password=TEST_PASSWORD,
-                            role=role, organisation=organisation)
+            user = add_user(
+                s,
+                email=email,
+                name=name or f"Test {role}",
+                password=TEST_PASSWORD,
+                role=role,
+                organisation=organisation,
+            )
             return TestUser(user.id, user.email, user.name, role, organisation.id)
 
     return make
@@ -173,8 +191,10 @@ class LoggedIn:
         self.client = client
         self.user = user
         page = client.get(f"{prefix}/login")
-        response = client.post(f"{prefix}/login", data={
-            "email": user.email, "password": user.password, "csrf_token": csrf_from(page.data)})
+        response = client.post(
+            f"{prefix}/login",
+            data={"email": user.email, "password": user.password, "csrf_token": csrf_from(page.data)},
+        )
         assert response.status_code == 302, response.data
         self.csrf = csrf_from(client.get(f"{prefix}/login").data)
 
@@ -202,17 +222,32 @@ def bearer(token: str) -> dict[str, str]:
 def resident_payload(**overrides: Any) -> dict[str, Any]:
     """A valid intake as a coach would send it."""
     data: dict[str, Any] = {
-        "first_name": "Ayşe", "last_name": "Yılmaz", "phone": "06 12345678",
-        "email": "ayse@example.nl", "street": "Wielwijkstraat", "house_number": "12",
-        "postcode": "3317 AB", "city": "Dordrecht", "wijk": "wielwijk", "birth_year": 1990,
-        "gender": "vrouw", "participatieladder": 3,
+        "first_name": "Ayşe",
+        "last_name": "Yılmaz",
+        "phone": "06 12345678",
+        "email": "ayse@example.nl",
+        "street": "Wielwijkstraat",
+        "house_number": "12",
+        "postcode": "3317 AB",
+        "city": "Dordrecht",
+        "wijk": "wielwijk",
+        "birth_year": 1990,
+        "gender": "vrouw",
+        "participatieladder": 3,
         "language": {"spoken": "B1", "written": "A2"},
         "certificates": [{"code": "vca_basis", "obtained_on": "2024-03-01", "valid_until": "2034-03-01"}],
-        "driving_licence": False, "own_transport": True, "hours_per_week": 24,
-        "days": ["ma", "di", "wo"], "available_from": "2027-01-15",
-        "interests": ["hulpmonteur_zonnepanelen"], "skills": ["gereedschap", "meten"],
-        "work_experience": "Twee jaar magazijnwerk", "barriers": ["kinderopvang"],
-        "income": "bijstand", "work_at_height": True, "heavy_work": False,
+        "driving_licence": False,
+        "own_transport": True,
+        "hours_per_week": 24,
+        "days": ["ma", "di", "wo"],
+        "available_from": "2027-01-15",
+        "interests": ["hulpmonteur_zonnepanelen"],
+        "skills": ["gereedschap", "meten"],
+        "work_experience": "Twee jaar magazijnwerk",
+        "barriers": ["kinderopvang"],
+        "income": "bijstand",
+        "work_at_height": True,
+        "heavy_work": False,
     }
     data.update(overrides)
     return data

@@ -28,10 +28,18 @@ from tests.matching.factories import add_candidate, add_proposal, slot_payload, 
 
 ORG = "Sociale Dienst Drechtsteden"
 # No `explain` phase: its line tracing is slow and adds nothing to a request/response report.
-FUZZ = settings(max_examples=int(os.environ.get("INSTAP_FUZZ_EXAMPLES", "25")), deadline=None, database=None,
-                phases=[Phase.explicit, Phase.generate, Phase.target, Phase.shrink],
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.filter_too_much, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("INSTAP_FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate, Phase.target, Phase.shrink],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -53,8 +61,7 @@ def _load(app: Any, prefix: str, known: dict[str, Any], known_body: dict[str, An
     def sometimes_real_ids(_ctx: Any, path_parameters: dict[str, Any]) -> Any:
         if not path_parameters:
             return st.just(path_parameters)
-        real = {**path_parameters,
-                **{name: known[name] for name in path_parameters if name in known}}
+        real = {**path_parameters, **{name: known[name] for name in path_parameters if name in known}}
         return st.sampled_from([path_parameters, real])
 
     @schema.hook("flatmap_body")
@@ -72,15 +79,20 @@ def check_response(case: Any, response: Any) -> None:
     if 400 <= response.status_code < 500:
         content_type = (response.headers.get("content-type") or [""])[0]
         assert content_type.startswith("application/json"), (
-            f"{response.status_code} without JSON for {request}: {response.text[:500]}")
+            f"{response.status_code} without JSON for {request}: {response.text[:500]}"
+        )
         body = response.json()
         assert isinstance(body, dict), f"error body not an object for {request}: {body!r}"
         shape = {"code": str, "status": int, "message": str, "errors": dict}
-        wrong = {k: type(body.get(k)).__name__ for k, t in shape.items()
-                 if not isinstance(body.get(k), t) or isinstance(body.get(k), bool)}
+        wrong = {
+            k: type(body.get(k)).__name__
+            for k, t in shape.items()
+            if not isinstance(body.get(k), t) or isinstance(body.get(k), bool)
+        }
         assert not wrong, f"error shape wrong ({wrong}) for {request}: {body!r}"
         assert body["status"] == response.status_code, (
-            f"status {body['status']} in body, {response.status_code} on the wire for {request}")
+            f"status {body['status']} in body, {response.status_code} on the wire for {request}"
+        )
 
 
 def fuzz_every_operation(schema: Any, token: str, subtests: Any) -> None:
@@ -94,8 +106,9 @@ def fuzz_every_operation(schema: Any, token: str, subtests: Any) -> None:
     operations.sort(key=lambda op: op.method.upper() == "DELETE")  # seeded rows live longer
     statuses: Counter[int] = Counter()
     for operation in operations:
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+        )
 
         @FUZZ
         @given(case=strategy)
@@ -114,6 +127,7 @@ def fuzz_every_operation(schema: Any, token: str, subtests: Any) -> None:
 
 # --- intake -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=["jobcoach", "beheerder"])
 def intake_token(request: pytest.FixtureRequest, make_token: Callable[..., str]) -> str:
     org = ORG if request.param == "jobcoach" else "Gemeente Dordrecht"
@@ -125,19 +139,24 @@ def intake_schema(app: Any, make_user: Callable[..., Any], make_token: Callable[
     coach = make_user("jobcoach", org=ORG)
     client = app.test_client()
     token = make_token("jobcoach", org=ORG)
-    created = client.post("/intake/api/v1/residents", json=resident_payload(coach_id=coach.id),
-                          headers=bearer(token))
+    created = client.post(
+        "/intake/api/v1/residents", json=resident_payload(coach_id=coach.id), headers=bearer(token)
+    )
     assert created.status_code == 201, created.json
     pid = created.json["programme_id"]
-    consent = client.post(f"/intake/api/v1/residents/{pid}/consents", headers=bearer(token),
-                          json={"purpose": "registratie", "method": "schriftelijk",
-                                "info_version": "2026-01"})
+    consent = client.post(
+        f"/intake/api/v1/residents/{pid}/consents",
+        headers=bearer(token),
+        json={"purpose": "registratie", "method": "schriftelijk", "info_version": "2026-01"},
+    )
     assert consent.status_code == 201, consent.json
-    note = client.post(f"/intake/api/v1/residents/{pid}/notes", headers=bearer(token),
-                       json={"body": "Eerste gesprek ging goed."})
+    note = client.post(
+        f"/intake/api/v1/residents/{pid}/notes",
+        headers=bearer(token),
+        json={"body": "Eerste gesprek ging goed."},
+    )
     assert note.status_code == 201, note.json
-    return _load(app, "intake", {"programme_id": pid, "purpose": "registratie"},
-                 {"coach_id": coach.id})
+    return _load(app, "intake", {"programme_id": pid, "purpose": "registratie"}, {"coach_id": coach.id})
 
 
 def test_intake_api_never_500(intake_schema: Any, intake_token: str, subtests: Any) -> None:
@@ -145,6 +164,7 @@ def test_intake_api_never_500(intake_schema: Any, intake_token: str, subtests: A
 
 
 # --- matching ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(params=["aannemer", "jobcoach", "opleider"])
 def matching_token(request: pytest.FixtureRequest, make_token: Callable[..., str]) -> str:
@@ -155,23 +175,47 @@ def matching_token(request: pytest.FixtureRequest, make_token: Callable[..., str
 @pytest.fixture
 def matching_schema(matching_app: Any, make_token: Callable[..., str]) -> Any:
     client = matching_app.test_client()
-    task = client.post("/matching/api/v1/tasks", json=task_payload(),
-                       headers=bearer(make_token("aannemer", org="Aannemer Fuzz")))
+    task = client.post(
+        "/matching/api/v1/tasks",
+        json=task_payload(),
+        headers=bearer(make_token("aannemer", org="Aannemer Fuzz")),
+    )
     assert task.status_code == 201, task.json
-    slot = client.post("/matching/api/v1/slots", json=slot_payload(),
-                       headers=bearer(make_token("opleider", org="De Beroepentuin")))
+    slot = client.post(
+        "/matching/api/v1/slots",
+        json=slot_payload(),
+        headers=bearer(make_token("opleider", org="De Beroepentuin")),
+    )
     assert slot.status_code == 201, slot.json
     pid = "fuzz-candidate-1"
     db = matching_app.extensions["instap"].db
     add_candidate(db, pid)
     proposal_id = add_proposal(db, pid, task.json["id"], status="voorgesteld")
     # Fields checked against reference data, which random strings never hit.
-    reference_fields = ("occupation", "occupations", "wijk", "req_certificates", "grants", "werkprocessen",
-                        "crebo", "sroi_tag", "start_date", "end_date")
+    reference_fields = (
+        "occupation",
+        "occupations",
+        "wijk",
+        "req_certificates",
+        "grants",
+        "werkprocessen",
+        "crebo",
+        "sroi_tag",
+        "start_date",
+        "end_date",
+    )
     valid = {**slot_payload(), **task_payload()}
-    return _load(matching_app, "matching", {"task_id": task.json["id"], "slot_id": slot.json["id"],
-                                            "programme_id": pid, "proposal_id": proposal_id},
-                 {name: valid[name] for name in reference_fields})
+    return _load(
+        matching_app,
+        "matching",
+        {
+            "task_id": task.json["id"],
+            "slot_id": slot.json["id"],
+            "programme_id": pid,
+            "proposal_id": proposal_id,
+        },
+        {name: valid[name] for name in reference_fields},
+    )
 
 
 def test_matching_api_never_500(matching_schema: Any, matching_token: str, subtests: Any) -> None:

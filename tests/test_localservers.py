@@ -113,9 +113,7 @@ def test_redis_without_answer_names_binary_and_log(tmp_path: Path) -> None:
     assert "fatal: cannot start" in str(excinfo.value)
 
 
-def test_missing_redis_binary_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_redis_binary_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(LocalServerError, match="not found or not executable"):
         start_redis(tmp_path, executable=tmp_path / "no-such-redis-server")
 
@@ -153,9 +151,7 @@ def test_missing_initdb_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
         find_postgres_bindir()
 
 
-def test_support_helpers_start_their_own_servers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_support_helpers_start_their_own_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TEST_REDIS_URL", raising=False)
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
 
@@ -189,9 +185,7 @@ def test_support_helper_uses_given_server_with_own_database(
             left_open.close()
 
         with psycopg.connect(libpq_url(server.url)) as admin:
-            exists = admin.execute(
-                "select count(*) from pg_database where datname = %s", (name,)
-            ).fetchone()
+            exists = admin.execute("select count(*) from pg_database where datname = %s", (name,)).fetchone()
         assert exists == (0,)
 
 

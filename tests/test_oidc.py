@@ -55,17 +55,19 @@ class Provider:
         return response(environ, start_response)
 
     def discovery(self, _: Request) -> Response:
-        return _json({
-            "issuer": self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
-            "jwks_uri": f"{self.issuer}/jwks",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        })
+        return _json(
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            }
+        )
 
     def authorize(self, request: Request) -> Response:
         args = request.args
@@ -73,30 +75,50 @@ class Provider:
         assert set(args["scope"].split()) == {"openid", "email", "profile"}
         assert args["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"nonce": args["nonce"], "challenge": args["code_challenge"],
-                            "redirect_uri": args["redirect_uri"], "profile": dict(self.profile)}
+        self.codes[code] = {
+            "nonce": args["nonce"],
+            "challenge": args["code_challenge"],
+            "redirect_uri": args["redirect_uri"],
+            "profile": dict(self.profile),
+        }
         query = urlencode({"code": code, "state": args["state"]})
         return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
 
     def token(self, request: Request) -> Response:
         form = request.form
         auth = request.authorization
-        client_id, secret = (auth.username, auth.password) if auth else (
-            form.get("client_id"), form.get("client_secret"))
+        client_id, secret = (
+            (auth.username, auth.password) if auth else (form.get("client_id"), form.get("client_secret"))
+        )
         if (client_id, secret) != (CLIENT_ID, CLIENT_SECRET):
             return _json({"error": "invalid_client"}, 401)
         grant = self.codes.pop(form.get("code", ""), None)
         verifier = form.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-        if (grant is None or form.get("redirect_uri") != grant["redirect_uri"]
-                or challenge.rstrip(b"=").decode() != grant["challenge"]):
+        if (
+            grant is None
+            or form.get("redirect_uri") != grant["redirect_uri"]
+            or challenge.rstrip(b"=").decode() != grant["challenge"]
+        ):
             return _json({"error": "invalid_grant"}, 400)
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": CLIENT_ID, "nonce": grant["nonce"],
-                  "iat": now, "exp": now + 300, **grant["profile"]}
+        claims = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "nonce": grant["nonce"],
+            "iat": now,
+            "exp": now + 300,
+            **grant["profile"],
+        }
         id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, self.key)
-        return _json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                      "expires_in": 300, "id_token": id_token})
+        return _json(
+            {
+                "access_token": secrets.token_urlsafe(16),
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "id_token": id_token,
+            }
+        )
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -126,8 +148,11 @@ def provider() -> Iterator[Provider]:
 def _oidc_app(settings: Settings, provider: Provider, secret: str = CLIENT_SECRET) -> Any:
     from services.intake.app import create_app
 
-    return create_app(settings.model_copy(update={
-        "oidc_issuer": provider.issuer, "oidc_client_id": CLIENT_ID, "oidc_client_secret": secret}))
+    return create_app(
+        settings.model_copy(
+            update={"oidc_issuer": provider.issuer, "oidc_client_id": CLIENT_ID, "oidc_client_secret": secret}
+        )
+    )
 
 
 @pytest.fixture
@@ -160,8 +185,9 @@ def _subject(accounts_db: Database, user_id: int) -> str | None:
         return s.scalar(select(User.oidc_subject).where(User.id == user_id))
 
 
-def test_first_login_links_subject_by_verified_email(oidc_app: Any, provider: Provider,
-                                                     make_user: Any, accounts_db: Database) -> None:
+def test_first_login_links_subject_by_verified_email(
+    oidc_app: Any, provider: Provider, make_user: Any, accounts_db: Database
+) -> None:
     user = make_user("jobcoach")
     provider.profile = {"sub": "sub-first", "email": user.email.upper(), "email_verified": True}
     client = oidc_app.test_client()
@@ -173,8 +199,9 @@ def test_first_login_links_subject_by_verified_email(oidc_app: Any, provider: Pr
     assert _subject(accounts_db, user.id) == "sub-first"
 
 
-def test_later_login_matches_on_subject_only(oidc_app: Any, provider: Provider,
-                                             make_user: Any, accounts_db: Database) -> None:
+def test_later_login_matches_on_subject_only(
+    oidc_app: Any, provider: Provider, make_user: Any, accounts_db: Database
+) -> None:
     user = make_user("jobcoach")
     other = make_user("jobcoach")
     provider.profile = {"sub": "sub-later", "email": user.email, "email_verified": True}
@@ -193,12 +220,17 @@ def test_later_login_matches_on_subject_only(oidc_app: Any, provider: Provider,
     assert client.get(RESIDENTS).status_code == 401
 
 
-@pytest.mark.parametrize("profile", [
-    {"email_verified": False},
-    {"email": "onbekend@test.instap.nl", "email_verified": True},
-], ids=["unverified", "unknown"])
-def test_no_matching_account_is_refused(oidc_app: Any, provider: Provider, make_user: Any,
-                                        accounts_db: Database, profile: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"email_verified": False},
+        {"email": "onbekend@test.instap.nl", "email_verified": True},
+    ],
+    ids=["unverified", "unknown"],
+)
+def test_no_matching_account_is_refused(
+    oidc_app: Any, provider: Provider, make_user: Any, accounts_db: Database, profile: dict[str, Any]
+) -> None:
     user = make_user("jobcoach")
     provider.profile = {"sub": "sub-refused", "email": user.email, **profile}
     client = oidc_app.test_client()
@@ -209,8 +241,7 @@ def test_no_matching_account_is_refused(oidc_app: Any, provider: Provider, make_
     assert _subject(accounts_db, user.id) is None
 
 
-def test_provider_errors_and_bad_state_are_refused(oidc_app: Any, provider: Provider,
-                                                   make_user: Any) -> None:
+def test_provider_errors_and_bad_state_are_refused(oidc_app: Any, provider: Provider, make_user: Any) -> None:
     user = make_user("jobcoach")
     provider.profile = {"sub": "sub-errors", "email": user.email, "email_verified": True}
     client = oidc_app.test_client()
@@ -227,8 +258,7 @@ def test_provider_errors_and_bad_state_are_refused(oidc_app: Any, provider: Prov
     assert "Logging in with your municipality account did not work." in english
 
 
-def test_token_exchange_failure_is_refused(settings: Settings, provider: Provider,
-                                           make_user: Any) -> None:
+def test_token_exchange_failure_is_refused(settings: Settings, provider: Provider, make_user: Any) -> None:
     user = make_user("jobcoach")
     provider.profile = {"sub": "sub-secret", "email": user.email, "email_verified": True}
     application = _oidc_app(settings, provider, secret="wrong-secret")  # noqa: S106 - test-only

@@ -26,18 +26,32 @@ SERVICES = [c.name for c in services()]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 FIX = "run `make openapi` and commit the result"
 # Settings a shell or CI might export; the documents must not depend on them.
-LEAKY_ENV = ("REDIS_URL", "INSTAP_SECRET_KEY", "ACCOUNTS_DATABASE_URL", "INTAKE_DATABASE_URL",
-             "MATCHING_DATABASE_URL", "RAPPORTAGE_DATABASE_URL", "OIDC_ISSUER",
-             "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "INSTAP_DEFAULT_LOCALE")
+LEAKY_ENV = (
+    "REDIS_URL",
+    "INSTAP_SECRET_KEY",
+    "ACCOUNTS_DATABASE_URL",
+    "INTAKE_DATABASE_URL",
+    "MATCHING_DATABASE_URL",
+    "RAPPORTAGE_DATABASE_URL",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "INSTAP_DEFAULT_LOCALE",
+)
 
 
 def _generate(out: Path, data_dir: Path, hash_seed: str) -> Path:
     env = {k: v for k, v in os.environ.items() if k not in LEAKY_ENV}
-    env.update({"INSTAP_ENV": "development", "INSTAP_DATA_DIR": str(data_dir),
-                "PYTHONHASHSEED": hash_seed})
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "openapi", "--write", str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
-                            check=False)
+    env.update({"INSTAP_ENV": "development", "INSTAP_DATA_DIR": str(data_dir), "PYTHONHASHSEED": hash_seed})
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "openapi", "--write", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode == 0, f"`instap openapi` failed:\n{result.stdout}\n{result.stderr}"
     return out
 
@@ -45,8 +59,7 @@ def _generate(out: Path, data_dir: Path, hash_seed: str) -> Path:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The documents as the code generates them now (what `make openapi` would write)."""
-    return _generate(tmp_path_factory.mktemp("openapi"), tmp_path_factory.mktemp("openapi-var"),
-                     "0")
+    return _generate(tmp_path_factory.mktemp("openapi"), tmp_path_factory.mktemp("openapi-var"), "0")
 
 
 def _load(generated: Path, service: str) -> dict[str, Any]:
@@ -68,8 +81,16 @@ def test_checked_in_document_is_what_the_code_generates(generated: Path, service
     assert checked_in.exists(), f"{rel} is missing: {FIX}"
     current = checked_in.read_text()
     if current != fresh:
-        diff = list(difflib.unified_diff(current.splitlines(), fresh.splitlines(),
-                                         f"{rel} (checked in)", f"{rel} (from code)", lineterm="", n=2))
+        diff = list(
+            difflib.unified_diff(
+                current.splitlines(),
+                fresh.splitlines(),
+                f"{rel} (checked in)",
+                f"{rel} (from code)",
+                lineterm="",
+                n=2,
+            )
+        )
         shown = "\n".join(diff[:80]) + ("\n..." if len(diff) > 80 else "")
         pytest.fail(f"{rel} is out of date with the code: {FIX}.\n{shown}", pytrace=False)
 
@@ -85,9 +106,11 @@ def test_generation_is_deterministic(generated: Path, tmp_path: Path) -> None:
     for service in SERVICES:
         first = (generated / f"{service}.json").read_text()
         second = (again / f"{service}.json").read_text()
-        assert first == second, (f"`instap openapi` wrote a different {service}.json on a second run: "
-                                 "the generation must not include timestamps, random values or "
-                                 "set order (fix the `openapi` command in shared/cli.py)")
+        assert first == second, (
+            f"`instap openapi` wrote a different {service}.json on a second run: "
+            "the generation must not include timestamps, random values or "
+            "set order (fix the `openapi` command in shared/cli.py)"
+        )
 
 
 def test_intake_is_documented() -> None:
@@ -120,6 +143,9 @@ def test_every_operation_requires_authentication(generated: Path, service: str) 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_documents_a_2xx_response(generated: Path, service: str) -> None:
     doc = _load(generated, service)
-    missing = [f"{method} {path}" for path, method, op in _operations(doc)
-               if not any(str(code).startswith("2") for code in op.get("responses", {}))]
+    missing = [
+        f"{method} {path}"
+        for path, method, op in _operations(doc)
+        if not any(str(code).startswith("2") for code in op.get("responses", {}))
+    ]
     assert not missing, f"{service} operations without a documented 2xx response: {missing}"

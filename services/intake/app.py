@@ -16,8 +16,7 @@ HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    app, api = create_service_app("intake", "Instap intake", settings, __name__,
-                                  HERE / "web" / "templates")
+    app, api = create_service_app("intake", "Instap intake", settings, __name__, HERE / "web" / "templates")
     app.extensions["instap"].extras["outbox_model"] = OutboxEvent
     for blp in (residents.blp, consent.blp, stages.blp, notes.blp, introductions.blp):
         api.register_blueprint(blp)

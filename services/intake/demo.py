@@ -17,10 +17,22 @@ from shared.config import Settings
 from shared.db import Database
 
 # PC4 areas used for demo addresses (the real PC4 -> wijk table is reference data).
-DEMO_PC4 = {"oud_krispijn": "3313", "nieuw_krispijn": "3314", "wielwijk": "3317",
-            "crabbehof": "3318", "overig_dordrecht": "3311", "buiten_dordrecht": "3351"}
-WIJK_WEIGHTS = {"oud_krispijn": 22, "nieuw_krispijn": 22, "wielwijk": 25, "crabbehof": 23,
-                "overig_dordrecht": 6, "buiten_dordrecht": 2}
+DEMO_PC4 = {
+    "oud_krispijn": "3313",
+    "nieuw_krispijn": "3314",
+    "wielwijk": "3317",
+    "crabbehof": "3318",
+    "overig_dordrecht": "3311",
+    "buiten_dordrecht": "3351",
+}
+WIJK_WEIGHTS = {
+    "oud_krispijn": 22,
+    "nieuw_krispijn": 22,
+    "wielwijk": 25,
+    "crabbehof": 23,
+    "overig_dordrecht": 6,
+    "buiten_dordrecht": 2,
+}
 PATH = ["intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst", "duurzaam"]
 
 
@@ -30,21 +42,25 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
     certs = []
     if rng.random() < 0.3:
         obtained = date.today() - timedelta(days=rng.randint(30, 3000))
-        certs.append({"code": "vca_basis", "obtained_on": obtained,
-                      "valid_until": obtained + timedelta(days=3650)})
+        certs.append(
+            {"code": "vca_basis", "obtained_on": obtained, "valid_until": obtained + timedelta(days=3650)}
+        )
     if rng.random() < 0.35:
         certs.append({"code": "rijbewijs_b", "obtained_on": None, "valid_until": None})
     levels = reference.LANGUAGE_LEVELS
     spoken = rng.choices(levels, weights=[3, 8, 15, 20, 12, 5, 2, 35])[0]
     written_index = max(0, levels.index(spoken) - rng.randint(0, 2))
     return {
-        "first_name": fake.first_name(), "last_name": fake.last_name(),
+        "first_name": fake.first_name(),
+        "last_name": fake.last_name(),
         "phone": "06" + "".join(str(rng.randint(0, 9)) for _ in range(8)),
         "email": fake.free_email() if rng.random() < 0.7 else None,
-        "street": fake.street_name(), "house_number": str(rng.randint(1, 220)),
+        "street": fake.street_name(),
+        "house_number": str(rng.randint(1, 220)),
         "postcode": f"{DEMO_PC4[wijk]} {fake.random_uppercase_letter()}{rng.choice('ABCDEGHJKLMNPRTVWXZ')}",
         "city": "Dordrecht" if wijk != "buiten_dordrecht" else "Zwijndrecht",
-        "wijk": wijk, "birth_year": rng.randint(1962, date.today().year - 17),
+        "wijk": wijk,
+        "birth_year": rng.randint(1962, date.today().year - 17),
         "gender": rng.choices(reference.GENDERS, weights=[55, 40, 2, 3])[0],
         "participatieladder": rng.randint(1, 5),
         "language": {"spoken": spoken, "written": levels[written_index]},
@@ -56,11 +72,13 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
         "available_from": date.today() + timedelta(days=rng.randint(-30, 60)),
         "interests": rng.sample(occupations, rng.randint(1, 3)),
         "skills": rng.sample(reference.codes("skills"), rng.randint(1, 4)),
-        "work_experience": rng.choice([None, "Magazijnwerk", "Schoonmaak", "Bouwplaats, 2 jaar",
-                                       "Horeca", "Thuiszorg (vrijwilliger)"]),
+        "work_experience": rng.choice(
+            [None, "Magazijnwerk", "Schoonmaak", "Bouwplaats, 2 jaar", "Horeca", "Thuiszorg (vrijwilliger)"]
+        ),
         "barriers": rng.sample(reference.BARRIERS, rng.choice([0, 0, 1, 2])),
         "income": rng.choice(reference.INCOME_CODES),
-        "work_at_height": rng.random() < 0.6, "heavy_work": rng.random() < 0.5,
+        "work_at_height": rng.random() < 0.6,
+        "heavy_work": rng.random() < 0.5,
     }
 
 
@@ -72,9 +90,10 @@ def seed(settings: Settings, residents: int = 300) -> str:
             if (s.scalar(select(func.count()).select_from(Resident)) or 0) > 0:
                 return "intake: demo residents already present"
         with accounts.unit_of_work() as a:
-            coaches = [Principal(u.id, u.name, u.role, u.organisation_id, u.organisation.name,
-                                 "session")
-                       for u in a.scalars(select(User).where(User.role == "jobcoach"))]
+            coaches = [
+                Principal(u.id, u.name, u.role, u.organisation_id, u.organisation.name, "session")
+                for u in a.scalars(select(User).where(User.role == "jobcoach"))
+            ]
         if not coaches:
             return "intake: no coaches, no residents"
         fake = Faker("nl_NL")
@@ -85,17 +104,23 @@ def seed(settings: Settings, residents: int = 300) -> str:
             with db.unit_of_work() as s, accounts.unit_of_work() as a:
                 resident = residents_create(s, a, coach, _profile(fake, rng))
                 consent.give(s, coach, resident, "registratie", "schriftelijk", "2026-01")
-                for purpose, chance in (("delen_opleider", 0.85), ("delen_werkgever", 0.75),
-                                        ("follow_up", 0.7), ("onderzoek", 0.4)):
+                for purpose, chance in (
+                    ("delen_opleider", 0.85),
+                    ("delen_werkgever", 0.75),
+                    ("follow_up", 0.7),
+                    ("onderzoek", 0.4),
+                ):
                     if rng.random() < chance:
-                        consent.give(s, coach, resident, purpose,
-                                     rng.choice(reference.CONSENT_METHODS), "2026-01")
+                        consent.give(
+                            s, coach, resident, purpose, rng.choice(reference.CONSENT_METHODS), "2026-01"
+                        )
                 steps = rng.choices(range(len(PATH) + 1), weights=[10, 30, 10, 15, 12, 15, 8])[0]
                 for stage in PATH[:steps]:
                     funnel.change_stage(s, coach, resident, stage, None)
                 if steps and rng.random() < 0.08:
-                    funnel.change_stage(s, coach, resident, "uitgevallen",
-                                        rng.choice(reference.DROPOUT_REASONS))
+                    funnel.change_stage(
+                        s, coach, resident, "uitgevallen", rng.choice(reference.DROPOUT_REASONS)
+                    )
         return f"intake: {residents} demo residents"
     finally:
         db.dispose()

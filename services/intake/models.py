@@ -59,15 +59,20 @@ class Resident(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     certificates: Mapped[list[ResidentCertificate]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="ResidentCertificate.code")
+        back_populates="resident", cascade="all, delete-orphan", order_by="ResidentCertificate.code"
+    )
     consents: Mapped[list[ConsentRecord]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="ConsentRecord.id")
+        back_populates="resident", cascade="all, delete-orphan", order_by="ConsentRecord.id"
+    )
     stage_changes: Mapped[list[StageChange]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="StageChange.id")
+        back_populates="resident", cascade="all, delete-orphan", order_by="StageChange.id"
+    )
     ladder: Mapped[list[LadderMeasurement]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="LadderMeasurement.id")
+        back_populates="resident", cascade="all, delete-orphan", order_by="LadderMeasurement.id"
+    )
     notes: Mapped[list[Note]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="Note.id")
+        back_populates="resident", cascade="all, delete-orphan", order_by="Note.id"
+    )
 
     @property
     def participatieladder(self) -> int | None:
@@ -82,8 +87,7 @@ class Resident(Base):
 
 class ResidentCertificate(Base):
     __tablename__ = "resident_certificate"
-    __table_args__ = (Index("ix_resident_certificate_resident_code", "resident_id", "code",
-                            unique=True),)
+    __table_args__ = (Index("ix_resident_certificate_resident_code", "resident_id", "code", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"))
@@ -100,8 +104,7 @@ class LadderMeasurement(Base):
     __tablename__ = "ladder_measurement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
-                                             index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     trede: Mapped[int] = mapped_column(Integer)
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     measured_by: Mapped[int | None] = mapped_column(Integer)
@@ -115,8 +118,7 @@ class ConsentRecord(Base):
     __tablename__ = "consent_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
-                                             index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(30))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     method: Mapped[str] = mapped_column(String(20))
@@ -136,8 +138,7 @@ class StageChange(Base):
     __tablename__ = "stage_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
-                                             index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
     reason_code: Mapped[str | None] = mapped_column(String(40))
@@ -151,8 +152,7 @@ class Note(Base):
     __tablename__ = "note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
-                                             index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(Integer)
     author_name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -186,8 +186,7 @@ class Introduction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(Integer, unique=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"),
-                                             index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(20))  # task | training
     opening_title: Mapped[str] = mapped_column(String(200))

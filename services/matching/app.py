@@ -16,8 +16,9 @@ HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    app, api = create_service_app("matching", "Instap matching", settings, __name__,
-                                  HERE / "web" / "templates")
+    app, api = create_service_app(
+        "matching", "Instap matching", settings, __name__, HERE / "web" / "templates"
+    )
     app.extensions["instap"].extras["outbox_model"] = OutboxEvent
     for blp in (tasks.blp, slots.blp, candidates.blp, proposals.blp, runs.blp):
         api.register_blueprint(blp)

@@ -44,9 +44,9 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     candidate.language_spoken = p["language"].get("spoken")
     candidate.language_written = p["language"].get("written")
     candidate.certificates = [
-        {"code": c["code"],
-         "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None}
-        for c in p["certificates"]]
+        {"code": c["code"], "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None}
+        for c in p["certificates"]
+    ]
     candidate.driving_licence = p["driving_licence"]
     candidate.own_transport = p["own_transport"]
     candidate.hours_per_week = p.get("hours_per_week")
@@ -65,11 +65,13 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     # A reassigned resident's open proposals move to the new coach.
     proposals.set_coach(session, candidate.programme_id, candidate.coach_id)
     if not candidate.share_with_employer:
-        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken",
-                                         "employer")
+        proposals.withdraw_for_candidate(
+            session, candidate.programme_id, "toestemming_ingetrokken", "employer"
+        )
     if not candidate.share_with_trainer:
-        proposals.withdraw_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken",
-                                         "trainer")
+        proposals.withdraw_for_candidate(
+            session, candidate.programme_id, "toestemming_ingetrokken", "trainer"
+        )
     # Debounced incremental run: the reconciler enqueues it a few seconds later, so a burst
     # of changes to one candidate makes one run.
     runs.request_run(session, "candidate", candidate.programme_id, "wijziging")
@@ -85,8 +87,7 @@ def _tombstone(candidate: Candidate, at: datetime) -> None:
 
 
 def _remove_candidate(session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
-    proposals.withdraw_for_candidate(session, p["programme_id"],
-                                     p.get("reason", "gewist")[:40], "all")
+    proposals.withdraw_for_candidate(session, p["programme_id"], p.get("reason", "gewist")[:40], "all")
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is not None:
         _tombstone(candidate, _occurred(env))
@@ -133,9 +134,14 @@ def enqueue_run(conn: Any, run_id: int, timeout: int = RUN_TIMEOUT, delay: int =
     longer, so a run the reconciler finds 'running' past its deadline (plus a margin) has
     really lost its worker and is never run twice at the same time."""
     queue = Queue("matching", connection=conn)
-    kwargs: dict[str, Any] = dict(job_id=f"run-{run_id}", job_timeout=timeout,
-                                  retry=Retry(max=2, interval=[10, 60]), failure_ttl=7 * 24 * 3600,
-                                  result_ttl=3600, description=f"match run {run_id}")
+    kwargs: dict[str, Any] = dict(
+        job_id=f"run-{run_id}",
+        job_timeout=timeout,
+        retry=Retry(max=2, interval=[10, 60]),
+        failure_ttl=7 * 24 * 3600,
+        result_ttl=3600,
+        description=f"match run {run_id}",
+    )
     if delay:
         queue.enqueue_in(timedelta(seconds=delay), RUN_JOB, run_id, **kwargs)
     else:
@@ -145,10 +151,8 @@ def enqueue_run(conn: Any, run_id: int, timeout: int = RUN_TIMEOUT, delay: int =
 def run_match(run_id: int) -> dict[str, Any]:
     """Execute one match run (idempotent: a finished run is not redone)."""
     ctx = service_context()
-    run = runs.execute(ctx.db, run_id, deadline=runs.deadline_for(
-        ctx.settings.matching_run_deadline_seconds))
-    return {"run_id": run_id, "status": run.status if run else "skipped",
-            "counts": run.counts if run else {}}
+    run = runs.execute(ctx.db, run_id, deadline=runs.deadline_for(ctx.settings.matching_run_deadline_seconds))
+    return {"run_id": run_id, "status": run.status if run else "skipped", "counts": run.counts if run else {}}
 
 
 def _job_alive(conn: Any, run_id: int) -> bool:
@@ -156,8 +160,12 @@ def _job_alive(conn: Any, run_id: int) -> bool:
         job = Job.fetch(f"run-{run_id}", connection=conn)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED,
-                                             JobStatus.STARTED, JobStatus.DEFERRED)
+    return job.get_status(refresh=False) in (
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+    )
 
 
 def _forget_job(conn: Any, run_id: int) -> None:
@@ -177,9 +185,15 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
         for run in runs.stuck_runs(s, now):
             runs.release(run)
             released.append(run.id)
-        ready = [r.id for r in s.scalars(select(MatchRun).where(
-            MatchRun.status == "queued",
-            (MatchRun.kind == "full") | (MatchRun.created_at <= now - debounce)))]
+        ready = [
+            r.id
+            for r in s.scalars(
+                select(MatchRun).where(
+                    MatchRun.status == "queued",
+                    (MatchRun.kind == "full") | (MatchRun.created_at <= now - debounce),
+                )
+            )
+        ]
     for run_id in released:
         _forget_job(conn, run_id)
     enqueued = []
@@ -192,8 +206,12 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
     local = now.astimezone(ZoneInfo("Europe/Amsterdam"))
     if 0 <= settings.matching_nightly_hour <= local.hour:
         with db.unit_of_work() as s:
-            last_full = s.scalar(select(MatchRun.created_at).where(MatchRun.kind == "full")
-                                 .order_by(MatchRun.created_at.desc()).limit(1))
+            last_full = s.scalar(
+                select(MatchRun.created_at)
+                .where(MatchRun.kind == "full")
+                .order_by(MatchRun.created_at.desc())
+                .limit(1)
+            )
             if last_full is None or last_full.astimezone(local.tzinfo).date() < local.date():
                 nightly = runs.request_run(s, "full", None, "nachtelijke ronde").id
         if nightly is not None:

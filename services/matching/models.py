@@ -156,8 +156,13 @@ class Proposal(Base):
         Index("ix_proposal_status_task", "status", "task_id"),
         # At most one proposal per resident in the accepted part of the lifecycle: two tabs
         # accepting two proposals at once cannot give one resident two placements.
-        Index("uq_proposal_one_engaged", "programme_id", unique=True,
-              sqlite_where=text(ENGAGED_SQL), postgresql_where=text(ENGAGED_SQL)),
+        Index(
+            "uq_proposal_one_engaged",
+            "programme_id",
+            unique=True,
+            sqlite_where=text(ENGAGED_SQL),
+            postgresql_where=text(ENGAGED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -50,18 +50,19 @@ def get_or_create_organisation(session: Session, name: str, kind: str) -> Organi
     return org
 
 
-def add_user(session: Session, *, email: str, name: str, password: str, role: str,
-             organisation: Organisation) -> User:
+def add_user(
+    session: Session, *, email: str, name: str, password: str, role: str, organisation: Organisation
+) -> User:
     email = email.strip().lower()
     if role not in ALL_ROLES:
         raise Invalid("unknown role", {"role": [f"must be one of {', '.join(ALL_ROLES)}"]})
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password too short",
-                      {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+        raise Invalid("password too short", {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"user {email} exists already")
-    user = User(email=email, name=name, role=role, organisation=organisation,
-                password_hash=hash_password(password))
+    user = User(
+        email=email, name=name, role=role, organisation=organisation, password_hash=hash_password(password)
+    )
     session.add(user)
     session.flush()
     return user
@@ -91,8 +92,7 @@ def create_token(session: Session, *, name: str, role: str, organisation: Organi
     if role not in ALL_ROLES:
         raise Invalid("unknown role", {"role": [f"must be one of {', '.join(ALL_ROLES)}"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=_token_digest(token), name=name, role=role,
-                         organisation=organisation))
+    session.add(ApiToken(token_hash=_token_digest(token), name=name, role=role, organisation=organisation))
     session.flush()
     return token
 
@@ -108,5 +108,4 @@ def principal_for_user(session: Session, user_id: int) -> Principal | None:
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
-    return Principal(user.id, user.name, user.role, user.organisation_id, user.organisation.name,
-                     "session")
+    return Principal(user.id, user.name, user.role, user.organisation_id, user.organisation.name, "session")

@@ -33,8 +33,11 @@ def init_oidc(app: Flask, settings: Settings) -> None:
         client_secret=settings.oidc_client_secret,
         server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
         # PKCE on top of the client secret; a hanging provider must not hold a worker forever.
-        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256",
-                       "default_timeout": 10},
+        client_kwargs={
+            "scope": "openid email profile",
+            "code_challenge_method": "S256",
+            "default_timeout": 10,
+        },
     )
 
 
@@ -74,15 +77,17 @@ def oidc_callback() -> Any:
         # Linking by e-mail only once, only when the provider vouches for the address,
         # and never to an account already linked: afterwards the subject alone decides.
         if user is None and claims.get("email_verified") is True and isinstance(email, str):
-            user = s.scalar(select(User).where(User.email == email.strip().lower(),
-                                               User.oidc_subject.is_(None)))
+            user = s.scalar(
+                select(User).where(User.email == email.strip().lower(), User.oidc_subject.is_(None))
+            )
             if user is not None and user.active:
                 user.oidc_subject = subject
         uid = user.id if user is not None and user.active else None
     if uid is None:
         current_app.logger.info("oidc login without account")
-        raise Forbidden("Er is geen Instap-account voor uw gemeente-account. "
-                        "Vraag een beheerder om u toegang te geven.")
+        raise Forbidden(
+            "Er is geen Instap-account voor uw gemeente-account. Vraag een beheerder om u toegang te geven."
+        )
     session.clear()
     session["uid"] = uid
     session.permanent = True

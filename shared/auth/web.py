@@ -131,8 +131,9 @@ def login() -> Any:
                 current_app.logger.info("login", extra={"user_id": uid})
                 return redirect(_safe_next(request.args.get("next")))
     status = 401 if error and request.method == "POST" and email else (422 if error else 200)
-    return render_template("auth/login.html", error=error, email=email,
-                           oidc_enabled=bool(ctx.settings.oidc_issuer)), status
+    return render_template(
+        "auth/login.html", error=error, email=email, oidc_enabled=bool(ctx.settings.oidc_issuer)
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -11,9 +11,16 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -64,8 +71,7 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     page = context.new_page()
     page.csp_errors = []  # type: ignore[attr-defined]
-    page.on("console", lambda msg: "Content Security Policy" in msg.text
-            and page.csp_errors.append(msg.text))  # type: ignore[attr-defined]
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_errors.append(msg.text))  # type: ignore[attr-defined]
     yield page
     context.close()
 
@@ -73,8 +79,7 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def axe_page(browser: Any) -> Iterator[Any]:
     """A page that may inject the vendored axe-core (bypass_csp lets the injected script run)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL",
-                                  bypass_csp=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()
@@ -87,12 +92,14 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
         ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
         " nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))",
-        WCAG_21_AA)
+        WCAG_21_AA,
+    )
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
-                     for v in violations)
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in violations
+    )
 
 
 @pytest.fixture

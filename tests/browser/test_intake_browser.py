@@ -27,15 +27,13 @@ def fill_intake(page: Any, postcode: str) -> None:
     page.get_by_label("Spreken en luisteren").select_option("A2")
     page.get_by_role("checkbox", name="B-VCA (VCA Basis)").check()
     page.get_by_label("Uren per week").fill("20")
-    page.get_by_role("group", name="Op welke dagen kan de deelnemer werken?") \
-        .get_by_label("Dinsdag").check()
+    page.get_by_role("group", name="Op welke dagen kan de deelnemer werken?").get_by_label("Dinsdag").check()
     page.get_by_role("group", name="Heeft de deelnemer eigen vervoer?").get_by_label("Ja").check()
     page.get_by_label("Isolatiemonteur").check()
     page.get_by_label("Werkervaring").fill("Drie jaar in een magazijn")
 
 
-def test_coach_enters_intake_fixes_error_and_finds_resident(page: Any, server_url: str,
-                                                            log_in: Any) -> None:
+def test_coach_enters_intake_fixes_error_and_finds_resident(page: Any, server_url: str, log_in: Any) -> None:
     log_in(page, server_url)
     expect(page.get_by_text("U heeft nog geen deelnemers")).to_be_visible()
 
@@ -47,8 +45,7 @@ def test_coach_enters_intake_fixes_error_and_finds_resident(page: Any, server_ur
 
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading", name="Er gaan nog dingen mis")).to_be_visible()
-    expect(summary.get_by_role("link")).to_have_text(
-        ["Postcode: Vul een postcode in zoals 3317 AB."])
+    expect(summary.get_by_role("link")).to_have_text(["Postcode: Vul een postcode in zoals 3317 AB."])
     postcode = page.get_by_label("Postcode")
     expect(postcode).to_have_attribute("aria-invalid", "true")
     expect(postcode).to_have_value("33A")

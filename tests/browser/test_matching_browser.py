@@ -43,21 +43,48 @@ def fill_task(page: Any, hours: str) -> None:
     page.get_by_label("Werkprocessen").fill("B1-K1-W1, B1-K1-W2")
 
 
-def add_proposal(matching_app: Any, task_id: int | None, programme_id: str,
-                 status: str = "coach_akkoord", coach_id: int | None = None) -> None:
+def add_proposal(
+    matching_app: Any,
+    task_id: int | None,
+    programme_id: str,
+    status: str = "coach_akkoord",
+    coach_id: int | None = None,
+) -> None:
     """What intake's events and a match run would have produced: a profile and a proposal."""
     with matching_app.extensions["instap"].db.unit_of_work() as s:
-        s.add(Candidate(
-            programme_id=programme_id, wijk="wielwijk", age_band="25-45", stage="gecertificeerd",
-            language_spoken="B1", language_written="A2",
-            certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
-            driving_licence=False, hours_per_week=24, available_from=date.today(),
-            interests=["hulpmonteur_zonnepanelen"], skills=["gereedschap"],
-            share_with_employer=True, coach_id=coach_id, profile_updated_at=utcnow()))
-        s.add(Proposal(programme_id=programme_id, opening_key=f"task:{task_id}", task_id=task_id,
-                       coach_id=coach_id, score=0.9, explanation={"interesse": 0.5},
-                       explanation_nl=EXPLANATION, status=status, created_at=utcnow(),
-                       updated_at=utcnow()))
+        s.add(
+            Candidate(
+                programme_id=programme_id,
+                wijk="wielwijk",
+                age_band="25-45",
+                stage="gecertificeerd",
+                language_spoken="B1",
+                language_written="A2",
+                certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
+                driving_licence=False,
+                hours_per_week=24,
+                available_from=date.today(),
+                interests=["hulpmonteur_zonnepanelen"],
+                skills=["gereedschap"],
+                share_with_employer=True,
+                coach_id=coach_id,
+                profile_updated_at=utcnow(),
+            )
+        )
+        s.add(
+            Proposal(
+                programme_id=programme_id,
+                opening_key=f"task:{task_id}",
+                task_id=task_id,
+                coach_id=coach_id,
+                score=0.9,
+                explanation={"interesse": 0.5},
+                explanation_nl=EXPLANATION,
+                status=status,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
 
 
 def task_id_from(url: str) -> int:
@@ -67,16 +94,14 @@ def task_id_from(url: str) -> int:
 
 def post_task(page: Any) -> None:
     """Open the task form and post it with one mistake; check how the mistake is shown."""
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
-        "link", name="Nieuwe instaptaak").click()
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuwe instaptaak").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nieuwe instaptaak")
     fill_task(page, hours="60")
     page.get_by_role("button", name="Instaptaak opslaan").click()
 
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading", name="Er gaan nog dingen mis")).to_be_visible()
-    expect(summary.get_by_role("link")).to_have_text(
-        ["Uren per week: Kies 4 tot 40 uur per week."])
+    expect(summary.get_by_role("link")).to_have_text(["Uren per week: Kies 4 tot 40 uur per week."])
     hours = page.get_by_label("Uren per week (verplicht)")
     expect(hours).to_have_attribute("aria-invalid", "true")
     expect(hours).to_have_value("60")
@@ -85,8 +110,9 @@ def post_task(page: Any) -> None:
     expect(page.get_by_role("checkbox", name="B-VCA (VCA Basis)")).to_be_checked()
 
 
-def test_contractor_posts_task_and_accepts_candidate(page: Any, matching_url: str,
-                                                     matching_app: Any, make_user: Any) -> None:
+def test_contractor_posts_task_and_accepts_candidate(
+    page: Any, matching_url: str, matching_app: Any, make_user: Any
+) -> None:
     user = make_user("aannemer", org="Demo Installatiebedrijf", name="Mark Kuipers")
     log_in(page, matching_url, user, "taken")
     expect(page.get_by_text("U heeft nog geen instaptaken")).to_be_visible()
@@ -123,8 +149,9 @@ def test_contractor_posts_task_and_accepts_candidate(page: Any, matching_url: st
     assert page.csp_errors == []
 
 
-def test_matching_pages_meet_wcag_21_aa(axe_page: Any, matching_url: str, matching_app: Any,
-                                        make_user: Any) -> None:
+def test_matching_pages_meet_wcag_21_aa(
+    axe_page: Any, matching_url: str, matching_app: Any, make_user: Any
+) -> None:
     page = axe_page
     found: dict[str, list[dict[str, Any]]] = {}
     contractor = make_user("aannemer", org="Demo Installatiebedrijf", name="Mark Kuipers")
@@ -142,8 +169,7 @@ def test_matching_pages_meet_wcag_21_aa(axe_page: Any, matching_url: str, matchi
     page.reload()
     found["task page with candidate"] = axe_violations(page)
     # Declining without a reason: the page again, with the error at the reason list.
-    page.get_by_role("article", name="Kandidaat DW-K7Q2M9").get_by_role(
-        "button", name="Afwijzen").click()
+    page.get_by_role("article", name="Kandidaat DW-K7Q2M9").get_by_role("button", name="Afwijzen").click()
     expect(page.get_by_role("alert")).to_contain_text("Kies een reden uit de lijst.")
     found["task page with decision error"] = axe_violations(page)
 

@@ -116,9 +116,7 @@ def test_compose_refuses_to_run_without_secrets(missing: str) -> None:
     ],
     ids=["undefined-dependency", "bad-type"],
 )
-def test_validator_rejects_broken_file(
-    tmp_path: Path, original: str, broken: str, message: str
-) -> None:
+def test_validator_rejects_broken_file(tmp_path: Path, original: str, broken: str, message: str) -> None:
     text = COMPOSE_FILE.read_text()
     assert text.count(original) == 1, "the fixture text no longer matches docker-compose.yml"
     copy = tmp_path / "docker-compose.yml"
@@ -184,9 +182,7 @@ def test_redis_is_persistent_and_never_evicts(resolved: dict) -> None:
 
 def test_nginx_is_the_only_published_port(resolved: dict) -> None:
     published = {
-        name: service["ports"]
-        for name, service in resolved["services"].items()
-        if service.get("ports")
+        name: service["ports"] for name, service in resolved["services"].items() if service.get("ports")
     }
     assert list(published) == ["nginx"]
     [port] = published["nginx"]
@@ -334,9 +330,7 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
-def test_nginx_serves_the_suite_under_one_origin(
-    tmp_path: Path, fake_upstreams: dict[str, int]
-) -> None:
+def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams: dict[str, int]) -> None:
     """Runs the real nginx.conf, with the compose service names pointed at local fakes."""
     nginx = (
         os.environ.get("NGINX_BIN")

@@ -41,9 +41,17 @@ START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
 DEMO_RESIDENTS = 24
 # Settings a developer's shell or CI might export; the suite under test must not see them.
-LEAKY_ENV = ("REDIS_URL", "INSTAP_SECRET_KEY", "ACCOUNTS_DATABASE_URL", "INTAKE_DATABASE_URL",
-             "MATCHING_DATABASE_URL", "RAPPORTAGE_DATABASE_URL", "RATELIMIT_STORAGE_URL",
-             "OIDC_ISSUER", "INSTAP_COOKIE_SECURE")
+LEAKY_ENV = (
+    "REDIS_URL",
+    "INSTAP_SECRET_KEY",
+    "ACCOUNTS_DATABASE_URL",
+    "INTAKE_DATABASE_URL",
+    "MATCHING_DATABASE_URL",
+    "RAPPORTAGE_DATABASE_URL",
+    "RATELIMIT_STORAGE_URL",
+    "OIDC_ISSUER",
+    "INSTAP_COOKIE_SECURE",
+)
 
 
 @dataclass
@@ -98,8 +106,7 @@ def _read_output(suite: Suite) -> None:
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in LEAKY_ENV}
-    env.update({"INSTAP_ENV": "development", "INSTAP_DATA_DIR": str(data_dir),
-                "PYTHONUNBUFFERED": "1"})
+    env.update({"INSTAP_ENV": "development", "INSTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     return env
 
 
@@ -114,9 +121,16 @@ def _start(tmp_path: Path, *args: str) -> Suite:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "shared.cli", "run", "--port", str(port), *args],
-        cwd=ROOT, env=_env(data_dir), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
-        preexec_fn=_default_sigint)
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        preexec_fn=_default_sigint,
+    )
     suite = Suite(proc, port, data_dir)
     suite.reader = threading.Thread(target=_read_output, args=(suite,), daemon=True)
     suite.reader.start()
@@ -143,8 +157,9 @@ def _wait_for(what: str, suite: Suite, check: Callable[[], bool], timeout: float
         if check():
             return
         if suite.proc.poll() is not None:
-            pytest.fail(f"`instap run` exited ({suite.proc.returncode}) while waiting for {what}:\n"
-                        + suite.output())
+            pytest.fail(
+                f"`instap run` exited ({suite.proc.returncode}) while waiting for {what}:\n" + suite.output()
+            )
         time.sleep(0.3)
     pytest.fail(f"timed out after {timeout:g}s waiting for {what}; output so far:\n" + suite.output())
 
@@ -174,15 +189,16 @@ class Browser:
         self.base = base
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies),
-            _NoRedirect())
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
 
-    def request(self, path: str, data: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self, path: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
-            self.base + path, data=body, headers=headers or {},
-            method="POST" if data is not None else "GET")
+            self.base + path, data=body, headers=headers or {}, method="POST" if data is not None else "GET"
+        )
         try:
             with self.opener.open(req, timeout=15) as resp:
                 return Reply(resp.status, resp.headers, resp.read().decode())
@@ -251,8 +267,7 @@ def _stop(suite: Suite, sig: signal.Signals, *, group: bool) -> None:
     try:
         suite.proc.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"`instap run` still running {STOP_TIMEOUT:g}s after {sig.name}:\n"
-                    + suite.output())
+        pytest.fail(f"`instap run` still running {STOP_TIMEOUT:g}s after {sig.name}:\n" + suite.output())
     deadline = time.monotonic() + STOP_TIMEOUT
     while suite.alive_descendants() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -288,8 +303,10 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         # Log in through the form, with the demo coach's generated password.
         email, password = _demo_login(suite.data_dir)
         assert password.startswith("demo-")
-        logged_in = web.post(f"{login_path.path}?{login_path.query}", {
-            "email": email, "password": password, "csrf_token": _csrf(page.body)})
+        logged_in = web.post(
+            f"{login_path.path}?{login_path.query}",
+            {"email": email, "password": password, "csrf_token": _csrf(page.body)},
+        )
         assert logged_in.status == 302, logged_in.body[:2000]
         assert urllib.parse.urlsplit(logged_in.headers["Location"]).path == "/intake/"
         assert any(c.name == "instap_session" for c in web.cookies)
@@ -316,11 +333,13 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
 
         # The workers moved intake's events to matching: pseudonymous candidate profiles.
         matching_db = suite.data_dir / "matching.db"
-        _wait_for("candidate profiles in matching.db", suite,
-                  lambda: _candidates(matching_db) > 0, START_TIMEOUT)
+        _wait_for(
+            "candidate profiles in matching.db", suite, lambda: _candidates(matching_db) > 0, START_TIMEOUT
+        )
         assert not any('"level": "ERROR"' in line for line in suite.lines), (
-            "the suite logged errors:\n" + "\n".join(
-                line for line in suite.lines if '"level": "ERROR"' in line)[:5000])
+            "the suite logged errors:\n"
+            + "\n".join(line for line in suite.lines if '"level": "ERROR"' in line)[:5000]
+        )
 
         _stop(suite, signal.SIGINT, group=True)
         assert "Afsluiten" in suite.output()

@@ -20,8 +20,9 @@ def _events(app, type_=None):
 
 
 def _give(c, pid, purpose, method="schriftelijk"):
-    return c.post(f"{API}/{pid}/consents", json={"purpose": purpose, "method": method,
-                                                 "info_version": "2026-01"})
+    return c.post(
+        f"{API}/{pid}/consents", json={"purpose": purpose, "method": method, "info_version": "2026-01"}
+    )
 
 
 def test_consent_give_withdraw_and_history(app, make_user, login):
@@ -42,7 +43,10 @@ def test_consent_give_withdraw_and_history(app, make_user, login):
 
     history = c.get(f"{API}/{pid}/consents").json
     assert [(h["purpose"], h["active"]) for h in history] == [
-        ("registratie", True), ("delen_werkgever", False), ("delen_werkgever", True)]
+        ("registratie", True),
+        ("delen_werkgever", False),
+        ("delen_werkgever", True),
+    ]
     assert history[1]["method"] == "mondeling"
 
 
@@ -96,15 +100,29 @@ def test_stage_transitions_follow_the_funnel(app, make_user, login):
         r = c.post(f"{API}/{pid}/stages", json={"to_stage": stage})
         assert r.status_code == 201, r.json
     history = c.get(f"{API}/{pid}/stages").json
-    assert [h["to_stage"] for h in history] == ["aangemeld", "intake", "orientatie", "opleiding",
-                                                "gecertificeerd", "geplaatst"]
+    assert [h["to_stage"] for h in history] == [
+        "aangemeld",
+        "intake",
+        "orientatie",
+        "opleiding",
+        "gecertificeerd",
+        "geplaatst",
+    ]
     assert all(h["changed_at"] for h in history)
     assert history[2]["from_stage"] == "intake"
     assert c.get(f"{API}/{pid}").json["stage"] == "geplaatst"
     stage_events = [p for _, p in _events(app, "stage.changed")]
     assert [e["to_stage"] for e in stage_events][-1] == "geplaatst"
-    assert set(stage_events[-1]) == {"programme_id", "from_stage", "to_stage", "reason_code",
-                                     "changed_at", "wijk", "age_band", "gender"}
+    assert set(stage_events[-1]) == {
+        "programme_id",
+        "from_stage",
+        "to_stage",
+        "reason_code",
+        "changed_at",
+        "wijk",
+        "age_band",
+        "gender",
+    }
 
 
 def test_dropout_needs_a_reason_code(app, make_user, login):

@@ -49,8 +49,15 @@ def test_every_read_of_personal_data_is_audit_logged(app, make_user, login):
         resident = s.scalar(select(Resident).where(Resident.programme_id == pid))
         entries = s.scalars(select(AuditEntry).where(AuditEntry.resident_id == resident.id)).all()
         actions = [e.action for e in entries]
-        assert actions == ["create", "view", "export", "view_consent", "view_notes",
-                           "view_stages", "note_added"]
+        assert actions == [
+            "create",
+            "view",
+            "export",
+            "view_consent",
+            "view_notes",
+            "view_stages",
+            "note_added",
+        ]
         assert all(e.actor_id == coach.id and e.channel == "api" for e in entries)
         assert all(e.at is not None for e in entries)
 
@@ -58,8 +65,9 @@ def test_every_read_of_personal_data_is_audit_logged(app, make_user, login):
 def test_update_changes_only_sent_fields_and_keeps_ladder_history(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
-    response = c.patch(f"{API}/{pid}", json={"hours_per_week": 32, "participatieladder": 4,
-                                             "certificates": []})
+    response = c.patch(
+        f"{API}/{pid}", json={"hours_per_week": 32, "participatieladder": 4, "certificates": []}
+    )
     assert response.status_code == 200, response.json
     assert response.json["hours_per_week"] == 32
     assert response.json["participatieladder"] == 4
@@ -89,8 +97,7 @@ def test_list_search_filters_and_pagination(app, make_user, login):
     assert len(page3["items"]) == 1
     names = [i["name"] for i in everything["items"]]
     assert "Bram Visser" in names
-    assert set(everything["items"][0]) == {"programme_id", "name", "wijk", "stage", "coach_id",
-                                           "updated_at"}
+    assert set(everything["items"][0]) == {"programme_id", "name", "wijk", "stage", "coach_id", "updated_at"}
 
 
 def test_coach_sees_only_own_caseload_and_other_residents_are_404(app, make_user, login):
@@ -167,8 +174,10 @@ def test_machine_token_of_coaching_organisation(app, make_user, make_token, logi
 def test_export_holds_everything(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
-    c.post(f"{API}/{pid}/consents", json={"purpose": "registratie", "method": "schriftelijk",
-                                          "info_version": "2026-01"})
+    c.post(
+        f"{API}/{pid}/consents",
+        json={"purpose": "registratie", "method": "schriftelijk", "info_version": "2026-01"},
+    )
     c.post(f"{API}/{pid}/notes", json={"body": "Eerste gesprek ging goed."})
     export = c.get(f"{API}/{pid}/export").json
     assert export["format"] == "instap.resident-export/1"

@@ -25,11 +25,21 @@ def _last_id(app: Any) -> int:
 
 def _entries_after(app: Any, last_id: int) -> list[dict[str, Any]]:
     with _db(app).unit_of_work() as s:
-        rows = s.scalars(select(AuditEntry).where(AuditEntry.id > last_id)
-                         .order_by(AuditEntry.id)).all()
-        return [{"action": e.action, "channel": e.channel, "reason": e.reason,
-                 "actor_id": e.actor_id, "actor_name": e.actor_name, "actor_role": e.actor_role,
-                 "resident_id": e.resident_id, "detail": e.detail, "at": e.at} for e in rows]
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id)).all()
+        return [
+            {
+                "action": e.action,
+                "channel": e.channel,
+                "reason": e.reason,
+                "actor_id": e.actor_id,
+                "actor_name": e.actor_name,
+                "actor_role": e.actor_role,
+                "resident_id": e.resident_id,
+                "detail": e.detail,
+                "at": e.at,
+            }
+            for e in rows
+        ]
 
 
 def _resident_id(app: Any, programme_id: str) -> int:
@@ -60,8 +70,9 @@ def coach(coach_user: Any, login: Any) -> Any:
     return login(coach_user)
 
 
-def _assert_entry(entry: dict[str, Any], user: Any, resident_id: int | None, action: str,
-                  channel: str) -> None:
+def _assert_entry(
+    entry: dict[str, Any], user: Any, resident_id: int | None, action: str, channel: str
+) -> None:
     assert (entry["action"], entry["channel"]) == (action, channel)
     assert entry["actor_id"] == user.id
     assert entry["actor_name"] == user.name and entry["actor_role"] == user.role
@@ -69,6 +80,7 @@ def _assert_entry(entry: dict[str, Any], user: Any, resident_id: int | None, act
 
 
 # --- pages ------------------------------------------------------------------------------------
+
 
 def test_edit_page_get_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     pid = _create(coach)
@@ -106,20 +118,23 @@ def test_erase_confirmation_page_is_logged(app: Any, coach: Any, coach_user: Any
     assert entry["reason"] == "bevestigen wissen"
 
 
-def test_other_coach_gets_404_and_no_entry(app: Any, coach: Any, make_user: Any,
-                                           login: Any) -> None:
+def test_other_coach_gets_404_and_no_entry(app: Any, coach: Any, make_user: Any, login: Any) -> None:
     pid = _create(coach)
     other = login(make_user("jobcoach", name="Jeroen de Wit"))
     before = _last_id(app)
-    for url in (f"{PAGES}/{pid}/bewerken", f"{PAGES}/{pid}/wissen",
-                f"{PAGES}/{pid}/toestemming/registratie/intrekken"):
+    for url in (
+        f"{PAGES}/{pid}/bewerken",
+        f"{PAGES}/{pid}/wissen",
+        f"{PAGES}/{pid}/toestemming/registratie/intrekken",
+    ):
         assert other.get(url).status_code == 404
     assert other.get(f"{API}/{pid}/stages").status_code == 404
     assert _entries_after(app, before) == []
 
 
-def test_caseload_page_logs_listed_programme_ids(app: Any, coach: Any, coach_user: Any,
-                                                 make_user: Any, login: Any) -> None:
+def test_caseload_page_logs_listed_programme_ids(
+    app: Any, coach: Any, coach_user: Any, make_user: Any, login: Any
+) -> None:
     first = _create(coach, first_name="Anna", last_name="Aalders")
     second = _create(coach, first_name="Bram", last_name="Bakker")
     _create(login(make_user("jobcoach")), first_name="Andere", last_name="Persoon")
@@ -133,8 +148,7 @@ def test_caseload_page_logs_listed_programme_ids(app: Any, coach: Any, coach_use
     assert _only_entry(app, filtered)["detail"] == {"count": 1, "programme_ids": [second]}
 
 
-def test_printable_and_json_export_pages_are_logged(app: Any, coach: Any,
-                                                     coach_user: Any) -> None:
+def test_printable_and_json_export_pages_are_logged(app: Any, coach: Any, coach_user: Any) -> None:
     pid = _create(coach)
     rid = _resident_id(app, pid)
     before = _last_id(app)
@@ -153,14 +167,15 @@ def test_page_note_still_logged_once(app: Any, coach: Any, coach_user: Any) -> N
     pid = _create(coach)
     token = csrf_from(coach.get(f"{PAGES}/{pid}").text)
     before = _last_id(app)
-    saved = coach.client.post(f"{PAGES}/{pid}/notities",
-                              data={"body": "Belt maandag terug.", "csrf_token": token})
+    saved = coach.client.post(
+        f"{PAGES}/{pid}/notities", data={"body": "Belt maandag terug.", "csrf_token": token}
+    )
     assert saved.status_code == 302
-    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid),
-                  "note_added", "page")
+    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid), "note_added", "page")
 
 
 # --- API --------------------------------------------------------------------------------------
+
 
 def test_api_stage_history_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     pid = _create(coach)
@@ -169,8 +184,7 @@ def test_api_stage_history_is_logged(app: Any, coach: Any, coach_user: Any) -> N
     response = coach.get(f"{API}/{pid}/stages")
     assert response.status_code == 200
     assert [c["to_stage"] for c in response.json][-1] == "intake"
-    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid),
-                  "view_stages", "api")
+    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid), "view_stages", "api")
 
 
 def test_api_note_post_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
@@ -179,8 +193,7 @@ def test_api_note_post_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     response = coach.post(f"{API}/{pid}/notes", json={"body": "Belt maandag terug."})
     assert response.status_code == 201, response.json
     assert response.json["body"] == "Belt maandag terug."
-    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid),
-                  "note_added", "api")
+    _assert_entry(_only_entry(app, before), coach_user, _resident_id(app, pid), "note_added", "api")
 
 
 def test_api_rejected_note_writes_no_entry(app: Any, coach: Any) -> None:
@@ -190,8 +203,9 @@ def test_api_rejected_note_writes_no_entry(app: Any, coach: Any) -> None:
     assert _entries_after(app, before) == []
 
 
-def test_api_list_logs_listed_programme_ids(app: Any, coach: Any, coach_user: Any,
-                                            make_user: Any, login: Any) -> None:
+def test_api_list_logs_listed_programme_ids(
+    app: Any, coach: Any, coach_user: Any, make_user: Any, login: Any
+) -> None:
     first = _create(coach, first_name="Anna", last_name="Aalders")
     second = _create(coach, first_name="Bram", last_name="Bakker")
     _create(login(make_user("jobcoach")), first_name="Andere", last_name="Persoon")

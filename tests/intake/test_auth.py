@@ -31,11 +31,18 @@ ORG_ENDPOINTS = [("get", "/intake/api/v1/introductions", None)]
 
 
 def test_every_endpoint_is_covered_by_this_list(app):
-    rules = {(tuple(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule) for r in app.url_map.iter_rules()
-             if "/api/v1/" in r.rule}
-    listed = {(m.upper(), p.removeprefix("/intake").replace(PID, "<programme_id>")
-               .replace("/registratie", "/<purpose>"))
-              for m, p, _ in ENDPOINTS + ORG_ENDPOINTS}
+    rules = {
+        (tuple(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
+        for r in app.url_map.iter_rules()
+        if "/api/v1/" in r.rule
+    }
+    listed = {
+        (
+            m.upper(),
+            p.removeprefix("/intake").replace(PID, "<programme_id>").replace("/registratie", "/<purpose>"),
+        )
+        for m, p, _ in ENDPOINTS + ORG_ENDPOINTS
+    }
     for methods, rule in rules:
         for method in methods:
             assert (method, rule) in listed, f"{method} {rule} has no auth test"
@@ -54,8 +61,12 @@ def test_anonymous_gets_401(client, method, path, body):
 def test_anonymous_api_call_without_cookie_is_401_with_bad_token(client, method, path, body):
     response = getattr(client, method)(path, json=body, headers=bearer("instap_nope"))
     assert response.status_code == 401
-    assert response.json == {"code": "unauthorized", "status": 401,
-                             "message": "Dit token is ongeldig of ingetrokken.", "errors": {}}
+    assert response.json == {
+        "code": "unauthorized",
+        "status": 401,
+        "message": "Dit token is ongeldig of ingetrokken.",
+        "errors": {},
+    }
 
 
 @pytest.mark.parametrize("role", ["aannemer", "opleider", "programmabureau"])
@@ -79,12 +90,15 @@ def test_login_page_and_wrong_password(client, make_user):
     user = make_user("jobcoach")
     page = client.get("/intake/login")
     assert page.status_code == 200 and "Wachtwoord" in page.text
-    bad = client.post("/intake/login", data={"email": user.email, "password": "fout-wachtwoord",
-                                             "csrf_token": csrf_from(page.data)})
+    bad = client.post(
+        "/intake/login",
+        data={"email": user.email, "password": "fout-wachtwoord", "csrf_token": csrf_from(page.data)},
+    )
     assert bad.status_code == 401
     assert "horen niet bij elkaar" in bad.text
-    empty = client.post("/intake/login", data={"email": "", "password": "",
-                                               "csrf_token": csrf_from(page.data)})
+    empty = client.post(
+        "/intake/login", data={"email": "", "password": "", "csrf_token": csrf_from(page.data)}
+    )
     assert empty.status_code == 422
 
 
@@ -98,9 +112,12 @@ def test_login_without_csrf_token_is_refused(client, make_user):
 def test_login_is_rate_limited(client, make_user):
     user = make_user("jobcoach")
     token = csrf_from(client.get("/intake/login").data)
-    statuses = [client.post("/intake/login", data={"email": user.email, "password": "fout",
-                                                   "csrf_token": token}).status_code
-                for _ in range(12)]
+    statuses = [
+        client.post(
+            "/intake/login", data={"email": user.email, "password": "fout", "csrf_token": token}
+        ).status_code
+        for _ in range(12)
+    ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
 
@@ -108,8 +125,10 @@ def test_login_is_rate_limited(client, make_user):
 def test_login_redirects_only_to_own_origin(client, make_user):
     user = make_user("jobcoach")
     token = csrf_from(client.get("/intake/login").data)
-    r = client.post("/intake/login?next=https://evil.example/x",
-                    data={"email": user.email, "password": user.password, "csrf_token": token})
+    r = client.post(
+        "/intake/login?next=https://evil.example/x",
+        data={"email": user.email, "password": user.password, "csrf_token": token},
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/intake/"
 
 

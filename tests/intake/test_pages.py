@@ -18,17 +18,34 @@ VALID_BSN = "111222333"  # passes the elfproef (test number)
 def form_data(**overrides: Any) -> dict[str, Any]:
     """A complete, valid intake as the browser posts it (checkbox lists, ja/nee radios)."""
     data: dict[str, Any] = {
-        "first_name": "Ayşe", "last_name": "Yılmaz", "phone": "06 12345678",
-        "email": "ayse@example.nl", "street": "Wielwijkstraat", "house_number": "12",
-        "postcode": "3317 AB", "city": "Dordrecht", "wijk": "wielwijk", "birth_year": "1990",
-        "gender": "vrouw", "participatieladder": "3", "income": "bijstand",
-        "language_spoken": "B1", "language_written": "A2",
-        "certificates": ["vca_basis", "bhv"], "cert_valid_until_vca_basis": "2034-03-01",
+        "first_name": "Ayşe",
+        "last_name": "Yılmaz",
+        "phone": "06 12345678",
+        "email": "ayse@example.nl",
+        "street": "Wielwijkstraat",
+        "house_number": "12",
+        "postcode": "3317 AB",
+        "city": "Dordrecht",
+        "wijk": "wielwijk",
+        "birth_year": "1990",
+        "gender": "vrouw",
+        "participatieladder": "3",
+        "income": "bijstand",
+        "language_spoken": "B1",
+        "language_written": "A2",
+        "certificates": ["vca_basis", "bhv"],
+        "cert_valid_until_vca_basis": "2034-03-01",
         "cert_valid_until_bhv": "",
-        "hours_per_week": "24", "days": ["ma", "di", "wo"], "available_from": "2027-01-15",
-        "driving_licence": "nee", "own_transport": "ja",
-        "interests": ["hulpmonteur_zonnepanelen"], "skills": ["gereedschap", "meten"],
-        "work_experience": "Twee jaar magazijnwerk", "work_at_height": "ja", "heavy_work": "nee",
+        "hours_per_week": "24",
+        "days": ["ma", "di", "wo"],
+        "available_from": "2027-01-15",
+        "driving_licence": "nee",
+        "own_transport": "ja",
+        "interests": ["hulpmonteur_zonnepanelen"],
+        "skills": ["gereedschap", "meten"],
+        "work_experience": "Twee jaar magazijnwerk",
+        "work_at_height": "ja",
+        "heavy_work": "nee",
         "barriers": ["kinderopvang"],
     }
     data.update(overrides)
@@ -52,9 +69,13 @@ def db_query(app: Any, statement: Any) -> list[Any]:
 
 
 def audit_actions(app: Any, programme_id: str) -> list[tuple[str, str]]:
-    rows = db_query(app, select(AuditEntry.action, AuditEntry.channel)
-                    .join(Resident, Resident.id == AuditEntry.resident_id)
-                    .where(Resident.programme_id == programme_id).order_by(AuditEntry.id))
+    rows = db_query(
+        app,
+        select(AuditEntry.action, AuditEntry.channel)
+        .join(Resident, Resident.id == AuditEntry.resident_id)
+        .where(Resident.programme_id == programme_id)
+        .order_by(AuditEntry.id),
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -71,9 +92,9 @@ def coach(make_user: Any, login: Any) -> Any:
 
 # --- access -----------------------------------------------------------------------------------
 
+
 def test_anonymous_is_sent_to_login(client: Any) -> None:
-    for url in ("/intake/deelnemers", "/intake/deelnemers/nieuw",
-                "/intake/deelnemers/DW-ABC/inzage"):
+    for url in ("/intake/deelnemers", "/intake/deelnemers/nieuw", "/intake/deelnemers/DW-ABC/inzage"):
         response = client.get(url)
         assert response.status_code == 302
         assert "/intake/login" in response.headers["Location"]
@@ -90,8 +111,11 @@ def test_aannemer_gets_403_page(make_user: Any, login: Any) -> None:
 def test_other_coachs_resident_is_404(coach: Any, make_user: Any, login: Any) -> None:
     programme_id = create_via_api(coach)
     other = login(make_user("jobcoach", name="Jeroen de Wit"))
-    for url in (f"/intake/deelnemers/{programme_id}", f"/intake/deelnemers/{programme_id}/bewerken",
-                f"/intake/deelnemers/{programme_id}/inzage"):
+    for url in (
+        f"/intake/deelnemers/{programme_id}",
+        f"/intake/deelnemers/{programme_id}/bewerken",
+        f"/intake/deelnemers/{programme_id}/inzage",
+    ):
         response = other.get(url)
         assert response.status_code == 404
         assert "hoort niet bij uw caseload" in response.text
@@ -99,6 +123,7 @@ def test_other_coachs_resident_is_404(coach: Any, make_user: Any, login: Any) ->
 
 
 # --- caseload ---------------------------------------------------------------------------------
+
 
 def test_caseload_lists_only_own_residents(coach: Any, make_user: Any, login: Any) -> None:
     create_via_api(coach, first_name="Eigen", last_name="Deelnemer")
@@ -120,8 +145,7 @@ def test_caseload_empty_state(coach: Any) -> None:
 
 def test_caseload_search_and_filters(coach: Any) -> None:
     a = create_via_api(coach, first_name="Anna", last_name="Bakker", wijk="wielwijk")
-    b = create_via_api(coach, first_name="Bram", last_name="Claes", wijk="crabbehof",
-                       email="bram@example.nl")
+    b = create_via_api(coach, first_name="Bram", last_name="Claes", wijk="crabbehof", email="bram@example.nl")
     coach.post(f"/intake/api/v1/residents/{b}/stages", json={"to_stage": "intake"})
 
     def names(query: str) -> set[str]:
@@ -169,12 +193,21 @@ def test_caseload_pagination_keeps_filters(coach: Any, app: Any) -> None:
 
 # --- new intake -------------------------------------------------------------------------------
 
+
 def test_new_intake_form_has_grouped_accessible_fields(coach: Any) -> None:
     page = coach.get("/intake/deelnemers/nieuw")
     assert page.status_code == 200
     html = page.text
-    for legend in ("Persoonsgegevens", "Adres en wijk", "Situatie", "Taal", "Certificaten",
-                   "Beschikbaarheid", "Werk", "Praktische drempels"):
+    for legend in (
+        "Persoonsgegevens",
+        "Adres en wijk",
+        "Situatie",
+        "Taal",
+        "Certificaten",
+        "Beschikbaarheid",
+        "Werk",
+        "Praktische drempels",
+    ):
         assert f"<h2>{legend}</h2>" in html
     assert "3 – Deelname aan georganiseerde activiteiten" in html
     assert 'aria-current="page">Nieuwe intake' in html
@@ -199,45 +232,52 @@ def test_new_intake_happy_path(coach: Any, app: Any) -> None:
         assert valid_until["bhv"] is None and str(valid_until["vca_basis"]) == "2034-03-01"
         assert resident.own_transport is True and resident.driving_licence is False
         assert resident.participatieladder == 3 and resident.language_written == "A2"
-        events = s.scalars(select(OutboxEvent.type).where(
-            OutboxEvent.payload.contains(programme_id))).all()
+        events = s.scalars(select(OutboxEvent.type).where(OutboxEvent.payload.contains(programme_id))).all()
     assert "stage.changed" in events
     assert ("create", "page") in audit_actions(app, programme_id)
     assert ("view", "page") in audit_actions(app, programme_id)
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("postcode", "33A", "Vul een postcode in zoals 3317 AB."),
-    ("phone", "12345", "Vul een Nederlands telefoonnummer in, zoals 06 12345678."),
-    ("email", "geen-mail", "Vul een geldig e-mailadres in."),
-    ("birth_year", "1800", "Vul een geboortejaar in tussen 1940 en"),
-    ("birth_year", "negentig", "Vul een heel getal in."),
-    ("hours_per_week", "60", "Vul een aantal uren van 1 tot en met 40 in."),
-    ("available_from", "morgen", "Vul een geldige datum in (jjjj-mm-dd)."),
-    ("wijk", "", "Vul dit veld in."),
-    ("first_name", "", "Vul dit veld in."),
-    ("participatieladder", "9", "Kies een trede van 1 tot en met 6."),
-    ("language_spoken", "Z9", "Kies een taalniveau"),
-    ("driving_licence", "misschien", "Kies ja of nee."),
-    ("days", ["ma", "xx"], "Kies dagen: ma, di, wo, do, vr, za, zo."),
-    ("interests", ["astronaut"], "Onbekend beroep."),
-    ("cert_valid_until_vca_basis", "2034-13-45", "Vul een geldige datum in (jjjj-mm-dd)."),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("postcode", "33A", "Vul een postcode in zoals 3317 AB."),
+        ("phone", "12345", "Vul een Nederlands telefoonnummer in, zoals 06 12345678."),
+        ("email", "geen-mail", "Vul een geldig e-mailadres in."),
+        ("birth_year", "1800", "Vul een geboortejaar in tussen 1940 en"),
+        ("birth_year", "negentig", "Vul een heel getal in."),
+        ("hours_per_week", "60", "Vul een aantal uren van 1 tot en met 40 in."),
+        ("available_from", "morgen", "Vul een geldige datum in (jjjj-mm-dd)."),
+        ("wijk", "", "Vul dit veld in."),
+        ("first_name", "", "Vul dit veld in."),
+        ("participatieladder", "9", "Kies een trede van 1 tot en met 6."),
+        ("language_spoken", "Z9", "Kies een taalniveau"),
+        ("driving_licence", "misschien", "Kies ja of nee."),
+        ("days", ["ma", "xx"], "Kies dagen: ma, di, wo, do, vr, za, zo."),
+        ("interests", ["astronaut"], "Onbekend beroep."),
+        ("cert_valid_until_vca_basis", "2034-13-45", "Vul een geldige datum in (jjjj-mm-dd)."),
+    ],
+)
 def test_validation_error_shows_dutch_message_and_keeps_values(
-        coach: Any, app: Any, field: str, value: Any, message: str) -> None:
+    coach: Any, app: Any, field: str, value: Any, message: str
+) -> None:
     response = post_form(coach.client, "/intake/deelnemers/nieuw", form_data(**{field: value}))
     assert response.status_code == 422
     html = response.text
     assert 'role="alert"' in html and "Er gaan nog dingen mis" in html
     assert f'href="#{field}"' in html
     assert message in field_error(html, field)
-    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', html) or \
-        re.search(rf'aria-describedby="[^"]*{field}-error"[^>]*aria-invalid="true"', html)
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', html) or re.search(
+        rf'aria-describedby="[^"]*{field}-error"[^>]*aria-invalid="true"', html
+    )
     # What the coach typed is still there.
     assert 'value="Wielwijkstraat"' in html
     assert 'value="ma" checked' in html
-    if isinstance(value, str) and value and field not in ("wijk", "language_spoken",
-                                                          "participatieladder", "driving_licence"):
+    if (
+        isinstance(value, str)
+        and value
+        and field not in ("wijk", "language_spoken", "participatieladder", "driving_licence")
+    ):
         assert f'value="{value}"' in html
     assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 0
 
@@ -250,8 +290,7 @@ def test_phone_or_email_required(coach: Any) -> None:
 
 @pytest.mark.parametrize("field", ["work_experience", "house_number", "street"])
 def test_bsn_in_free_text_is_rejected(coach: Any, app: Any, field: str) -> None:
-    response = post_form(coach.client, "/intake/deelnemers/nieuw",
-                         form_data(**{field: f"BSN {VALID_BSN}"}))
+    response = post_form(coach.client, "/intake/deelnemers/nieuw", form_data(**{field: f"BSN {VALID_BSN}"}))
     assert response.status_code == 422
     assert "Een BSN mag niet worden vastgelegd" in field_error(response.text, field)
     assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 0
@@ -270,6 +309,7 @@ def test_beheerder_chooses_coach_for_new_intake(make_user: Any, login: Any, app:
 
 # --- edit -------------------------------------------------------------------------------------
 
+
 def test_edit_is_prefilled_and_saves(coach: Any, app: Any) -> None:
     programme_id = create_via_api(coach)
     url = f"/intake/deelnemers/{programme_id}/bewerken"
@@ -280,14 +320,18 @@ def test_edit_is_prefilled_and_saves(coach: Any, app: Any) -> None:
     assert bad.status_code == 422
     assert field_error(bad.text, "postcode") == "Vul een postcode in zoals 3317 AB."
     assert "first_name-error" in bad.text
-    ok = post_form(coach.client, url, form_data(last_name="Demir", certificates=["vca_basis"],
-                                               cert_valid_until_vca_basis="2034-03-01"))
+    ok = post_form(
+        coach.client,
+        url,
+        form_data(last_name="Demir", certificates=["vca_basis"], cert_valid_until_vca_basis="2034-03-01"),
+    )
     assert ok.status_code == 302
     with app.extensions["instap"].db.unit_of_work() as s:
         resident = s.scalar(select(Resident).where(Resident.programme_id == programme_id))
         assert resident.last_name == "Demir"
         assert [(c.code, str(c.obtained_on)) for c in resident.certificates] == [
-            ("vca_basis", "2024-03-01")]  # obtained_on kept although the form does not show it
+            ("vca_basis", "2024-03-01")
+        ]  # obtained_on kept although the form does not show it
     actions = audit_actions(app, programme_id)
     assert ("update", "page") in actions
     # Three GETs of the form (prefill, and one before each post); the failed post logs nothing.
@@ -296,12 +340,20 @@ def test_edit_is_prefilled_and_saves(coach: Any, app: Any) -> None:
 
 # --- resident page: stage, consent, notes -----------------------------------------------------
 
+
 def test_resident_page_shows_profile_and_logs_view(coach: Any, app: Any) -> None:
     programme_id = create_via_api(coach)
     page = coach.get(f"/intake/deelnemers/{programme_id}")
     assert page.status_code == 200
-    for text in ("Ayşe Yılmaz", "B-VCA (VCA Basis)", "Hulpmonteur zonnepanelen", "Kinderopvang",
-                 "Bewerken", "Gegevens wissen", "Gegevens downloaden (JSON)"):
+    for text in (
+        "Ayşe Yılmaz",
+        "B-VCA (VCA Basis)",
+        "Hulpmonteur zonnepanelen",
+        "Kinderopvang",
+        "Bewerken",
+        "Gegevens wissen",
+        "Gegevens downloaden (JSON)",
+    ):
         assert text in page.text
     assert "Andere jobcoach" not in page.text  # only for a beheerder
     assert audit_actions(app, programme_id).count(("view", "page")) == 1
@@ -313,20 +365,22 @@ def test_stage_change_allowed_and_forbidden(coach: Any, app: Any) -> None:
     html = coach.get(url).text
     options = re.search(r'<select id="to_stage".*?</select>', html, re.S).group(0)
     assert "Intake gedaan" in options and "Duurzaam" not in options
-    ok = coach.client.post(f"{url}/fase",
-                           data={"to_stage": "intake", "csrf_token": csrf_from(html)})
+    ok = coach.client.post(f"{url}/fase", data={"to_stage": "intake", "csrf_token": csrf_from(html)})
     assert ok.status_code == 302
     assert "De fase is nu: Intake gedaan." in coach.get(url).text
-    refused = coach.client.post(f"{url}/fase", data={"to_stage": "duurzaam",
-                                                     "csrf_token": csrf_from(html)},
-                                follow_redirects=True)
+    refused = coach.client.post(
+        f"{url}/fase", data={"to_stage": "duurzaam", "csrf_token": csrf_from(html)}, follow_redirects=True
+    )
     assert "Deze stap kan niet vanuit de fase Intake gedaan." in refused.text
-    no_reason = coach.client.post(f"{url}/fase", data={"to_stage": "uitgevallen",
-                                                       "csrf_token": csrf_from(html)})
+    no_reason = coach.client.post(
+        f"{url}/fase", data={"to_stage": "uitgevallen", "csrf_token": csrf_from(html)}
+    )
     assert no_reason.status_code == 422
     assert field_error(no_reason.text, "reason_code") == "Kies een reden van uitval."
-    dropped = coach.client.post(f"{url}/fase", data={
-        "to_stage": "uitgevallen", "reason_code": "vervoer", "csrf_token": csrf_from(html)})
+    dropped = coach.client.post(
+        f"{url}/fase",
+        data={"to_stage": "uitgevallen", "reason_code": "vervoer", "csrf_token": csrf_from(html)},
+    )
     assert dropped.status_code == 302
     stages = db_query(app, select(Resident.stage))
     assert stages[0][0] == "uitgevallen"
@@ -337,30 +391,50 @@ def test_consent_give_and_withdraw(coach: Any, app: Any) -> None:
     programme_id = create_via_api(coach)
     url = f"/intake/deelnemers/{programme_id}"
     token = csrf_from(coach.get(url).text)
-    first = coach.client.post(f"{url}/toestemming", data={
-        "purpose": "delen_werkgever", "method": "mondeling", "info_version": "2026-01",
-        "csrf_token": token}, follow_redirects=True)
+    first = coach.client.post(
+        f"{url}/toestemming",
+        data={
+            "purpose": "delen_werkgever",
+            "method": "mondeling",
+            "info_version": "2026-01",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
     assert "Leg eerst de toestemming voor registratie vast." in first.text
-    missing = coach.client.post(f"{url}/toestemming", data={"purpose": "registratie",
-                                                           "csrf_token": token})
+    missing = coach.client.post(f"{url}/toestemming", data={"purpose": "registratie", "csrf_token": token})
     assert missing.status_code == 422
     assert field_error(missing.text, "method") == "Vul dit veld in."
-    given = coach.client.post(f"{url}/toestemming", data={
-        "purpose": "registratie", "method": "schriftelijk", "info_version": "2026-01",
-        "csrf_token": token}, follow_redirects=True)
+    given = coach.client.post(
+        f"{url}/toestemming",
+        data={
+            "purpose": "registratie",
+            "method": "schriftelijk",
+            "info_version": "2026-01",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
     assert "Toestemming vastgelegd: Registratie in het programma." in given.text
     confirm = coach.get(f"{url}/toestemming/registratie/intrekken")
     assert confirm.status_code == 200 and "Ja, toestemming intrekken" in confirm.text
-    withdrawn = coach.client.post(f"{url}/toestemming/registratie/intrekken",
-                                  data={"csrf_token": token}, follow_redirects=True)
+    withdrawn = coach.client.post(
+        f"{url}/toestemming/registratie/intrekken", data={"csrf_token": token}, follow_redirects=True
+    )
     assert "Toestemming ingetrokken: Registratie in het programma." in withdrawn.text
     actions = audit_actions(app, programme_id)
     assert ("consent_given", "page") in actions and ("consent_withdrawn", "page") in actions
-    reasons = [r[0] for r in db_query(app, select(AuditEntry.reason).where(
-        AuditEntry.action == "view", AuditEntry.channel == "page"))]
+    reasons = [
+        r[0]
+        for r in db_query(
+            app, select(AuditEntry.reason).where(AuditEntry.action == "view", AuditEntry.channel == "page")
+        )
+    ]
     assert reasons.count("bevestigen intrekken") == 1
-    events = [json.loads(p[0]) if isinstance(p[0], str) else p[0] for p in db_query(
-        app, select(OutboxEvent.payload).where(OutboxEvent.type == "consent.changed"))]
+    events = [
+        json.loads(p[0]) if isinstance(p[0], str) else p[0]
+        for p in db_query(app, select(OutboxEvent.payload).where(OutboxEvent.type == "consent.changed"))
+    ]
     assert [e["active"] for e in events] == [True, False]
     assert coach.get(f"{url}/toestemming/onzin/intrekken").status_code == 404
 
@@ -371,13 +445,13 @@ def test_notes_add_and_reject_bsn(coach: Any) -> None:
     token = csrf_from(coach.get(url).text)
     empty = coach.client.post(f"{url}/notities", data={"body": "  ", "csrf_token": token})
     assert empty.status_code == 422 and field_error(empty.text, "body") == "Vul dit veld in."
-    bsn = coach.client.post(f"{url}/notities", data={"body": f"Nummer {VALID_BSN}",
-                                                     "csrf_token": token})
+    bsn = coach.client.post(f"{url}/notities", data={"body": f"Nummer {VALID_BSN}", "csrf_token": token})
     assert bsn.status_code == 422
     assert "Een BSN mag niet worden vastgelegd" in field_error(bsn.text, "body")
     assert f"Nummer {VALID_BSN}</textarea>" in bsn.text
-    saved = coach.client.post(f"{url}/notities", data={"body": "Belt maandag terug.",
-                                                       "csrf_token": token}, follow_redirects=True)
+    saved = coach.client.post(
+        f"{url}/notities", data={"body": "Belt maandag terug.", "csrf_token": token}, follow_redirects=True
+    )
     assert "Notitie opgeslagen." in saved.text and "Belt maandag terug." in saved.text
 
 
@@ -387,17 +461,22 @@ def test_beheerder_reassigns_resident(coach: Any, make_user: Any, login: Any, ap
     admin = login(make_user("beheerder", org="Gemeente Dordrecht"))
     page = admin.get(f"/intake/deelnemers/{programme_id}").text
     assert "Andere jobcoach" in page and "Jeroen de Wit" in page
-    response = admin.client.post(f"/intake/deelnemers/{programme_id}/jobcoach",
-                                 data={"coach_id": str(jeroen.id), "csrf_token": csrf_from(page)})
+    response = admin.client.post(
+        f"/intake/deelnemers/{programme_id}/jobcoach",
+        data={"coach_id": str(jeroen.id), "csrf_token": csrf_from(page)},
+    )
     assert response.status_code == 302
     assert db_query(app, select(Resident.coach_id))[0][0] == jeroen.id
     assert coach.get(f"/intake/deelnemers/{programme_id}").status_code == 404
-    forbidden = coach.client.post(f"/intake/deelnemers/{programme_id}/jobcoach",
-                                  data={"coach_id": str(coach.user.id), "csrf_token": coach.csrf})
+    forbidden = coach.client.post(
+        f"/intake/deelnemers/{programme_id}/jobcoach",
+        data={"coach_id": str(coach.user.id), "csrf_token": coach.csrf},
+    )
     assert forbidden.status_code == 403
 
 
 # --- export and erasure -----------------------------------------------------------------------
+
 
 def test_exports_write_audit_entries(coach: Any, app: Any) -> None:
     programme_id = create_via_api(coach)
@@ -420,19 +499,18 @@ def test_erase_with_confirmation(coach: Any, app: Any) -> None:
     url = f"/intake/deelnemers/{programme_id}/wissen"
     confirm = coach.get(url)
     assert confirm.status_code == 200 and "Dit kunt u niet ongedaan maken." in confirm.text
-    done = coach.client.post(url, data={"csrf_token": csrf_from(confirm.text)},
-                             follow_redirects=True)
+    done = coach.client.post(url, data={"csrf_token": csrf_from(confirm.text)}, follow_redirects=True)
     assert done.status_code == 200
     assert f"De persoonsgegevens van {programme_id} zijn gewist." in done.text
     assert "Yılmaz" not in done.text
     row = db_query(app, select(Resident.last_name, Resident.erased_at))[0]
     assert row[0] is None and row[1] is not None
     # The confirmation page shows the name, so it is logged as a view before the erasure.
-    assert audit_actions(app, programme_id) == [("create", "api"), ("view", "page"),
-                                                ("erase", "page")]
+    assert audit_actions(app, programme_id) == [("create", "api"), ("view", "page"), ("erase", "page")]
 
 
 # --- language ---------------------------------------------------------------------------------
+
 
 def test_english_pages(coach: Any) -> None:
     programme_id = create_via_api(coach)

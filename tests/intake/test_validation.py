@@ -13,24 +13,34 @@ API = "/intake/api/v1/residents"
 VALID_BSN = "111222333"  # passes the elfproef (test value, not a real person)
 
 
-@pytest.mark.parametrize(("digits", "expected"), [
-    ("111222333", True), ("123456782", True), ("123456789", False), ("000000000", False),
-    ("12345678", False), ("1234567890", False),
-])
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [
+        ("111222333", True),
+        ("123456782", True),
+        ("123456789", False),
+        ("000000000", False),
+        ("12345678", False),
+        ("1234567890", False),
+    ],
+)
 def test_elfproef(digits, expected):
     assert passes_elfproef(digits) is expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("mijn bsn is 111222333", True),
-    ("1112.22.333", True),
-    ("111 222 333", True),
-    ("111-222-333", True),
-    ("+31 6 1234 5678", False),   # phone: 11 digits
-    ("0612345678", False),
-    ("klantnummer 123456789", False),  # 9 digits, fails the elfproef
-    ("1111222333", False),  # part of a longer number
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mijn bsn is 111222333", True),
+        ("1112.22.333", True),
+        ("111 222 333", True),
+        ("111-222-333", True),
+        ("+31 6 1234 5678", False),  # phone: 11 digits
+        ("0612345678", False),
+        ("klantnummer 123456789", False),  # 9 digits, fails the elfproef
+        ("1111222333", False),  # part of a longer number
+    ],
+)
 def test_contains_bsn(text, expected):
     assert contains_bsn(text) is expected
 
@@ -74,8 +84,9 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value", "message"), BAD_FIELDS,
-                         ids=[f"{f}={str(v)[:12]}" for f, v, _ in BAD_FIELDS])
+@pytest.mark.parametrize(
+    ("field", "value", "message"), BAD_FIELDS, ids=[f"{f}={str(v)[:12]}" for f, v, _ in BAD_FIELDS]
+)
 def test_bad_field_gets_422_with_message_for_that_field(app, coach_client, field, value, message):
     response = coach_client.post(API, json=resident_payload(**{field: value}))
     assert response.status_code == 422, response.json
@@ -86,22 +97,26 @@ def test_bad_field_gets_422_with_message_for_that_field(app, coach_client, field
     assert _count(app) == 0
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("language", {"spoken": "B3", "written": "A1"}),
-    ("language", {"spoken": "A1", "written": "expert"}),
-    ("certificates", [{"code": "rijbewijs_z"}]),
-    ("certificates", [{"code": "vca_basis", "valid_until": "gisteren"}]),
-    ("certificates", [{"code": "vca_basis", "obtained_on": "2024-01-01", "valid_until": "2020-01-01"}]),
-    ("certificates", [{"code": "vca_basis"}, {"code": "vca_basis"}]),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("language", {"spoken": "B3", "written": "A1"}),
+        ("language", {"spoken": "A1", "written": "expert"}),
+        ("certificates", [{"code": "rijbewijs_z"}]),
+        ("certificates", [{"code": "vca_basis", "valid_until": "gisteren"}]),
+        ("certificates", [{"code": "vca_basis", "obtained_on": "2024-01-01", "valid_until": "2020-01-01"}]),
+        ("certificates", [{"code": "vca_basis"}, {"code": "vca_basis"}]),
+    ],
+)
 def test_nested_fields(app, coach_client, field, value):
     response = coach_client.post(API, json=resident_payload(**{field: value}))
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]
 
 
-@pytest.mark.parametrize("field", ["work_experience", "first_name", "last_name", "street",
-                                   "house_number", "city"])
+@pytest.mark.parametrize(
+    "field", ["work_experience", "first_name", "last_name", "street", "house_number", "city"]
+)
 def test_bsn_in_any_text_field_is_rejected(app, coach_client, field):
     response = coach_client.post(API, json=resident_payload(**{field: f"nummer {VALID_BSN}"}))
     assert response.status_code == 422
@@ -115,8 +130,10 @@ def test_bsn_in_nested_and_other_endpoints_is_rejected(app, coach_client):
     assert note.status_code == 422 and note.json["errors"]["body"] == [BSN_MESSAGE]
     patch = coach_client.patch(f"{API}/{pid}", json={"work_experience": "1112.22.333"})
     assert patch.status_code == 422 and "work_experience" in patch.json["errors"]
-    consent = coach_client.post(f"{API}/{pid}/consents", json={
-        "purpose": "registratie", "method": "schriftelijk", "info_version": VALID_BSN})
+    consent = coach_client.post(
+        f"{API}/{pid}/consents",
+        json={"purpose": "registratie", "method": "schriftelijk", "info_version": VALID_BSN},
+    )
     assert consent.status_code == 422 and "info_version" in consent.json["errors"]
 
 

@@ -42,13 +42,23 @@ def test_organisation_sees_and_edits_only_its_own_tasks(matching_app, contractor
     assert coach.post(TASKS, json=task_payload()).status_code == 403
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("occupation", "astronaut"), ("wijk", "narnia"), ("start_date", "morgen"),
-    ("hours_per_week", 80), ("places", 0), ("contract_type", "zwart"),
-    ("req_certificates", ["rijbewijs_z"]), ("req_language_spoken", "B9"),
-    ("werkprocessen", ["werkproces 1"]), ("title", ""), ("sroi_tag", "111222333"),
-    ("end_date", "2020-01-01"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("occupation", "astronaut"),
+        ("wijk", "narnia"),
+        ("start_date", "morgen"),
+        ("hours_per_week", 80),
+        ("places", 0),
+        ("contract_type", "zwart"),
+        ("req_certificates", ["rijbewijs_z"]),
+        ("req_language_spoken", "B9"),
+        ("werkprocessen", ["werkproces 1"]),
+        ("title", ""),
+        ("sroi_tag", "111222333"),
+        ("end_date", "2020-01-01"),
+    ],
+)
 def test_task_field_errors(matching_app, contractor, field, value):
     response = contractor.post(TASKS, json=task_payload(**{field: value}))
     assert response.status_code == 422, response.json

@@ -24,13 +24,31 @@ def _db(app):
 
 
 def _profile(pid: str, updated_at, **consent: bool) -> dict:
-    return {"programme_id": pid, "wijk": "wielwijk", "pc4": "3317", "age_band": "25-45",
-            "stage": "intake", "language": {"spoken": "B1", "written": "A2"}, "certificates": [],
-            "driving_licence": False, "own_transport": True, "hours_per_week": 32, "days": ["ma"],
-            "available_from": None, "interests": [], "skills": [], "work_at_height": True,
-            "heavy_work": False, "updated_at": updated_at, "coach_id": None,
-            "consent": {"registratie": True, "delen_werkgever": consent.get("werkgever", True),
-                        "delen_opleider": consent.get("opleider", True)}}
+    return {
+        "programme_id": pid,
+        "wijk": "wielwijk",
+        "pc4": "3317",
+        "age_band": "25-45",
+        "stage": "intake",
+        "language": {"spoken": "B1", "written": "A2"},
+        "certificates": [],
+        "driving_licence": False,
+        "own_transport": True,
+        "hours_per_week": 32,
+        "days": ["ma"],
+        "available_from": None,
+        "interests": [],
+        "skills": [],
+        "work_at_height": True,
+        "heavy_work": False,
+        "updated_at": updated_at,
+        "coach_id": None,
+        "consent": {
+            "registratie": True,
+            "delen_werkgever": consent.get("werkgever", True),
+            "delen_opleider": consent.get("opleider", True),
+        },
+    }
 
 
 def _apply(db, kind, payload, occurred_at):
@@ -42,8 +60,12 @@ def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app
     db = _db(matching_app)
     t0 = utcnow()
     _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0), t0)
-    _apply(db, "candidate.removed", {"programme_id": "DW-LATE0001",
-                                     "reason": "toestemming_ingetrokken"}, t0 + timedelta(seconds=2))
+    _apply(
+        db,
+        "candidate.removed",
+        {"programme_id": "DW-LATE0001", "reason": "toestemming_ingetrokken"},
+        t0 + timedelta(seconds=2),
+    )
     # The older upsert is retried after the removal (RQ backoff): it must change nothing.
     _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0 + timedelta(seconds=1)), t0)
     with db.unit_of_work() as s:
@@ -60,8 +82,17 @@ def test_a_late_older_profile_cannot_undo_a_consent_withdrawal(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
     _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0), t0)
-    _apply(db, "consent.changed", {"programme_id": "DW-LATE0002", "purpose": "delen_werkgever",
-                                   "active": False, "changed_at": t0 + timedelta(seconds=2)}, t0)
+    _apply(
+        db,
+        "consent.changed",
+        {
+            "programme_id": "DW-LATE0002",
+            "purpose": "delen_werkgever",
+            "active": False,
+            "changed_at": t0 + timedelta(seconds=2),
+        },
+        t0,
+    )
     _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0 + timedelta(seconds=1)), t0)
     with db.unit_of_work() as s:
         assert s.get(Candidate, "DW-LATE0002").share_with_employer is False
@@ -78,9 +109,16 @@ def opened(matching_app, make_user):
 
 def _slot_proposal(db, pid, slot_id, status="coach_akkoord", coach_id=None):
     with db.unit_of_work() as s:
-        p = Proposal(programme_id=pid, opening_key=f"slot:{slot_id}", slot_id=slot_id, score=0.5,
-                     coach_id=coach_id,
-                     explanation={}, explanation_nl="", status=status)
+        p = Proposal(
+            programme_id=pid,
+            opening_key=f"slot:{slot_id}",
+            slot_id=slot_id,
+            score=0.5,
+            coach_id=coach_id,
+            explanation={},
+            explanation_nl="",
+            status=status,
+        )
         s.add(p)
         s.flush()
         return p.id
@@ -93,8 +131,12 @@ def test_withdrawing_trainer_consent_withdraws_training_proposals_only(matching_
     task_p = add_proposal(db, "DW-KIND0001", task_id, status="voorgesteld")
     slot_p = _slot_proposal(db, "DW-KIND0001", slot_id)
     assert len(trainer.get(PROPOSALS).json) == 1
-    _apply(db, "consent.changed", {"programme_id": "DW-KIND0001", "purpose": "delen_opleider",
-                                   "active": False, "changed_at": utcnow()}, utcnow())
+    _apply(
+        db,
+        "consent.changed",
+        {"programme_id": "DW-KIND0001", "purpose": "delen_opleider", "active": False, "changed_at": utcnow()},
+        utcnow(),
+    )
     assert trainer.get(PROPOSALS).json == []
     with db.unit_of_work() as s:
         assert s.get(Proposal, slot_p).status == "ingetrokken"
@@ -107,8 +149,7 @@ def test_profile_update_of_trainer_only_candidate_keeps_its_training_proposal(ma
     t0 = utcnow()
     _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0, werkgever=False), t0)
     slot_p = _slot_proposal(db, "DW-KIND0002", slot_id)
-    _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0 + timedelta(seconds=1),
-                                              werkgever=False), t0)
+    _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0 + timedelta(seconds=1), werkgever=False), t0)
     with db.unit_of_work() as s:
         assert s.get(Proposal, slot_p).status == "coach_akkoord"
 
@@ -125,8 +166,9 @@ def test_a_rejected_pair_is_not_proposed_again(matching_app, opened, make_user):
         first = s.scalars(select(Proposal).where(Proposal.programme_id == "DW-REJECT01")).one()
         first_key = first.opening_key
     coach_client = LoggedIn(matching_app.test_client(), coach, "/matching")
-    r = coach_client.post(f"{PROPOSALS}/{first.id}/coach-decision",
-                          json={"accept": False, "reason": "reistijd"})
+    r = coach_client.post(
+        f"{PROPOSALS}/{first.id}/coach-decision", json={"accept": False, "reason": "reistijd"}
+    )
     assert r.status_code == 200
     with db.unit_of_work() as s:
         run_id = runs.request_run(s, "full", None, "test").id

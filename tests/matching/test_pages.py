@@ -15,21 +15,46 @@ from tests.conftest import LoggedIn, csrf_from
 
 START = (date.today() + timedelta(days=60)).isoformat()
 # What intake knows and matching must never show (names, contact, address, birth year).
-INTAKE_ONLY = ("Voornaam", "Achternaam", "Telefoonnummer", "E-mailadres", "Postcode", "Straat",
-               "Geboortejaar", "first_name", "last_name", "phone", "birth_year", "Ayşe", "Yılmaz")
+INTAKE_ONLY = (
+    "Voornaam",
+    "Achternaam",
+    "Telefoonnummer",
+    "E-mailadres",
+    "Postcode",
+    "Straat",
+    "Geboortejaar",
+    "first_name",
+    "last_name",
+    "phone",
+    "birth_year",
+    "Ayşe",
+    "Yılmaz",
+)
 
 
 def task_form(**overrides: Any) -> dict[str, Any]:
     """A complete, valid entry task as the browser posts it."""
     data: dict[str, Any] = {
-        "title": "Hulpmonteur zonnepanelen Crabbehof", "occupation": "hulpmonteur_zonnepanelen",
-        "contract_type": "bbl", "corporation": "Trivire",
-        "project": "Crabbehof – Leefbaar, Veilig en Duurzaam", "wijk": "crabbehof",
-        "site": "Crabbehofstraat 1", "start_date": START, "end_date": "",
-        "hours_per_week": "24", "places": "2", "req_certificates": ["vca_basis"],
-        "req_language_spoken": "A2", "req_language_written": "", "req_driving_licence": "nee",
-        "req_work_at_height": "ja", "req_heavy_work": "nee", "skills": ["gereedschap", "meten"],
-        "werkprocessen": "B1-K1-W1, B1-K1-W2\nB1-K2-W1", "sroi_tag": "SROI-2026-17",
+        "title": "Hulpmonteur zonnepanelen Crabbehof",
+        "occupation": "hulpmonteur_zonnepanelen",
+        "contract_type": "bbl",
+        "corporation": "Trivire",
+        "project": "Crabbehof – Leefbaar, Veilig en Duurzaam",
+        "wijk": "crabbehof",
+        "site": "Crabbehofstraat 1",
+        "start_date": START,
+        "end_date": "",
+        "hours_per_week": "24",
+        "places": "2",
+        "req_certificates": ["vca_basis"],
+        "req_language_spoken": "A2",
+        "req_language_written": "",
+        "req_driving_licence": "nee",
+        "req_work_at_height": "ja",
+        "req_heavy_work": "nee",
+        "skills": ["gereedschap", "meten"],
+        "werkprocessen": "B1-K1-W1, B1-K1-W2\nB1-K2-W1",
+        "sroi_tag": "SROI-2026-17",
     }
     data.update(overrides)
     return data
@@ -37,10 +62,17 @@ def task_form(**overrides: Any) -> dict[str, Any]:
 
 def slot_form(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "name": "Leerwerktraject zonnepanelen", "occupations": ["hulpmonteur_zonnepanelen"],
-        "grants": ["vca_basis"], "crebo": "25650", "werkprocessen": "B1-K1-W1",
-        "start_date": START, "weeks": "6", "seats": "8", "site": "De Beroepentuin",
-        "min_language_spoken": "A2", "vca_exam_included": "ja",
+        "name": "Leerwerktraject zonnepanelen",
+        "occupations": ["hulpmonteur_zonnepanelen"],
+        "grants": ["vca_basis"],
+        "crebo": "25650",
+        "werkprocessen": "B1-K1-W1",
+        "start_date": START,
+        "weeks": "6",
+        "seats": "8",
+        "site": "De Beroepentuin",
+        "min_language_spoken": "A2",
+        "vca_exam_included": "ja",
     }
     data.update(overrides)
     return data
@@ -70,29 +102,59 @@ def create_task(user: LoggedIn, **overrides: Any) -> int:
 
 def add_candidate(app: Any, programme_id: str = "DW-K7Q2M9", coach_id: int | None = None) -> str:
     with db(app) as s:
-        s.add(Candidate(
-            programme_id=programme_id, wijk="wielwijk", pc4="3317", age_band="25-45",
-            stage="gecertificeerd", language_spoken="B1", language_written="A2",
-            certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
-            driving_licence=False, own_transport=True, hours_per_week=24, days=["ma", "di"],
-            available_from=date.today(), interests=["hulpmonteur_zonnepanelen"],
-            skills=["gereedschap", "meten"], work_at_height=True, heavy_work=False,
-            share_with_employer=True, share_with_trainer=True, coach_id=coach_id,
-            profile_updated_at=utcnow()))
+        s.add(
+            Candidate(
+                programme_id=programme_id,
+                wijk="wielwijk",
+                pc4="3317",
+                age_band="25-45",
+                stage="gecertificeerd",
+                language_spoken="B1",
+                language_written="A2",
+                certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
+                driving_licence=False,
+                own_transport=True,
+                hours_per_week=24,
+                days=["ma", "di"],
+                available_from=date.today(),
+                interests=["hulpmonteur_zonnepanelen"],
+                skills=["gereedschap", "meten"],
+                work_at_height=True,
+                heavy_work=False,
+                share_with_employer=True,
+                share_with_trainer=True,
+                coach_id=coach_id,
+                profile_updated_at=utcnow(),
+            )
+        )
     return programme_id
 
 
-def add_proposal(app: Any, programme_id: str, *, task_id: int | None = None,
-                 slot_id: int | None = None, status: str = "coach_akkoord",
-                 coach_id: int | None = None) -> int:
+def add_proposal(
+    app: Any,
+    programme_id: str,
+    *,
+    task_id: int | None = None,
+    slot_id: int | None = None,
+    status: str = "coach_akkoord",
+    coach_id: int | None = None,
+) -> int:
     key = f"task:{task_id}" if task_id else f"slot:{slot_id}"
     with db(app) as s:
         proposal = Proposal(
-            programme_id=programme_id, opening_key=key, task_id=task_id, slot_id=slot_id,
-            coach_id=coach_id, score=0.87, explanation={"afstand": 0.4, "interesse": 0.3},
+            programme_id=programme_id,
+            opening_key=key,
+            task_id=task_id,
+            slot_id=slot_id,
+            coach_id=coach_id,
+            score=0.87,
+            explanation={"afstand": 0.4, "interesse": 0.3},
             explanation_nl="heeft VCA, woont in de wijk ernaast, wil graag werken als "
-                           "hulpmonteur zonnepanelen",
-            status=status, created_at=utcnow(), updated_at=utcnow())
+            "hulpmonteur zonnepanelen",
+            status=status,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         s.add(proposal)
         s.flush()
         return proposal.id
@@ -100,62 +162,83 @@ def add_proposal(app: Any, programme_id: str, *, task_id: int | None = None,
 
 @pytest.fixture
 def contractor(matching_app: Any, make_user: Any) -> LoggedIn:
-    return LoggedIn(matching_app.test_client(),
-                    make_user("aannemer", org="Demo Installatiebedrijf", name="Mark Kuipers"),
-                    prefix="/matching")
+    return LoggedIn(
+        matching_app.test_client(),
+        make_user("aannemer", org="Demo Installatiebedrijf", name="Mark Kuipers"),
+        prefix="/matching",
+    )
 
 
 @pytest.fixture
 def coach(matching_app: Any, make_user: Any) -> LoggedIn:
-    return LoggedIn(matching_app.test_client(), make_user("jobcoach", name="Fatima el Amrani"),
-                    prefix="/matching")
+    return LoggedIn(
+        matching_app.test_client(), make_user("jobcoach", name="Fatima el Amrani"), prefix="/matching"
+    )
 
 
 # --- access -----------------------------------------------------------------------------------
 
+
 def test_anonymous_is_sent_to_login(matching_app: Any) -> None:
     client = matching_app.test_client()
-    for url in ("/matching/", "/matching/taken", "/matching/taken/nieuw", "/matching/plekken",
-                "/matching/voorstellen", "/matching/rondes"):
+    for url in (
+        "/matching/",
+        "/matching/taken",
+        "/matching/taken/nieuw",
+        "/matching/plekken",
+        "/matching/voorstellen",
+        "/matching/rondes",
+    ):
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/matching/login" in response.headers["Location"]
 
 
 def test_start_page_by_role(matching_app: Any, make_user: Any) -> None:
-    expected = {"aannemer": "/matching/taken", "opleider": "/matching/plekken",
-                "jobcoach": "/matching/voorstellen", "beheerder": "/matching/rondes",
-                "programmabureau": "/matching/rondes"}
+    expected = {
+        "aannemer": "/matching/taken",
+        "opleider": "/matching/plekken",
+        "jobcoach": "/matching/voorstellen",
+        "beheerder": "/matching/rondes",
+        "programmabureau": "/matching/rondes",
+    }
     for role, target in expected.items():
-        user = LoggedIn(matching_app.test_client(), make_user(role, org=f"Org {role}"),
-                        prefix="/matching")
+        user = LoggedIn(matching_app.test_client(), make_user(role, org=f"Org {role}"), prefix="/matching")
         response = user.get("/matching/")
         assert response.status_code == 302
         assert response.headers["Location"].endswith(target), role
-    contractor_home = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Bouw"),
-                               prefix="/matching").get("/matching/taken").text
+    contractor_home = (
+        LoggedIn(matching_app.test_client(), make_user("aannemer", org="Bouw"), prefix="/matching")
+        .get("/matching/taken")
+        .text
+    )
     assert "<h1>Mijn instaptaken</h1>" in contractor_home
-    trainer_home = LoggedIn(matching_app.test_client(), make_user("opleider", org="Tuin"),
-                            prefix="/matching").get("/matching/plekken").text
+    trainer_home = (
+        LoggedIn(matching_app.test_client(), make_user("opleider", org="Tuin"), prefix="/matching")
+        .get("/matching/plekken")
+        .text
+    )
     assert "<h1>Mijn opleidingsplekken</h1>" in trainer_home
 
 
-def test_wrong_role_gets_403(matching_app: Any, make_user: Any, contractor: LoggedIn,
-                             coach: LoggedIn) -> None:
-    for url in ("/matching/voorstellen", "/matching/rondes", "/matching/plekken",
-                "/matching/plekken/nieuw"):
+def test_wrong_role_gets_403(
+    matching_app: Any, make_user: Any, contractor: LoggedIn, coach: LoggedIn
+) -> None:
+    for url in ("/matching/voorstellen", "/matching/rondes", "/matching/plekken", "/matching/plekken/nieuw"):
         response = contractor.get(url)
         assert response.status_code == 403, url
         assert "Geen toegang" in response.text
     for url in ("/matching/taken", "/matching/taken/nieuw", "/matching/plekken"):
         assert coach.get(url).status_code == 403, url
-    bureau = LoggedIn(matching_app.test_client(), make_user("programmabureau", org="Bureau"),
-                      prefix="/matching")
+    bureau = LoggedIn(
+        matching_app.test_client(), make_user("programmabureau", org="Bureau"), prefix="/matching"
+    )
     assert bureau.get("/matching/voorstellen").status_code == 403
     assert bureau.get("/matching/rondes").status_code == 200
 
 
 # --- contractor: tasks ------------------------------------------------------------------------
+
 
 def test_task_form_has_grouped_accessible_fields(contractor: LoggedIn) -> None:
     html = contractor.get("/matching/taken/nieuw").text
@@ -194,9 +277,17 @@ def test_contractor_creates_task(contractor: LoggedIn, matching_app: Any) -> Non
 
 
 def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any) -> None:
-    response = post_form(contractor, "/matching/taken/nieuw", task_form(
-        title="", hours_per_week="60", places="0", werkprocessen="B1-K1-W1, werkproces 2",
-        end_date=(date.today() + timedelta(days=10)).isoformat()))
+    response = post_form(
+        contractor,
+        "/matching/taken/nieuw",
+        task_form(
+            title="",
+            hours_per_week="60",
+            places="0",
+            werkprocessen="B1-K1-W1, werkproces 2",
+            end_date=(date.today() + timedelta(days=10)).isoformat(),
+        ),
+    )
     assert response.status_code == 422
     html = response.text
     assert "Er gaan nog dingen mis" in html
@@ -214,8 +305,11 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
     assert 'value="vca_basis" checked' in html
     assert '<option value="crabbehof" selected>' in html
     # The end date before the start date, once the rest is right.
-    again = post_form(contractor, "/matching/taken/nieuw", task_form(
-        start_date=START, end_date=(date.today() + timedelta(days=10)).isoformat()))
+    again = post_form(
+        contractor,
+        "/matching/taken/nieuw",
+        task_form(start_date=START, end_date=(date.today() + timedelta(days=10)).isoformat()),
+    )
     assert again.status_code == 422
     assert field_error(again.text, "end_date") == "De einddatum ligt voor de startdatum."
     # A BSN in a free-text field is refused.
@@ -227,25 +321,30 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
 
 def test_task_validation_in_english(contractor: LoggedIn) -> None:
     page = contractor.client.get("/matching/taken/nieuw?lang=en")
-    response = contractor.client.post("/matching/taken/nieuw?lang=en", data={
-        **task_form(hours_per_week="60"), "csrf_token": csrf_from(page.data)})
+    response = contractor.client.post(
+        "/matching/taken/nieuw?lang=en",
+        data={**task_form(hours_per_week="60"), "csrf_token": csrf_from(page.data)},
+    )
     assert response.status_code == 422
     assert "Some things still need fixing" in response.text
     assert "Hours per week: Choose 4 to 40 hours per week." in response.text
     assert "Kies 4 tot 40 uur per week." not in response.text
 
 
-def test_contractor_sees_only_own_tasks(contractor: LoggedIn, matching_app: Any,
-                                        make_user: Any) -> None:
+def test_contractor_sees_only_own_tasks(contractor: LoggedIn, matching_app: Any, make_user: Any) -> None:
     own = create_task(contractor, title="Eigen taak isoleren")
-    other = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Ander Bouwbedrijf"),
-                     prefix="/matching")
+    other = LoggedIn(
+        matching_app.test_client(), make_user("aannemer", org="Ander Bouwbedrijf"), prefix="/matching"
+    )
     theirs = create_task(other, title="Taak van een ander")
     listing = contractor.get("/matching/taken").text
     assert "Eigen taak isoleren" in listing and "Taak van een ander" not in listing
     assert "0 van 2" in listing and "<caption>" in listing
-    for url in (f"/matching/taken/{theirs}", f"/matching/taken/{theirs}/bewerken",
-                f"/matching/taken/{theirs}/sluiten"):
+    for url in (
+        f"/matching/taken/{theirs}",
+        f"/matching/taken/{theirs}/bewerken",
+        f"/matching/taken/{theirs}/sluiten",
+    ):
         response = contractor.get(url)
         assert response.status_code == 404, url
         assert "Taak van een ander" not in response.text
@@ -256,12 +355,12 @@ def test_contractor_edits_task(contractor: LoggedIn, matching_app: Any) -> None:
     task_id = create_task(contractor)
     form = contractor.get(f"/matching/taken/{task_id}/bewerken").text
     assert 'value="B1-K1-W1, B1-K1-W2, B1-K2-W1"' in form
-    bad = post_form(contractor, f"/matching/taken/{task_id}/bewerken",
-                    task_form(title="", places="3"))
+    bad = post_form(contractor, f"/matching/taken/{task_id}/bewerken", task_form(title="", places="3"))
     assert bad.status_code == 422
     assert field_error(bad.text, "title") == "Vul 3 tot 200 tekens in."
-    ok = post_form(contractor, f"/matching/taken/{task_id}/bewerken",
-                   task_form(places="3", req_certificates=[]))
+    ok = post_form(
+        contractor, f"/matching/taken/{task_id}/bewerken", task_form(places="3", req_certificates=[])
+    )
     assert ok.status_code == 302
     with db(matching_app) as s:
         task = s.get(Task, task_id)
@@ -284,6 +383,7 @@ def test_contractor_closes_task(contractor: LoggedIn, matching_app: Any) -> None
 
 # --- contractor: candidates -------------------------------------------------------------------
 
+
 def test_candidate_card_is_pseudonymous(contractor: LoggedIn, matching_app: Any) -> None:
     task_id = create_task(contractor)
     pid = add_candidate(matching_app)
@@ -295,22 +395,28 @@ def test_candidate_card_is_pseudonymous(contractor: LoggedIn, matching_app: Any)
     assert "Kandidaten om te beoordelen" in html
     assert "DW-K7Q2M9" in html and "DW-NOGNIET" not in html
     assert "heeft VCA, woont in de wijk ernaast" in html
-    for shown in ("Wielwijk", "25 tot 45 jaar", "B1 (gewone gesprekken", "B-VCA (VCA Basis)",
-                  "geldig tot 01-03-2034", "Werken met gereedschap", "Accepteren", "Afwijzen",
-                  "De plek is al vergeven"):
+    for shown in (
+        "Wielwijk",
+        "25 tot 45 jaar",
+        "B1 (gewone gesprekken",
+        "B-VCA (VCA Basis)",
+        "geldig tot 01-03-2034",
+        "Werken met gereedschap",
+        "Accepteren",
+        "Afwijzen",
+        "De plek is al vergeven",
+    ):
         assert shown in html, shown
     for hidden in INTAKE_ONLY + ("3317",):
         assert hidden not in html, hidden
 
 
-def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn,
-                                                    matching_app: Any) -> None:
+def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matching_app: Any) -> None:
     task_id = create_task(contractor)
     pid = add_candidate(matching_app)
     proposal_id = add_proposal(matching_app, pid, task_id=task_id)
     url = f"/matching/taken/{task_id}/voorstellen/{proposal_id}/besluit"
-    response = post_form(contractor, url, {"accept": "true", "reason": ""},
-                         page=f"/matching/taken/{task_id}")
+    response = post_form(contractor, url, {"accept": "true", "reason": ""}, page=f"/matching/taken/{task_id}")
     assert response.status_code == 302
     page = contractor.get(f"/matching/taken/{task_id}").text
     assert f"U heeft kandidaat {pid} geaccepteerd." in page
@@ -321,11 +427,14 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn,
         assert s.get(Proposal, proposal_id).status == "aannemer_akkoord"
         placement = s.scalar(select(Placement).where(Placement.proposal_id == proposal_id))
         assert placement.kind == "plaatsing" and placement.status == "afgesproken"
-    start = post_form(contractor, f"/matching/taken/{task_id}/voorstellen/{proposal_id}/start", {},
-                      page=f"/matching/taken/{task_id}")
+    start = post_form(
+        contractor,
+        f"/matching/taken/{task_id}/voorstellen/{proposal_id}/start",
+        {},
+        page=f"/matching/taken/{task_id}",
+    )
     assert start.status_code == 302
-    assert f"De start van kandidaat {pid} is bevestigd." in contractor.get(
-        f"/matching/taken/{task_id}").text
+    assert f"De start van kandidaat {pid} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
     with db(matching_app) as s:
         assert s.get(Proposal, proposal_id).status == "geplaatst"
 
@@ -335,13 +444,15 @@ def test_decline_needs_reason(contractor: LoggedIn, matching_app: Any) -> None:
     pid = add_candidate(matching_app)
     proposal_id = add_proposal(matching_app, pid, task_id=task_id)
     url = f"/matching/taken/{task_id}/voorstellen/{proposal_id}/besluit"
-    response = post_form(contractor, url, {"accept": "false", "reason": ""},
-                         page=f"/matching/taken/{task_id}")
+    response = post_form(
+        contractor, url, {"accept": "false", "reason": ""}, page=f"/matching/taken/{task_id}"
+    )
     assert response.status_code == 422
     assert field_error(response.text, f"reason-{proposal_id}") == "Kies een reden uit de lijst."
     assert f'href="#reason-{proposal_id}"' in response.text
-    ok = post_form(contractor, url, {"accept": "false", "reason": "planning"},
-                   page=f"/matching/taken/{task_id}")
+    ok = post_form(
+        contractor, url, {"accept": "false", "reason": "planning"}, page=f"/matching/taken/{task_id}"
+    )
     assert ok.status_code == 302
     with db(matching_app) as s:
         proposal = s.get(Proposal, proposal_id)
@@ -356,8 +467,7 @@ def test_accept_when_full_flashes_conflict(contractor: LoggedIn, matching_app: A
     second = add_proposal(matching_app, add_candidate(matching_app, "DW-TWEEDE"), task_id=task_id)
     base = f"/matching/taken/{task_id}/voorstellen"
     page = f"/matching/taken/{task_id}"
-    assert post_form(contractor, f"{base}/{first}/besluit", {"accept": "true"},
-                     page=page).status_code == 302
+    assert post_form(contractor, f"{base}/{first}/besluit", {"accept": "true"}, page=page).status_code == 302
     response = post_form(contractor, f"{base}/{second}/besluit", {"accept": "true"}, page=page)
     assert response.status_code == 302
     html = contractor.get(page).text
@@ -369,15 +479,21 @@ def test_accept_when_full_flashes_conflict(contractor: LoggedIn, matching_app: A
 
 
 def test_contractor_cannot_decide_on_other_organisations_proposal(
-        contractor: LoggedIn, matching_app: Any, make_user: Any) -> None:
-    other = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Ander Bouwbedrijf"),
-                     prefix="/matching")
+    contractor: LoggedIn, matching_app: Any, make_user: Any
+) -> None:
+    other = LoggedIn(
+        matching_app.test_client(), make_user("aannemer", org="Ander Bouwbedrijf"), prefix="/matching"
+    )
     theirs = create_task(other)
     own = create_task(contractor)
     proposal_id = add_proposal(matching_app, add_candidate(matching_app), task_id=theirs)
     for task_id in (theirs, own):
-        response = post_form(contractor, f"/matching/taken/{task_id}/voorstellen/{proposal_id}/besluit",
-                             {"accept": "true"}, page=f"/matching/taken/{own}")
+        response = post_form(
+            contractor,
+            f"/matching/taken/{task_id}/voorstellen/{proposal_id}/besluit",
+            {"accept": "true"},
+            page=f"/matching/taken/{own}",
+        )
         assert response.status_code == 404
     with db(matching_app) as s:
         assert s.get(Proposal, proposal_id).status == "coach_akkoord"
@@ -385,9 +501,11 @@ def test_contractor_cannot_decide_on_other_organisations_proposal(
 
 # --- trainer: slots ---------------------------------------------------------------------------
 
+
 def test_trainer_creates_slot_and_enrols(matching_app: Any, make_user: Any) -> None:
-    trainer = LoggedIn(matching_app.test_client(), make_user("opleider", org="De Beroepentuin"),
-                       prefix="/matching")
+    trainer = LoggedIn(
+        matching_app.test_client(), make_user("opleider", org="De Beroepentuin"), prefix="/matching"
+    )
     bad = post_form(trainer, "/matching/plekken/nieuw", slot_form(crebo="1234", occupations=[]))
     assert bad.status_code == 422
     assert field_error(bad.text, "crebo") == "Een crebo-code heeft 5 cijfers."
@@ -406,11 +524,19 @@ def test_trainer_creates_slot_and_enrols(matching_app: Any, make_user: Any) -> N
 
     proposal_id = add_proposal(matching_app, add_candidate(matching_app), slot_id=slot_id)
     assert "heeft VCA, woont in de wijk ernaast" in trainer.get(f"/matching/plekken/{slot_id}").text
-    accepted = post_form(trainer, f"/matching/plekken/{slot_id}/voorstellen/{proposal_id}/besluit",
-                         {"accept": "true"}, page=f"/matching/plekken/{slot_id}")
+    accepted = post_form(
+        trainer,
+        f"/matching/plekken/{slot_id}/voorstellen/{proposal_id}/besluit",
+        {"accept": "true"},
+        page=f"/matching/plekken/{slot_id}",
+    )
     assert accepted.status_code == 302
-    post_form(trainer, f"/matching/plekken/{slot_id}/voorstellen/{proposal_id}/start", {},
-              page=f"/matching/plekken/{slot_id}")
+    post_form(
+        trainer,
+        f"/matching/plekken/{slot_id}/voorstellen/{proposal_id}/start",
+        {},
+        page=f"/matching/plekken/{slot_id}",
+    )
     html = trainer.get(f"/matching/plekken/{slot_id}").text
     assert "1 van 8 plekken vergeven" in html and "is bevestigd" in html
     with db(matching_app) as s:
@@ -419,12 +545,23 @@ def test_trainer_creates_slot_and_enrols(matching_app: Any, make_user: Any) -> N
 
 # --- coach: proposals -------------------------------------------------------------------------
 
+
 def _coach_setup(matching_app: Any, contractor: LoggedIn, coach: LoggedIn) -> tuple[int, int, int]:
     task_id = create_task(contractor)
-    mine = add_proposal(matching_app, add_candidate(matching_app, "DW-MIJN01", coach.user.id),
-                        task_id=task_id, status="voorgesteld", coach_id=coach.user.id)
-    other = add_proposal(matching_app, add_candidate(matching_app, "DW-ANDER1", 99999),
-                         task_id=task_id, status="voorgesteld", coach_id=99999)
+    mine = add_proposal(
+        matching_app,
+        add_candidate(matching_app, "DW-MIJN01", coach.user.id),
+        task_id=task_id,
+        status="voorgesteld",
+        coach_id=coach.user.id,
+    )
+    other = add_proposal(
+        matching_app,
+        add_candidate(matching_app, "DW-ANDER1", 99999),
+        task_id=task_id,
+        status="voorgesteld",
+        coach_id=99999,
+    )
     return task_id, mine, other
 
 
@@ -442,19 +579,25 @@ def test_coach_sees_own_proposals(matching_app: Any, contractor: LoggedIn, coach
 
 def test_coach_accepts_and_rejects(matching_app: Any, contractor: LoggedIn, coach: LoggedIn) -> None:
     task_id, mine, _other = _coach_setup(matching_app, contractor, coach)
-    second = add_proposal(matching_app, add_candidate(matching_app, "DW-MIJN02", coach.user.id),
-                          task_id=task_id, status="voorgesteld", coach_id=coach.user.id)
+    second = add_proposal(
+        matching_app,
+        add_candidate(matching_app, "DW-MIJN02", coach.user.id),
+        task_id=task_id,
+        status="voorgesteld",
+        coach_id=coach.user.id,
+    )
     page = "/matching/voorstellen"
-    missing = post_form(coach, f"/matching/voorstellen/{second}/besluit",
-                        {"accept": "false", "reason": ""}, page=page)
+    missing = post_form(
+        coach, f"/matching/voorstellen/{second}/besluit", {"accept": "false", "reason": ""}, page=page
+    )
     assert missing.status_code == 422
     assert field_error(missing.text, f"reason-{second}") == "Kies een reden uit de lijst."
     assert "Er gaan nog dingen mis" in missing.text
-    rejected = post_form(coach, f"/matching/voorstellen/{second}/besluit",
-                         {"accept": "false", "reason": "reistijd"}, page=page)
+    rejected = post_form(
+        coach, f"/matching/voorstellen/{second}/besluit", {"accept": "false", "reason": "reistijd"}, page=page
+    )
     assert rejected.status_code == 302
-    accepted = post_form(coach, f"/matching/voorstellen/{mine}/besluit", {"accept": "true"},
-                         page=page)
+    accepted = post_form(coach, f"/matching/voorstellen/{mine}/besluit", {"accept": "true"}, page=page)
     assert accepted.status_code == 302
     html = coach.get(page).text
     assert "Akkoord vastgelegd voor DW-MIJN01." in html
@@ -467,11 +610,13 @@ def test_coach_accepts_and_rejects(matching_app: Any, contractor: LoggedIn, coac
     assert "DW-MIJN01" in contractor.get(f"/matching/taken/{task_id}").text
 
 
-def test_coach_cannot_decide_for_another_coach(matching_app: Any, contractor: LoggedIn,
-                                               coach: LoggedIn) -> None:
+def test_coach_cannot_decide_for_another_coach(
+    matching_app: Any, contractor: LoggedIn, coach: LoggedIn
+) -> None:
     _task, _mine, other = _coach_setup(matching_app, contractor, coach)
-    response = post_form(coach, f"/matching/voorstellen/{other}/besluit", {"accept": "true"},
-                         page="/matching/voorstellen")
+    response = post_form(
+        coach, f"/matching/voorstellen/{other}/besluit", {"accept": "true"}, page="/matching/voorstellen"
+    )
     assert response.status_code == 404
     with db(matching_app) as s:
         assert s.get(Proposal, other).status == "voorgesteld"
@@ -479,13 +624,24 @@ def test_coach_cannot_decide_for_another_coach(matching_app: Any, contractor: Lo
 
 # --- runs -------------------------------------------------------------------------------------
 
+
 def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn) -> None:
     assert "Er zijn nog geen matchrondes" in coach.get("/matching/rondes").text
     with db(matching_app) as s:
-        s.add(MatchRun(kind="task", scope="3", status="failed", progress=40, attempts=3,
-                       requested_by="nieuwe taak", counts={"candidates": 12, "openings": 4},
-                       timings={"build": 0.25}, error="RuntimeError: solver weg",
-                       created_at=utcnow()))
+        s.add(
+            MatchRun(
+                kind="task",
+                scope="3",
+                status="failed",
+                progress=40,
+                attempts=3,
+                requested_by="nieuwe taak",
+                counts={"candidates": 12, "openings": 4},
+                timings={"build": 0.25},
+                error="RuntimeError: solver weg",
+                created_at=utcnow(),
+            )
+        )
     response = post_form(coach, "/matching/rondes", {}, page="/matching/voorstellen")
     assert response.status_code == 302 and response.headers["Location"].endswith("/matching/rondes")
     html = coach.get("/matching/rondes").text
@@ -500,8 +656,7 @@ def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn)
     # A second click reuses the queued run instead of adding one.
     post_form(coach, "/matching/rondes", {}, page="/matching/rondes")
     with db(matching_app) as s:
-        assert s.scalar(select(func.count()).select_from(MatchRun)
-                        .where(MatchRun.kind == "full")) == 1
+        assert s.scalar(select(func.count()).select_from(MatchRun).where(MatchRun.kind == "full")) == 1
 
 
 def test_pages_in_english(contractor: LoggedIn, matching_app: Any) -> None:

@@ -16,8 +16,19 @@ from tests.matching.factories import TODAY, add_candidate, add_proposal, slot_pa
 
 TASKS = "/matching/api/v1/tasks"
 PROPOSALS = "/matching/api/v1/proposals"
-PERSONAL = ("first_name", "last_name", "phone", "email", "street", "house_number", "postcode",
-            "city", "birth_year", "name", "coach_id")
+PERSONAL = (
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "birth_year",
+    "name",
+    "coach_id",
+)
 
 
 def _db(app):
@@ -71,8 +82,7 @@ def test_consent_decides_which_openings_a_candidate_gets(matching_app, setup, ma
     slot_id = trainer.post("/matching/api/v1/slots", json=slot_payload()).json["id"]
     db = _db(matching_app)
     add_candidate(db, "DW-TRAINONLY", coach_id=coach.id, share_with_employer=False)
-    add_candidate(db, "DW-NOCONSENT", coach_id=coach.id, share_with_employer=False,
-                  share_with_trainer=False)
+    add_candidate(db, "DW-NOCONSENT", coach_id=coach.id, share_with_employer=False, share_with_trainer=False)
     _run(matching_app)
     with db.unit_of_work() as s:
         props = {p.programme_id: p for p in s.scalars(select(Proposal))}
@@ -171,8 +181,10 @@ def test_concurrent_accepts_never_exceed_places(matching_app, make_user):
     with db.unit_of_work() as s:
         assert s.get(Task, task_id).filled == 3
         assert s.scalar(select(func.count()).select_from(Placement)) == 3
-        assert s.scalar(select(func.count()).select_from(Proposal)
-                        .where(Proposal.status == "aannemer_akkoord")) == 3
+        assert (
+            s.scalar(select(func.count()).select_from(Proposal).where(Proposal.status == "aannemer_akkoord"))
+            == 3
+        )
 
 
 def test_consent_withdrawal_withdraws_pending_proposals(matching_app, setup):
@@ -184,9 +196,16 @@ def test_consent_withdrawal_withdraws_pending_proposals(matching_app, setup):
     pid = add_proposal(db, "DW-WITHDRAW", task_id, coach_id=coach.id)
     assert len(contractor.get(PROPOSALS).json) == 1
     with db.unit_of_work() as s:
-        HANDLERS["consent.changed"](s, {"programme_id": "DW-WITHDRAW", "purpose": "delen_werkgever",
-                                        "active": False, "changed_at": utcnow()},
-                                    {"occurred_at": utcnow().isoformat()})
+        HANDLERS["consent.changed"](
+            s,
+            {
+                "programme_id": "DW-WITHDRAW",
+                "purpose": "delen_werkgever",
+                "active": False,
+                "changed_at": utcnow(),
+            },
+            {"occurred_at": utcnow().isoformat()},
+        )
     assert contractor.get(PROPOSALS).json == []
     with db.unit_of_work() as s:
         assert s.get(Proposal, pid).status == "ingetrokken"

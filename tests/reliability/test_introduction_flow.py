@@ -17,14 +17,17 @@ PROPOSALS = "/matching/api/v1/proposals"
 def _resident(coach_client, consents, **fields):
     pid = coach_client.post(INTAKE, json=resident_payload(**fields)).json["programme_id"]
     for purpose in consents:
-        r = coach_client.post(f"{INTAKE}/{pid}/consents", json={
-            "purpose": purpose, "method": "schriftelijk", "info_version": "2026-01"})
+        r = coach_client.post(
+            f"{INTAKE}/{pid}/consents",
+            json={"purpose": purpose, "method": "schriftelijk", "info_version": "2026-01"},
+        )
         assert r.status_code == 201
     return pid
 
 
 def test_introduction_released_only_after_both_accept_and_with_consent(
-        app, matching_app, settings, make_user):
+    app, matching_app, settings, make_user
+):
     coach_user = make_user("jobcoach")
     intake_coach = LoggedIn(app.test_client(), coach_user)
     contractor_user = make_user("aannemer", org="Installateur Dordt")
@@ -32,8 +35,13 @@ def test_introduction_released_only_after_both_accept_and_with_consent(
     task = contractor.post("/matching/api/v1/tasks", json=task_payload(wijk="wielwijk", places=2))
     task_id = task.json["id"]
 
-    pid = _resident(intake_coach, ["registratie", "delen_werkgever"], first_name="Samira",
-                    last_name="Bouali", email="samira@example.nl")
+    pid = _resident(
+        intake_coach,
+        ["registratie", "delen_werkgever"],
+        first_name="Samira",
+        last_name="Bouali",
+        email="samira@example.nl",
+    )
     run_worker_burst(settings)  # matching receives the pseudonymous profile
     db = matching_app.extensions["instap"].db
     with db.unit_of_work() as s:
@@ -53,7 +61,7 @@ def test_introduction_released_only_after_both_accept_and_with_consent(
 
     assert contractor.post(f"{PROPOSALS}/{proposal['id']}/decision", json={"accept": True}).status_code == 200
     run_worker_burst(settings, service="matching")  # relays matching's outbox
-    run_worker_burst(settings, service="intake")    # applies proposal.changed
+    run_worker_burst(settings, service="intake")  # applies proposal.changed
     intros = intake_as_contractor.get("/intake/api/v1/introductions").json
     assert [(i["programme_id"], i["name"]) for i in intros] == [(pid, "Samira Bouali")]
     assert intros[0]["contact"] == {"channel": "telefoon", "value": "0612345678"}
@@ -79,7 +87,17 @@ def test_no_introduction_without_employer_consent_at_acceptance(app, matching_ap
     intake_coach = LoggedIn(app.test_client(), coach_user)
     pid = _resident(intake_coach, ["registratie", "delen_opleider"])
     with app.extensions["instap"].db.unit_of_work() as s:
-        on_proposal_changed(s, {"proposal_id": 1, "programme_id": pid, "status": "aannemer_akkoord",
-                                "kind": "task", "opening_id": 1, "organisation_id": 1,
-                                "opening_title": "Taak"}, {})
+        on_proposal_changed(
+            s,
+            {
+                "proposal_id": 1,
+                "programme_id": pid,
+                "status": "aannemer_akkoord",
+                "kind": "task",
+                "opening_id": 1,
+                "organisation_id": 1,
+                "opening_title": "Taak",
+            },
+            {},
+        )
         assert s.scalars(select(Introduction)).all() == []

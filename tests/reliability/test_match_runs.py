@@ -42,7 +42,8 @@ def _status(db: Database, run_id: int) -> str:
 
 
 def test_run_requested_over_the_api_is_done_by_a_real_worker_and_twice_is_harmless(
-        matching_app, settings, make_user):
+    matching_app, settings, make_user
+):
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer"), "/matching")
     contractor.post(TASKS, json=task_payload(places=2))
     db = _db(settings)
@@ -68,23 +69,63 @@ def _big_instance(db: Database, residents: int, tasks: int) -> None:
     now = utcnow()
     occupations = ["hulpmonteur_zonnepanelen", "isolatiemonteur", "energiefixer", "laadpaalmonteur"]
     with db.unit_of_work() as s:
-        s.execute(insert(Candidate), [dict(
-            programme_id=f"DW-B{i:07d}", wijk=("wielwijk", "crabbehof", "oud_krispijn")[i % 3],
-            pc4=None, age_band="25-45", stage="intake", language_spoken=("A2", "B1", "B2")[i % 3],
-            language_written="A2", certificates=[{"code": "vca_basis", "valid_until": "2035-01-01"}]
-            if i % 2 else [], driving_licence=bool(i % 5 == 0), own_transport=True,
-            hours_per_week=(16, 24, 32, 40)[i % 4], days=["ma"], available_from=TODAY,
-            interests=[occupations[i % 4]], skills=["gereedschap"], work_at_height=bool(i % 3),
-            heavy_work=bool(i % 2), share_with_employer=True, share_with_trainer=True,
-            coach_id=None, profile_updated_at=now, received_at=now) for i in range(residents)])
-        s.execute(insert(Task), [dict(
-            organisation_id=1, title=f"Taak {j}", occupation=occupations[j % 4],
-            wijk=("wielwijk", "crabbehof")[j % 2], start_date=TODAY + timedelta(days=30 + j % 60),
-            hours_per_week=(16, 24, 32)[j % 3], places=1 + j % 3, filled=0, contract_type="bbl",
-            req_certificates=["vca_basis"] if j % 2 else [], req_language_spoken="A2",
-            req_driving_licence=False, req_work_at_height=bool(j % 4 == 0), req_heavy_work=False,
-            skills=["gereedschap"], werkprocessen=[], status="open", created_at=now, updated_at=now)
-            for j in range(tasks)])
+        s.execute(
+            insert(Candidate),
+            [
+                dict(
+                    programme_id=f"DW-B{i:07d}",
+                    wijk=("wielwijk", "crabbehof", "oud_krispijn")[i % 3],
+                    pc4=None,
+                    age_band="25-45",
+                    stage="intake",
+                    language_spoken=("A2", "B1", "B2")[i % 3],
+                    language_written="A2",
+                    certificates=[{"code": "vca_basis", "valid_until": "2035-01-01"}] if i % 2 else [],
+                    driving_licence=bool(i % 5 == 0),
+                    own_transport=True,
+                    hours_per_week=(16, 24, 32, 40)[i % 4],
+                    days=["ma"],
+                    available_from=TODAY,
+                    interests=[occupations[i % 4]],
+                    skills=["gereedschap"],
+                    work_at_height=bool(i % 3),
+                    heavy_work=bool(i % 2),
+                    share_with_employer=True,
+                    share_with_trainer=True,
+                    coach_id=None,
+                    profile_updated_at=now,
+                    received_at=now,
+                )
+                for i in range(residents)
+            ],
+        )
+        s.execute(
+            insert(Task),
+            [
+                dict(
+                    organisation_id=1,
+                    title=f"Taak {j}",
+                    occupation=occupations[j % 4],
+                    wijk=("wielwijk", "crabbehof")[j % 2],
+                    start_date=TODAY + timedelta(days=30 + j % 60),
+                    hours_per_week=(16, 24, 32)[j % 3],
+                    places=1 + j % 3,
+                    filled=0,
+                    contract_type="bbl",
+                    req_certificates=["vca_basis"] if j % 2 else [],
+                    req_language_spoken="A2",
+                    req_driving_licence=False,
+                    req_work_at_height=bool(j % 4 == 0),
+                    req_heavy_work=False,
+                    skills=["gereedschap"],
+                    werkprocessen=[],
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+                for j in range(tasks)
+            ],
+        )
 
 
 def test_sigkilled_worker_run_is_recovered_once(settings):
@@ -93,6 +134,7 @@ def test_sigkilled_worker_run_is_recovered_once(settings):
     settings = settings.model_copy(update={"matching_run_deadline_seconds": 20})
     db = _db(settings)
     from shared.cli import migrate_all
+
     migrate_all(settings)
     _big_instance(db, residents=12000, tasks=1000)
     with db.unit_of_work() as s:
@@ -101,9 +143,14 @@ def test_sigkilled_worker_run_is_recovered_once(settings):
     enqueue_run(conn, run_id, settings.matching_run_deadline_seconds)
 
     env = _env(settings)
-    worker = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "worker", "matching"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait(lambda: _status(db, run_id) == "running", 60, "the run to start")
         os.killpg(worker.pid, signal.SIGKILL)
@@ -118,9 +165,14 @@ def test_sigkilled_worker_run_is_recovered_once(settings):
     with db.unit_of_work() as s:
         deadline = s.get(MatchRun, run_id).deadline_at
     time.sleep(max(0.0, (deadline - utcnow()).total_seconds()) + 0.5)
-    second = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "matching"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    second = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "worker", "matching"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait(lambda: _status(db, run_id) == "done", 180, "the recovered run to finish")
     finally:

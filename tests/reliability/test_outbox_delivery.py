@@ -28,13 +28,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _env(settings: Settings, redis_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "INSTAP_ENV": "test", "INSTAP_SECRET_KEY": settings.secret_key,
-        "INSTAP_DATA_DIR": str(settings.data_dir), "REDIS_URL": redis_url or settings.redis_url,
-        "INSTAP_LOG_LEVEL": "WARNING", "MATCHING_NIGHTLY_HOUR": str(settings.matching_nightly_hour),
-        "MATCHING_DEBOUNCE_SECONDS": str(settings.matching_debounce_seconds),
-        "MATCHING_RUN_DEADLINE_SECONDS": str(settings.matching_run_deadline_seconds),
-    })
+    env.update(
+        {
+            "INSTAP_ENV": "test",
+            "INSTAP_SECRET_KEY": settings.secret_key,
+            "INSTAP_DATA_DIR": str(settings.data_dir),
+            "REDIS_URL": redis_url or settings.redis_url,
+            "INSTAP_LOG_LEVEL": "WARNING",
+            "MATCHING_NIGHTLY_HOUR": str(settings.matching_nightly_hour),
+            "MATCHING_DEBOUNCE_SECONDS": str(settings.matching_debounce_seconds),
+            "MATCHING_RUN_DEADLINE_SECONDS": str(settings.matching_run_deadline_seconds),
+        }
+    )
     for comp in ("accounts", "intake", "matching"):
         env[f"{comp.upper()}_DATABASE_URL"] = settings.database_url(comp)
     return env
@@ -42,9 +47,14 @@ def _env(settings: Settings, redis_url: str | None = None) -> dict[str, str]:
 
 def run_worker_burst(settings: Settings, service: str = "matching", redis_url: str | None = None) -> None:
     """A real `instap worker SERVICE --burst` process: works the queue empty, then exits."""
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", service, "--burst"],
-                            env=_env(settings, redis_url), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "worker", service, "--burst"],
+        env=_env(settings, redis_url),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         output, _ = proc.communicate(timeout=90)
     except subprocess.TimeoutExpired:
@@ -56,8 +66,7 @@ def run_worker_burst(settings: Settings, service: str = "matching", redis_url: s
 
 def _pending(db: Database) -> int:
     with db.unit_of_work() as s:
-        return s.scalar(select(func.count()).select_from(OutboxEvent)
-                        .where(OutboxEvent.relayed_at.is_(None)))
+        return s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)))
 
 
 def _candidates(settings: Settings) -> list[Candidate]:
@@ -71,13 +80,16 @@ def _candidates(settings: Settings) -> list[Candidate]:
 
 def _share(c, pid: str) -> None:
     for purpose in ("registratie", "delen_werkgever"):
-        r = c.post(f"{API}/{pid}/consents", json={"purpose": purpose, "method": "digitaal",
-                                                  "info_version": "2026-01"})
+        r = c.post(
+            f"{API}/{pid}/consents",
+            json={"purpose": purpose, "method": "digitaal", "info_version": "2026-01"},
+        )
         assert r.status_code == 201
 
 
 def test_worker_delivers_profile_to_matching_and_a_second_delivery_changes_nothing(
-        app, settings, make_user, login):
+    app, settings, make_user, login
+):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
     _share(c, pid)
@@ -95,13 +107,15 @@ def test_worker_delivers_profile_to_matching_and_a_second_delivery_changes_nothi
 
     # Deliver every event again (as after a crash between enqueue and marking): no new effect.
     from shared.outbox import replay
+
     with db.unit_of_work() as s:
         total = s.scalar(select(func.count()).select_from(OutboxEvent))
     matching_db = Database(settings.database_url("matching"), "matching")
     with matching_db.unit_of_work() as s:
         inbox_before = s.scalar(select(func.count()).select_from(InboxEvent))
-    assert replay(db, OutboxEvent, redis_lib.Redis.from_url(settings.redis_url), "intake",
-                  "matching") == total
+    assert (
+        replay(db, OutboxEvent, redis_lib.Redis.from_url(settings.redis_url), "intake", "matching") == total
+    )
     run_worker_burst(settings)
     with matching_db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(InboxEvent)) == inbox_before
@@ -161,9 +175,22 @@ class OwnRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(find_redis_server()), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(find_redis_server()),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -219,7 +246,7 @@ def test_redis_outage_loses_nothing_and_duplicates_nothing(settings, make_user, 
 
         own_redis.start()  # Redis is back
         relayed = 0
-        while (n := relay_pending(db, OutboxEvent, redis_lib.Redis.from_url(own_redis.url), "intake")):
+        while n := relay_pending(db, OutboxEvent, redis_lib.Redis.from_url(own_redis.url), "intake"):
             relayed += n
         assert relayed == pending and _pending(db) == 0
         assert relay_pending(db, OutboxEvent, redis_lib.Redis.from_url(own_redis.url), "intake") == 0

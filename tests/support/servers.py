@@ -64,8 +64,6 @@ def postgres_url_for_tests(tmp_root: Path) -> tuple[str, Cleanup]:
     def drop() -> None:
         with psycopg.connect(libpq_url(given), autocommit=True) as conn:
             # FORCE ends connections a test left open (PostgreSQL 13+).
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
     return with_database(given, database), drop

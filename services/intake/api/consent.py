@@ -15,8 +15,12 @@ from shared.auth.web import require_principal, roles_required
 from shared.errors import NotFound
 from shared.web import commit, db_session
 
-blp = Blueprint("consent", __name__, url_prefix="/api/v1/residents/<programme_id>/consents",
-                description="Consent per purpose (AVG): provable and revocable")
+blp = Blueprint(
+    "consent",
+    __name__,
+    url_prefix="/api/v1/residents/<programme_id>/consents",
+    description="Consent per purpose (AVG): provable and revocable",
+)
 
 
 @blp.route("")

@@ -13,8 +13,12 @@ from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
-                description="Residents introduced to your organisation after both sides accepted")
+blp = Blueprint(
+    "introductions",
+    __name__,
+    url_prefix="/api/v1/introductions",
+    description="Residents introduced to your organisation after both sides accepted",
+)
 
 
 class ContactSchema(Schema):

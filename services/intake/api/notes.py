@@ -13,8 +13,12 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("notes", __name__, url_prefix="/api/v1/residents/<programme_id>/notes",
-                description="Notes by coaches (never shared outside intake)")
+blp = Blueprint(
+    "notes",
+    __name__,
+    url_prefix="/api/v1/residents/<programme_id>/notes",
+    description="Notes by coaches (never shared outside intake)",
+)
 
 
 @blp.route("")

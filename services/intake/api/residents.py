@@ -14,8 +14,12 @@ from shared.auth.web import require_principal, roles_required
 from shared.runtime import service_context
 from shared.web import commit, db_session
 
-blp = Blueprint("residents", __name__, url_prefix="/api/v1/residents",
-                description="Residents in the programme (personal data; every read is logged)")
+blp = Blueprint(
+    "residents",
+    __name__,
+    url_prefix="/api/v1/residents",
+    description="Residents in the programme (personal data; every read is logged)",
+)
 
 
 @blp.route("")
@@ -27,9 +31,16 @@ class Residents(MethodView):
         """List residents in your caseload, with search, filters and pagination."""
         principal = require_principal()
         result = residents.search(db_session(), principal, **args)
-        audit.record(db_session(), principal, None, "list", "api", "residents list",
-                     count=len(result.items),
-                     programme_ids=[r.programme_id for r in result.items])
+        audit.record(
+            db_session(),
+            principal,
+            None,
+            "list",
+            "api",
+            "residents list",
+            count=len(result.items),
+            programme_ids=[r.programme_id for r in result.items],
+        )
         commit()
         return result
 
@@ -67,8 +78,7 @@ class ResidentItem(MethodView):
         principal = require_principal()
         resident = caseload.get_visible(db_session(), principal, programme_id)
         residents.update(db_session(), principal, resident, data)
-        audit.record(db_session(), principal, resident, "update", "api", "edit",
-                     fields=sorted(data))
+        audit.record(db_session(), principal, resident, "update", "api", "edit", fields=sorted(data))
         commit()
         return resident
 
@@ -95,8 +105,9 @@ class ResidentCoach(MethodView):
         resident = caseload.get_visible(db_session(), principal, programme_id)
         with service_context().accounts_db.unit_of_work() as accounts:
             residents.reassign(db_session(), accounts, principal, resident, data["coach_id"])
-        audit.record(db_session(), principal, resident, "reassign", "api", "caseload",
-                     coach_id=data["coach_id"])
+        audit.record(
+            db_session(), principal, resident, "reassign", "api", "caseload", coach_id=data["coach_id"]
+        )
         commit()
         return resident
 

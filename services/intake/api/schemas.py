@@ -39,10 +39,20 @@ def _ref_one_of(kind: str, nl: str) -> validate.Validator:
 
 
 class LanguageSchema(Schema):
-    spoken = fields.String(allow_none=True, load_default=None, validate=_one_of(
-        reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."))
-    written = fields.String(allow_none=True, load_default=None, validate=_one_of(
-        reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."))
+    spoken = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=_one_of(
+            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
+        ),
+    )
+    written = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=_one_of(
+            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
+        ),
+    )
 
 
 class CertificateSchema(Schema):
@@ -79,25 +89,34 @@ class ResidentFieldsSchema(NoBsnSchema):
     wijk = fields.String(validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     birth_year = fields.Integer(allow_none=True, strict=False, validate=_birth_year)
     gender = fields.String(validate=_one_of(reference.GENDERS, "Kies man, vrouw, anders of onbekend."))
-    participatieladder = fields.Integer(allow_none=True, validate=validate.Range(
-        1, 6, error="Kies een trede van 1 tot en met 6."))
+    participatieladder = fields.Integer(
+        allow_none=True, validate=validate.Range(1, 6, error="Kies een trede van 1 tot en met 6.")
+    )
     language = fields.Nested(LanguageSchema)
     certificates = fields.List(fields.Nested(CertificateSchema))
     driving_licence = fields.Boolean()
     own_transport = fields.Boolean()
-    hours_per_week = fields.Integer(allow_none=True, validate=validate.Range(
-        1, 40, error="Vul een aantal uren van 1 tot en met 40 in."))
-    days = fields.List(fields.String(validate=_one_of(
-        reference.DAYS, "Kies dagen: ma, di, wo, do, vr, za, zo.")))
+    hours_per_week = fields.Integer(
+        allow_none=True, validate=validate.Range(1, 40, error="Vul een aantal uren van 1 tot en met 40 in.")
+    )
+    days = fields.List(
+        fields.String(validate=_one_of(reference.DAYS, "Kies dagen: ma, di, wo, do, vr, za, zo."))
+    )
     available_from = fields.Date(allow_none=True)
     interests = fields.List(fields.String(validate=_ref_one_of("occupations", "Onbekend beroep.")))
     skills = fields.List(fields.String(validate=_ref_one_of("skills", "Onbekende vaardigheid.")))
-    work_experience = fields.String(allow_none=True, validate=validate.Length(
-        max=2000, error="Gebruik hooguit 2000 tekens."))
-    barriers = fields.List(fields.String(validate=_one_of(
-        reference.BARRIERS, "Kies uit: kinderopvang, vervoer, taal, schulden_signaal.")))
-    income = fields.String(allow_none=True, validate=_one_of(
-        reference.INCOME_CODES, "Kies uit: bijstand, ww, geen_uitkering, anders."))
+    work_experience = fields.String(
+        allow_none=True, validate=validate.Length(max=2000, error="Gebruik hooguit 2000 tekens.")
+    )
+    barriers = fields.List(
+        fields.String(
+            validate=_one_of(reference.BARRIERS, "Kies uit: kinderopvang, vervoer, taal, schulden_signaal.")
+        )
+    )
+    income = fields.String(
+        allow_none=True,
+        validate=_one_of(reference.INCOME_CODES, "Kies uit: bijstand, ww, geen_uitkering, anders."),
+    )
     work_at_height = fields.Boolean()
     heavy_work = fields.Boolean()
 
@@ -130,8 +149,12 @@ class ResidentFieldsSchema(NoBsnSchema):
 
 
 class ResidentCreateSchema(ResidentFieldsSchema):
-    coach_id = fields.Integer(allow_none=True, load_default=None, validate=_ID, metadata={
-        "description": "User id of the coach; defaults to the coach who creates the resident"})
+    coach_id = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=_ID,
+        metadata={"description": "User id of the coach; defaults to the coach who creates the resident"},
+    )
 
     class Meta(ResidentFieldsSchema.Meta):
         pass
@@ -233,18 +256,25 @@ class ResidentPageSchema(Schema):
 
 
 class ConsentGiveSchema(NoBsnSchema):
-    purpose = fields.String(required=True, validate=_one_of(
-        reference.CONSENT_PURPOSES, "Kies een doel van de toestemming."))
-    method = fields.String(required=True, validate=_one_of(
-        reference.CONSENT_METHODS, "Kies schriftelijk, mondeling of digitaal."))
-    info_version = fields.String(required=True, validate=validate.Length(
-        1, 20, error="Vul de versie van de informatietekst in."))
+    purpose = fields.String(
+        required=True, validate=_one_of(reference.CONSENT_PURPOSES, "Kies een doel van de toestemming.")
+    )
+    method = fields.String(
+        required=True,
+        validate=_one_of(reference.CONSENT_METHODS, "Kies schriftelijk, mondeling of digitaal."),
+    )
+    info_version = fields.String(
+        required=True, validate=validate.Length(1, 20, error="Vul de versie van de informatietekst in.")
+    )
 
 
 class StageChangeSchema(NoBsnSchema):
     to_stage = fields.String(required=True, validate=_one_of(reference.STAGES, "Onbekende fase."))
-    reason_code = fields.String(allow_none=True, load_default=None, validate=_one_of(
-        reference.DROPOUT_REASONS, "Kies een reden uit de lijst."))
+    reason_code = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=_one_of(reference.DROPOUT_REASONS, "Kies een reden uit de lijst."),
+    )
 
 
 class StageChangeOutSchema(Schema):
@@ -256,8 +286,7 @@ class StageChangeOutSchema(Schema):
 
 
 class NoteCreateSchema(NoBsnSchema):
-    body = fields.String(required=True, validate=validate.Length(
-        1, 4000, error="Schrijf 1 tot 4000 tekens."))
+    body = fields.String(required=True, validate=validate.Length(1, 4000, error="Schrijf 1 tot 4000 tekens."))
 
 
 class NoteSchema(Schema):

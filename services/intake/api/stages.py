@@ -13,8 +13,12 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("stages", __name__, url_prefix="/api/v1/residents/<programme_id>/stages",
-                description="Funnel: aangemeld → intake → … → duurzaam; side exits")
+blp = Blueprint(
+    "stages",
+    __name__,
+    url_prefix="/api/v1/residents/<programme_id>/stages",
+    description="Funnel: aangemeld → intake → … → duurzaam; side exits",
+)
 
 
 @blp.route("")
@@ -36,8 +40,9 @@ class Stages(MethodView):
         """Move the resident to a next stage (only allowed steps; 409 otherwise)."""
         principal = require_principal()
         resident = caseload.get_visible(db_session(), principal, programme_id)
-        change = funnel.change_stage(db_session(), principal, resident, data["to_stage"],
-                                     data.get("reason_code"))
+        change = funnel.change_stage(
+            db_session(), principal, resident, data["to_stage"], data.get("reason_code")
+        )
         audit.record(db_session(), principal, resident, "stage", "api", data["to_stage"])
         commit()
         return change

@@ -10,11 +10,25 @@ from services.intake.models import AuditEntry, Resident
 from shared.auth.accounts import Principal
 
 
-def record(session: Session, principal: Principal, resident: Resident | None, action: str,
-           channel: str, reason: str, **detail: Any) -> None:
-    session.add(AuditEntry(
-        actor_id=principal.user_id, actor_name=principal.name, actor_role=principal.role,
-        organisation_id=principal.organisation_id,
-        resident_id=resident.id if resident is not None else None,
-        action=action, channel=channel, reason=reason[:200], detail=detail,
-    ))
+def record(
+    session: Session,
+    principal: Principal,
+    resident: Resident | None,
+    action: str,
+    channel: str,
+    reason: str,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_id=principal.user_id,
+            actor_name=principal.name,
+            actor_role=principal.role,
+            organisation_id=principal.organisation_id,
+            resident_id=resident.id if resident is not None else None,
+            action=action,
+            channel=channel,
+            reason=reason[:200],
+            detail=detail,
+        )
+    )

@@ -28,8 +28,7 @@ def scope(query: Select, principal: Principal) -> Select:
 
 def get_visible(session: Session, principal: Principal, programme_id: str) -> Resident:
     """The resident if this principal may see it; otherwise 404, so existence is not revealed."""
-    resident = session.scalar(scope(select(Resident), principal)
-                              .where(Resident.programme_id == programme_id))
+    resident = session.scalar(scope(select(Resident), principal).where(Resident.programme_id == programme_id))
     if resident is None:
         raise NotFound("Deze deelnemer is niet gevonden.")
     return resident

@@ -12,18 +12,23 @@ from shared.errors import Conflict, NotFound
 
 
 def active_record(resident: Resident, purpose: str) -> ConsentRecord | None:
-    return next((c for c in resident.consents if c.purpose == purpose and c.withdrawn_at is None),
-                None)
+    return next((c for c in resident.consents if c.purpose == purpose and c.withdrawn_at is None), None)
 
 
-def give(session: Session, principal: Principal, resident: Resident, purpose: str, method: str,
-         info_version: str) -> ConsentRecord:
+def give(
+    session: Session, principal: Principal, resident: Resident, purpose: str, method: str, info_version: str
+) -> ConsentRecord:
     if active_record(resident, purpose) is not None:
         raise Conflict("Deze toestemming is al gegeven.")
     if purpose != "registratie" and active_record(resident, "registratie") is None:
         raise Conflict("Leg eerst de toestemming voor registratie vast.")
-    record = ConsentRecord(purpose=purpose, method=method, info_version=info_version,
-                           given_at=utcnow(), recorded_by=principal.user_id)
+    record = ConsentRecord(
+        purpose=purpose,
+        method=method,
+        info_version=info_version,
+        given_at=utcnow(),
+        recorded_by=principal.user_id,
+    )
     resident.consents.append(record)
     session.flush()
     publishing.publish_consent(session, resident, purpose, True)

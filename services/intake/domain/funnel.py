@@ -12,22 +12,30 @@ from shared.db import utcnow
 from shared.errors import Conflict, Invalid
 
 
-def change_stage(session: Session, principal: Principal, resident: Resident, to_stage: str,
-                 reason_code: str | None) -> StageChange:
+def change_stage(
+    session: Session, principal: Principal, resident: Resident, to_stage: str, reason_code: str | None
+) -> StageChange:
     allowed = reference.STAGE_TRANSITIONS.get(resident.stage, ())
     if to_stage not in allowed:
-        raise Conflict(f"Van fase {resident.stage} naar {to_stage} kan niet. Wel mogelijk: "
-                       + (", ".join(allowed) or "geen") + ".")
+        raise Conflict(
+            f"Van fase {resident.stage} naar {to_stage} kan niet. Wel mogelijk: "
+            + (", ".join(allowed) or "geen")
+            + "."
+        )
     if to_stage == "uitgevallen" and not reason_code:
         raise Invalid("Kies een reden van uitval.", {"reason_code": ["Kies een reden van uitval."]})
-    change = StageChange(from_stage=resident.stage, to_stage=to_stage, reason_code=reason_code,
-                         changed_at=utcnow(), changed_by=principal.user_id)
+    change = StageChange(
+        from_stage=resident.stage,
+        to_stage=to_stage,
+        reason_code=reason_code,
+        changed_at=utcnow(),
+        changed_by=principal.user_id,
+    )
     resident.stage_changes.append(change)
     previous = resident.stage
     resident.stage = to_stage
     resident.updated_at = utcnow()
     session.flush()
     publishing.publish_stage(session, resident, previous, to_stage, reason_code)
-    publishing.publish_profile(session, resident,
-                               removed_reason="gestopt" if to_stage == "gestopt" else None)
+    publishing.publish_profile(session, resident, removed_reason="gestopt" if to_stage == "gestopt" else None)
     return change

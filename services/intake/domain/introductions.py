@@ -38,30 +38,56 @@ def on_proposal_changed(session: Session, p: dict[str, Any], _env: dict[str, Any
         return  # no consent: the organisation keeps seeing only the pseudonym
     if session.scalar(select(Introduction).where(Introduction.proposal_id == p["proposal_id"])):
         return
-    session.add(Introduction(proposal_id=p["proposal_id"], resident_id=resident.id,
-                             organisation_id=p["organisation_id"], kind=p["kind"],
-                             opening_title=p["opening_title"][:200]))
-    audit.record(session, _System(), resident, "introduction_granted", "job",  # type: ignore[arg-type]
-                 f"voorstel {p['proposal_id']}", organisation_id=p["organisation_id"])
+    session.add(
+        Introduction(
+            proposal_id=p["proposal_id"],
+            resident_id=resident.id,
+            organisation_id=p["organisation_id"],
+            kind=p["kind"],
+            opening_title=p["opening_title"][:200],
+        )
+    )
+    audit.record(
+        session,
+        _System(),
+        resident,
+        "introduction_granted",
+        "job",  # type: ignore[arg-type]
+        f"voorstel {p['proposal_id']}",
+        organisation_id=p["organisation_id"],
+    )
 
 
 def visible(session: Session, principal: Principal, channel: str) -> list[dict[str, Any]]:
     """Introductions of the principal's organisation whose consent is still active; each read is
     audit-logged per resident."""
     kind = "task" if principal.role == AANNEMER else "training" if principal.role == OPLEIDER else None
-    rows = session.scalars(select(Introduction).where(
-        Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind)
-        .order_by(Introduction.granted_at.desc())).all()
+    rows = session.scalars(
+        select(Introduction)
+        .where(Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind)
+        .order_by(Introduction.granted_at.desc())
+    ).all()
     out = []
     for intro in rows:
         resident = intro.resident
         if resident.erased_at is not None or PURPOSE_FOR_KIND[intro.kind] not in active_purposes(resident):
             continue
-        contact = ({"channel": "telefoon", "value": resident.phone} if resident.phone
-                   else {"channel": "e-mail", "value": resident.email})
-        out.append({"programme_id": resident.programme_id, "proposal_id": intro.proposal_id,
-                    "name": resident.display_name, "contact": contact,
-                    "opening_title": intro.opening_title, "granted_at": intro.granted_at})
-        audit.record(session, principal, resident, "introduction_view", channel,
-                     f"voorstel {intro.proposal_id}")
+        contact = (
+            {"channel": "telefoon", "value": resident.phone}
+            if resident.phone
+            else {"channel": "e-mail", "value": resident.email}
+        )
+        out.append(
+            {
+                "programme_id": resident.programme_id,
+                "proposal_id": intro.proposal_id,
+                "name": resident.display_name,
+                "contact": contact,
+                "opening_title": intro.opening_title,
+                "granted_at": intro.granted_at,
+            }
+        )
+        audit.record(
+            session, principal, resident, "introduction_view", channel, f"voorstel {intro.proposal_id}"
+        )
     return out

@@ -10,8 +10,9 @@ from shared.db import utcnow
 
 
 def add(session: Session, principal: Principal, resident: Resident, body: str) -> Note:
-    note = Note(author_id=principal.user_id, author_name=principal.name, body=body.strip(),
-                created_at=utcnow())
+    note = Note(
+        author_id=principal.user_id, author_name=principal.name, body=body.strip(), created_at=utcnow()
+    )
     resident.notes.append(note)
     session.flush()
     return note

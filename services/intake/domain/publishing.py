@@ -27,55 +27,83 @@ def age_band(resident: Resident) -> str:
 def may_share_profile(resident: Resident) -> bool:
     """Matching gets a profile only with registratie and at least one sharing purpose."""
     purposes = active_purposes(resident)
-    return (resident.erased_at is None and "registratie" in purposes
-            and bool(purposes & set(SHARING_PURPOSES))
-            and resident.stage not in ("gestopt",))
+    return (
+        resident.erased_at is None
+        and "registratie" in purposes
+        and bool(purposes & set(SHARING_PURPOSES))
+        and resident.stage not in ("gestopt",)
+    )
 
 
 def publish_profile(session: Session, resident: Resident, *, removed_reason: str | None = None) -> None:
     """Send the pseudonymous candidate profile, or its removal when sharing is not allowed."""
     if not may_share_profile(resident):
-        reason = removed_reason or ("gestopt" if resident.stage == "gestopt"
-                                    else "toestemming_ingetrokken")
-        add_event(session, OutboxEvent, "candidate.removed",
-                  {"programme_id": resident.programme_id, "reason": reason})
+        reason = removed_reason or ("gestopt" if resident.stage == "gestopt" else "toestemming_ingetrokken")
+        add_event(
+            session,
+            OutboxEvent,
+            "candidate.removed",
+            {"programme_id": resident.programme_id, "reason": reason},
+        )
         return
     purposes = active_purposes(resident)
-    add_event(session, OutboxEvent, "candidate.upserted", {
-        "programme_id": resident.programme_id,
-        "wijk": resident.wijk,
-        "pc4": resident.pc4,
-        "age_band": age_band(resident),
-        "stage": resident.stage,
-        "language": {"spoken": resident.language_spoken, "written": resident.language_written},
-        "certificates": [{"code": c.code, "valid_until": c.valid_until}
-                         for c in resident.certificates],
-        "driving_licence": resident.driving_licence,
-        "own_transport": resident.own_transport,
-        "hours_per_week": resident.hours_per_week,
-        "days": list(resident.days or []),
-        "available_from": resident.available_from,
-        "interests": list(resident.interests or []),
-        "skills": list(resident.skills or []),
-        "work_at_height": resident.work_at_height,
-        "heavy_work": resident.heavy_work,
-        "consent": {p: p in purposes for p in reference.CONSENT_PURPOSES},
-        "updated_at": utcnow(),
-        "coach_id": resident.coach_id,
-    })
+    add_event(
+        session,
+        OutboxEvent,
+        "candidate.upserted",
+        {
+            "programme_id": resident.programme_id,
+            "wijk": resident.wijk,
+            "pc4": resident.pc4,
+            "age_band": age_band(resident),
+            "stage": resident.stage,
+            "language": {"spoken": resident.language_spoken, "written": resident.language_written},
+            "certificates": [{"code": c.code, "valid_until": c.valid_until} for c in resident.certificates],
+            "driving_licence": resident.driving_licence,
+            "own_transport": resident.own_transport,
+            "hours_per_week": resident.hours_per_week,
+            "days": list(resident.days or []),
+            "available_from": resident.available_from,
+            "interests": list(resident.interests or []),
+            "skills": list(resident.skills or []),
+            "work_at_height": resident.work_at_height,
+            "heavy_work": resident.heavy_work,
+            "consent": {p: p in purposes for p in reference.CONSENT_PURPOSES},
+            "updated_at": utcnow(),
+            "coach_id": resident.coach_id,
+        },
+    )
 
 
 def publish_consent(session: Session, resident: Resident, purpose: str, active: bool) -> None:
-    add_event(session, OutboxEvent, "consent.changed", {
-        "programme_id": resident.programme_id, "purpose": purpose, "active": active,
-        "changed_at": utcnow(),
-    })
+    add_event(
+        session,
+        OutboxEvent,
+        "consent.changed",
+        {
+            "programme_id": resident.programme_id,
+            "purpose": purpose,
+            "active": active,
+            "changed_at": utcnow(),
+        },
+    )
 
 
-def publish_stage(session: Session, resident: Resident, from_stage: str | None, to_stage: str,
-                  reason_code: str | None) -> None:
-    add_event(session, OutboxEvent, "stage.changed", {
-        "programme_id": resident.programme_id, "from_stage": from_stage, "to_stage": to_stage,
-        "reason_code": reason_code, "changed_at": utcnow(), "wijk": resident.wijk,
-        "age_band": age_band(resident), "gender": resident.gender,
-    })
+def publish_stage(
+    session: Session, resident: Resident, from_stage: str | None, to_stage: str, reason_code: str | None
+) -> None:
+    add_event(
+        session,
+        OutboxEvent,
+        "stage.changed",
+        {
+            "programme_id": resident.programme_id,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "reason_code": reason_code,
+            "changed_at": utcnow(),
+            "wijk": resident.wijk,
+            "age_band": age_band(resident),
+            "gender": resident.gender,
+        },
+    )

@@ -27,10 +27,29 @@ from shared.outbox import add_event
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 _SIMPLE_FIELDS = (
-    "first_name", "last_name", "phone", "email", "street", "house_number", "postcode", "city",
-    "wijk", "birth_year", "gender", "driving_licence", "own_transport", "hours_per_week", "days",
-    "available_from", "interests", "skills", "work_experience", "barriers", "income",
-    "work_at_height", "heavy_work",
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "wijk",
+    "birth_year",
+    "gender",
+    "driving_licence",
+    "own_transport",
+    "hours_per_week",
+    "days",
+    "available_from",
+    "interests",
+    "skills",
+    "work_experience",
+    "barriers",
+    "income",
+    "work_at_height",
+    "heavy_work",
 )
 
 
@@ -49,11 +68,15 @@ def coach_for(accounts_session: Session, principal: Principal, coach_id: int | N
     if coach is None or not coach.active or coach.role != JOBCOACH:
         raise Invalid("Onbekende jobcoach.", {"coach_id": ["Dit is geen actieve jobcoach."]})
     if principal.role != BEHEERDER and coach.organisation_id != principal.organisation_id:
-        raise Invalid("Jobcoach van een andere organisatie.",
-                      {"coach_id": ["Deze jobcoach hoort bij een andere organisatie."]})
+        raise Invalid(
+            "Jobcoach van een andere organisatie.",
+            {"coach_id": ["Deze jobcoach hoort bij een andere organisatie."]},
+        )
     if principal.role == JOBCOACH and principal.user_id is not None and coach.id != principal.user_id:
-        raise Invalid("U kunt alleen deelnemers aan uzelf toewijzen.",
-                      {"coach_id": ["U kunt alleen deelnemers aan uzelf toewijzen."]})
+        raise Invalid(
+            "U kunt alleen deelnemers aan uzelf toewijzen.",
+            {"coach_id": ["U kunt alleen deelnemers aan uzelf toewijzen."]},
+        )
     return coach
 
 
@@ -80,20 +103,30 @@ def _apply(resident: Resident, data: dict[str, Any], principal: Principal) -> No
                 resident.certificates.append(cert)
     trede = data.get("participatieladder")
     if trede is not None and trede != resident.participatieladder:
-        resident.ladder.append(LadderMeasurement(trede=trede, measured_by=principal.user_id,
-                                                 measured_at=utcnow()))
+        resident.ladder.append(
+            LadderMeasurement(trede=trede, measured_by=principal.user_id, measured_at=utcnow())
+        )
 
 
-def create(session: Session, accounts_session: Session, principal: Principal,
-           data: dict[str, Any]) -> Resident:
+def create(
+    session: Session, accounts_session: Session, principal: Principal, data: dict[str, Any]
+) -> Resident:
     coach = coach_for(accounts_session, principal, data.pop("coach_id", None))
     assert coach is not None
-    resident = Resident(programme_id=new_programme_id(), coach_id=coach.id,
-                        organisation_id=coach.organisation_id, stage="aangemeld",
-                        days=[], interests=[], skills=[], barriers=[])
+    resident = Resident(
+        programme_id=new_programme_id(),
+        coach_id=coach.id,
+        organisation_id=coach.organisation_id,
+        stage="aangemeld",
+        days=[],
+        interests=[],
+        skills=[],
+        barriers=[],
+    )
     _apply(resident, data, principal)
-    resident.stage_changes.append(StageChange(from_stage=None, to_stage="aangemeld",
-                                              changed_by=principal.user_id, changed_at=utcnow()))
+    resident.stage_changes.append(
+        StageChange(from_stage=None, to_stage="aangemeld", changed_by=principal.user_id, changed_at=utcnow())
+    )
     session.add(resident)
     session.flush()
     publishing.publish_stage(session, resident, None, "aangemeld", None)
@@ -119,16 +152,30 @@ class Page:
     per_page: int
 
 
-def search(session: Session, principal: Principal, *, q: str | None = None, wijk: str | None = None,
-           stage: str | None = None, coach_id: int | None = None, page: int = 1,
-           per_page: int = 25) -> Page:
+def search(
+    session: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    wijk: str | None = None,
+    stage: str | None = None,
+    coach_id: int | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
     query = caseload.scope(select(Resident), principal)
     if q:
         like = f"%{q.strip().lower()}%"
-        full_name = func.lower(func.coalesce(Resident.first_name, "") + " "
-                               + func.coalesce(Resident.last_name, ""))
-        query = query.where(or_(full_name.like(like), func.lower(Resident.email).like(like),
-                                func.lower(Resident.programme_id).like(like)))
+        full_name = func.lower(
+            func.coalesce(Resident.first_name, "") + " " + func.coalesce(Resident.last_name, "")
+        )
+        query = query.where(
+            or_(
+                full_name.like(like),
+                func.lower(Resident.email).like(like),
+                func.lower(Resident.programme_id).like(like),
+            )
+        )
     if wijk:
         query = query.where(Resident.wijk == wijk)
     if stage:
@@ -136,13 +183,17 @@ def search(session: Session, principal: Principal, *, q: str | None = None, wijk
     if coach_id is not None:
         query = query.where(Resident.coach_id == coach_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Resident.last_name, Resident.first_name, Resident.id)
-                            .offset((page - 1) * per_page).limit(per_page)).all()
+    items = session.scalars(
+        query.order_by(Resident.last_name, Resident.first_name, Resident.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
     return Page(list(items), total, page, per_page)
 
 
-def reassign(session: Session, accounts_session: Session, principal: Principal, resident: Resident,
-             coach_id: int) -> Resident:
+def reassign(
+    session: Session, accounts_session: Session, principal: Principal, resident: Resident, coach_id: int
+) -> Resident:
     coach = coach_for(accounts_session, principal, coach_id)
     assert coach is not None
     resident.coach_id = coach.id
@@ -155,8 +206,17 @@ def reassign(session: Session, accounts_session: Session, principal: Principal, 
 
 def erase(session: Session, resident: Resident) -> None:
     """Right to erasure: drop personal data, keep the pseudonymous funnel facts for reports."""
-    for key in ("first_name", "last_name", "phone", "email", "street", "house_number", "postcode",
-                "city", "work_experience"):
+    for key in (
+        "first_name",
+        "last_name",
+        "phone",
+        "email",
+        "street",
+        "house_number",
+        "postcode",
+        "city",
+        "work_experience",
+    ):
         setattr(resident, key, None)
     resident.birth_year = None
     resident.barriers = []
@@ -167,6 +227,10 @@ def erase(session: Session, resident: Resident) -> None:
             consent.withdrawn_at = utcnow()
     resident.erased_at = utcnow()
     session.flush()
-    add_event(session, OutboxEvent, "resident.erased",
-                         {"programme_id": resident.programme_id, "erased_at": resident.erased_at})
+    add_event(
+        session,
+        OutboxEvent,
+        "resident.erased",
+        {"programme_id": resident.programme_id, "erased_at": resident.erased_at},
+    )
     publishing.publish_profile(session, resident, removed_reason="gewist")

@@ -38,26 +38,34 @@ ACTION_LABELS = {
 }
 
 
-def _detail(principal: Principal, resident: Resident, status: int = 200,
-            errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
+def _detail(
+    principal: Principal,
+    resident: Resident,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
     """The resident page; every showing of personal data is written to the audit log."""
     audit.record(db_session(), principal, resident, "view", "page", "resident detail")
     commit()
     is_admin = principal.role == BEHEERDER
     coach_names = coaches()
     return render(
-        "intake/resident.html", status, resident=resident, errors=errors or {},
-        values=values or {}, action_labels=ACTION_LABELS,
+        "intake/resident.html",
+        status,
+        resident=resident,
+        errors=errors or {},
+        values=values or {},
+        action_labels=ACTION_LABELS,
         next_stages=reference.STAGE_TRANSITIONS.get(resident.stage, ()),
         active={p: active_record(resident, p) for p in reference.CONSENT_PURPOSES},
         coach_name=coach_names.get(resident.coach_id or -1, ""),
-        coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id}
-        if is_admin else {},
-        is_admin=is_admin)
+        coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},
+        is_admin=is_admin,
+    )
 
 
-def _again(principal: Principal, programme_id: str, errors: dict[str, Any],
-           values: dict[str, str]) -> Any:
+def _again(principal: Principal, programme_id: str, errors: dict[str, Any], values: dict[str, str]) -> Any:
     """Show the resident page again with the problems of a small form (nothing was saved)."""
     db_session().rollback()
     resident = visible_resident(programme_id)[1]
@@ -79,8 +87,10 @@ def resident(programme_id: str) -> Any:
 @roles_required(JOBCOACH, BEHEERDER)
 def change_stage(programme_id: str) -> Any:
     principal, found = visible_resident(programme_id)
-    raw = {"to_stage": request.form.get("to_stage", ""),
-           "reason_code": request.form.get("reason_code") or None}
+    raw = {
+        "to_stage": request.form.get("to_stage", ""),
+        "reason_code": request.form.get("reason_code") or None,
+    }
     try:
         data = s.StageChangeSchema().load(raw)
         funnel.change_stage(db_session(), principal, found, data["to_stage"], data["reason_code"])
@@ -88,8 +98,13 @@ def change_stage(programme_id: str) -> Any:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         return _again(principal, programme_id, messages, {k: v or "" for k, v in raw.items()})
     except Conflict:
-        flash(_("Deze stap kan niet vanuit de fase %(stage)s. Kies een stap uit de lijst.",
-                stage=label("stages", found.stage)), "error")
+        flash(
+            _(
+                "Deze stap kan niet vanuit de fase %(stage)s. Kies een stap uit de lijst.",
+                stage=label("stages", found.stage),
+            ),
+            "error",
+        )
         return _back(programme_id, "fase")
     audit.record(db_session(), principal, found, "stage", "page", data["to_stage"])
     commit()
@@ -112,8 +127,7 @@ def give_consent(programme_id: str) -> Any:
         return _back(programme_id, "toestemming")
     audit.record(db_session(), principal, found, "consent_given", "page", data["purpose"])
     commit()
-    flash(_("Toestemming vastgelegd: %(purpose)s.", purpose=label("purposes", data["purpose"])),
-          "success")
+    flash(_("Toestemming vastgelegd: %(purpose)s.", purpose=label("purposes", data["purpose"])), "success")
     return _back(programme_id, "toestemming")
 
 
@@ -124,8 +138,7 @@ def withdraw_consent(programme_id: str, purpose: str) -> Any:
         abort(404)
     principal, found = visible_resident(programme_id)
     if request.method == "GET":
-        audit.record(db_session(), principal, found, "view", "page", "bevestigen intrekken",
-                     purpose=purpose)
+        audit.record(db_session(), principal, found, "view", "page", "bevestigen intrekken", purpose=purpose)
         commit()
         return render("intake/confirm.html", resident=found, action="withdraw", purpose=purpose)
     try:
@@ -167,8 +180,7 @@ def reassign(programme_id: str) -> Any:
     except (ValidationError, Invalid) as err:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         return _again(principal, programme_id, messages, {"coach_id": raw})
-    audit.record(db_session(), principal, found, "reassign", "page", "caseload",
-                 coach_id=data["coach_id"])
+    audit.record(db_session(), principal, found, "reassign", "page", "caseload", coach_id=data["coach_id"])
     commit()
     flash(_("De deelnemer heeft nu een andere jobcoach."), "success")
     return _back(programme_id, "jobcoach")
@@ -181,10 +193,11 @@ def export_json(programme_id: str) -> Any:
     audit.record(db_session(), principal, found, "export", "page", "right of access", format="json")
     document = export.export(db_session(), found)
     commit()
-    return Response(json.dumps(document, ensure_ascii=False, indent=2, default=str),
-                    mimetype="application/json",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="instap-{found.programme_id}.json"'})
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2, default=str),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="instap-{found.programme_id}.json"'},
+    )
 
 
 @bp.get("/deelnemers/<programme_id>/inzage")

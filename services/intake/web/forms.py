@@ -13,8 +13,17 @@ from shared import reference
 from shared.i18n import translate_errors
 from shared.pages import flatten_errors
 
-TEXT_FIELDS = ("first_name", "last_name", "phone", "email", "street", "house_number", "postcode",
-               "city", "work_experience")
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "work_experience",
+)
 # Fields the schema does not allow to be empty (None): an empty box is left out on create and
 # sent as "" on edit, so clearing a name is refused instead of silently ignored.
 REQUIRED_TEXT = ("first_name", "last_name", "wijk", "gender")
@@ -66,8 +75,9 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
-def payload_from_form(form: MultiDict, *, editing: bool,
-                      obtained_on: dict[str, date | None] | None = None) -> dict[str, Any]:
+def payload_from_form(
+    form: MultiDict, *, editing: bool, obtained_on: dict[str, date | None] | None = None
+) -> dict[str, Any]:
     """The dict ResidentCreateSchema / ResidentUpdateSchema loads, built from request.form."""
     data: dict[str, Any] = {}
     for key in TEXT_FIELDS + NUMBER_FIELDS + DATE_FIELDS + NULLABLE_CHOICES:
@@ -79,8 +89,10 @@ def payload_from_form(form: MultiDict, *, editing: bool,
         value = _clean(form.get(key))
         if value or editing:
             data[key] = value
-    data["language"] = {"spoken": _clean(form.get("language_spoken")) or None,
-                        "written": _clean(form.get("language_written")) or None}
+    data["language"] = {
+        "spoken": _clean(form.get("language_spoken")) or None,
+        "written": _clean(form.get("language_written")) or None,
+    }
     for key in YES_NO_FIELDS:
         value = _clean(form.get(key))
         if value:
@@ -90,8 +102,7 @@ def payload_from_form(form: MultiDict, *, editing: bool,
         data[key] = [v for v in form.getlist(key) if v]
     certificates = []
     for code in dict.fromkeys(form.getlist("certificates")):
-        cert: dict[str, Any] = {"code": code,
-                                "valid_until": _clean(form.get(cert_date_field(code))) or None}
+        cert: dict[str, Any] = {"code": code, "valid_until": _clean(form.get(cert_date_field(code))) or None}
         kept = (obtained_on or {}).get(code)
         if kept is not None:
             cert["obtained_on"] = kept.isoformat()
@@ -183,7 +194,6 @@ def field_label(key: str) -> str:
     """The visible label of a form field, for the error summary."""
     if key.startswith("cert_valid_until_"):
         code = key.removeprefix("cert_valid_until_")
-        return _("Geldig tot (%(certificate)s)",
-                 certificate=reference.names("certificates").get(code, code))
+        return _("Geldig tot (%(certificate)s)", certificate=reference.names("certificates").get(code, code))
     label = FIELD_LABELS.get(key)
     return _(label) if label else _("Formulier")

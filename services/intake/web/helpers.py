@@ -37,8 +37,9 @@ def visible_resident(programme_id: str) -> tuple[Principal, Resident]:
 def coaches() -> dict[int, str]:
     """Active job coaches from the accounts store: id → name (sorted by name)."""
     with service_context().accounts_db.unit_of_work() as accounts:
-        users = accounts.scalars(select(User).where(User.role == JOBCOACH, User.active.is_(True))
-                                 .order_by(User.name)).all()
+        users = accounts.scalars(
+            select(User).where(User.role == JOBCOACH, User.active.is_(True)).order_by(User.name)
+        ).all()
         return {u.id: u.name for u in users}
 
 
@@ -67,6 +68,6 @@ def label(kind: str, code: str | None) -> str:
 
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, labels=LABELS, label=label, labels_for=labels_for,
-                           field_label=field_label,
-                           **context), status
+    return render_template(
+        template, labels=LABELS, label=label, labels_for=labels_for, field_label=field_label, **context
+    ), status

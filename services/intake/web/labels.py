@@ -34,18 +34,23 @@ CONSENT_PURPOSES = {
     "onderzoek": "Onderzoek en evaluatie",
 }
 CONSENT_METHODS = {"schriftelijk": "Schriftelijk", "mondeling": "Mondeling", "digitaal": "Digitaal"}
-GENDERS = {"man": "Man", "vrouw": "Vrouw", "anders": "Anders",
-           "onbekend": "Wil ik niet zeggen / onbekend"}
-INCOME = {"bijstand": "Bijstand", "ww": "WW", "geen_uitkering": "Geen uitkering",
-          "anders": "Anders"}
+GENDERS = {"man": "Man", "vrouw": "Vrouw", "anders": "Anders", "onbekend": "Wil ik niet zeggen / onbekend"}
+INCOME = {"bijstand": "Bijstand", "ww": "WW", "geen_uitkering": "Geen uitkering", "anders": "Anders"}
 BARRIERS = {
     "kinderopvang": "Kinderopvang",
     "vervoer": "Vervoer",
     "taal": "Taal",
     "schulden_signaal": "Signaal van schulden",
 }
-DAYS = {"ma": "Maandag", "di": "Dinsdag", "wo": "Woensdag", "do": "Donderdag", "vr": "Vrijdag",
-        "za": "Zaterdag", "zo": "Zondag"}
+DAYS = {
+    "ma": "Maandag",
+    "di": "Dinsdag",
+    "wo": "Woensdag",
+    "do": "Donderdag",
+    "vr": "Vrijdag",
+    "za": "Zaterdag",
+    "zo": "Zondag",
+}
 LANGUAGE_LEVELS = {
     "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
     "A1": "A1 (een paar woorden en zinnen)",

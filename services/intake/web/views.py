@@ -40,8 +40,13 @@ def index() -> Any:
 def _filters() -> tuple[dict[str, str], dict[str, Any], list[str]]:
     """The caseload filters from the query string: as typed, as search arguments, and problems."""
     shown = {key: request.args.get(key, "").strip() for key in ("q", "wijk", "fase", "coach")}
-    raw = {"q": shown["q"], "wijk": shown["wijk"], "stage": shown["fase"],
-           "coach_id": shown["coach"], "page": request.args.get("pagina", "1")}
+    raw = {
+        "q": shown["q"],
+        "wijk": shown["wijk"],
+        "stage": shown["fase"],
+        "coach_id": shown["coach"],
+        "page": request.args.get("pagina", "1"),
+    }
     raw = {k: v for k, v in raw.items() if v}
     problems: list[str] = []
     try:
@@ -65,24 +70,47 @@ def caseload() -> Any:
         shown["coach"] = ""
     args["per_page"] = PER_PAGE
     result = residents.search(db_session(), principal, **args)
-    audit.record(db_session(), principal, None, "list", "page", "caseload", count=len(result.items),
-                 programme_ids=[r.programme_id for r in result.items])
+    audit.record(
+        db_session(),
+        principal,
+        None,
+        "list",
+        "page",
+        "caseload",
+        count=len(result.items),
+        programme_ids=[r.programme_id for r in result.items],
+    )
     commit()
     pages = max(1, -(-result.total // PER_PAGE))
     link_args = {k: v for k, v in shown.items() if v}
     filtered = any(shown.values())
-    return render("intake/caseload.html", result=result, pages=pages, filters=shown,
-                  link_args=link_args, filtered=filtered, problems=problems,
-                  coach_names=coaches() if principal.role == BEHEERDER else {},
-                  nav_current="caseload")
+    return render(
+        "intake/caseload.html",
+        result=result,
+        pages=pages,
+        filters=shown,
+        link_args=link_args,
+        filtered=filtered,
+        problems=problems,
+        coach_names=coaches() if principal.role == BEHEERDER else {},
+        nav_current="caseload",
+    )
 
 
-def _form_page(resident: Resident | None, values: dict[str, Any], errors: dict[str, str],
-               status: int = 200) -> Any:
+def _form_page(
+    resident: Resident | None, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Any:
     principal = require_principal()
     coach_options = coaches() if principal.role == BEHEERDER and resident is None else {}
-    return render("intake/form.html", status, resident=resident, values=values, errors=errors,
-                  coach_options=coach_options, nav_current="new" if resident is None else None)
+    return render(
+        "intake/form.html",
+        status,
+        resident=resident,
+        values=values,
+        errors=errors,
+        coach_options=coach_options,
+        nav_current="new" if resident is None else None,
+    )
 
 
 @bp.route("/deelnemers/nieuw", methods=["GET", "POST"])
@@ -100,8 +128,9 @@ def new() -> Any:
             resident = residents.create(db_session(), accounts, principal, data)
     except (ValidationError, Invalid) as err:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
-        return _form_page(None, forms.values_from_form(request.form),
-                          forms.field_errors(messages, payload), 422)
+        return _form_page(
+            None, forms.values_from_form(request.form), forms.field_errors(messages, payload), 422
+        )
     audit.record(db_session(), principal, resident, "create", "page", "intake")
     commit()
     flash(_("Intake opgeslagen."), "success")
@@ -117,8 +146,8 @@ def edit(programme_id: str) -> Any:
         commit()
         return _form_page(resident, forms.values_from_resident(resident), {})
     payload = forms.payload_from_form(
-        request.form, editing=True,
-        obtained_on={c.code: c.obtained_on for c in resident.certificates})
+        request.form, editing=True, obtained_on={c.code: c.obtained_on for c in resident.certificates}
+    )
     try:
         data = s.ResidentUpdateSchema().load(payload)
         residents.update(db_session(), principal, resident, data)
@@ -126,8 +155,9 @@ def edit(programme_id: str) -> Any:
         db_session().rollback()
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         resident = visible_resident(programme_id)[1]
-        return _form_page(resident, forms.values_from_form(request.form),
-                          forms.field_errors(messages, payload), 422)
+        return _form_page(
+            resident, forms.values_from_form(request.form), forms.field_errors(messages, payload), 422
+        )
     audit.record(db_session(), principal, resident, "update", "page", "edit", fields=sorted(data))
     commit()
     flash(_("Wijzigingen opgeslagen."), "success")

@@ -14,8 +14,12 @@ from shared.auth.web import require_principal, roles_required
 from shared.errors import NotFound
 from shared.web import db_session
 
-blp = Blueprint("candidates", __name__, url_prefix="/api/v1/candidates",
-                description="Pseudonymous candidate profiles built from intake's events")
+blp = Blueprint(
+    "candidates",
+    __name__,
+    url_prefix="/api/v1/candidates",
+    description="Pseudonymous candidate profiles built from intake's events",
+)
 
 
 @blp.route("/<programme_id>")
@@ -25,7 +29,10 @@ class CandidateItem(MethodView):
     def get(self, programme_id: str) -> Any:
         principal = require_principal()
         candidate = db_session().get(Candidate, programme_id)
-        if candidate is None or candidate.removed_at is not None or (
-                principal.role == JOBCOACH and candidate.coach_id != principal.user_id):
+        if (
+            candidate is None
+            or candidate.removed_at is not None
+            or (principal.role == JOBCOACH and candidate.coach_id != principal.user_id)
+        ):
             raise NotFound("Deze kandidaat is niet gevonden.")
         return candidate

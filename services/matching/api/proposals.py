@@ -15,20 +15,45 @@ from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
-                description="Proposals: coaches see their residents', organisations a pseudonymous card")
+blp = Blueprint(
+    "proposals",
+    __name__,
+    url_prefix="/api/v1/proposals",
+    description="Proposals: coaches see their residents', organisations a pseudonymous card",
+)
 ORGANISATIONS = (AANNEMER, OPLEIDER)
 
 
 def _out(principal: Principal, items: list[Proposal]) -> Any:
     """Organisations get the separate card schema; coaches the full proposal."""
     if principal.role in ORGANISATIONS:
-        cards = {c.programme_id: c for c in db_session().query(Candidate).filter(
-            Candidate.programme_id.in_([p.programme_id for p in items]))}
+        cards = {
+            c.programme_id: c
+            for c in db_session()
+            .query(Candidate)
+            .filter(Candidate.programme_id.in_([p.programme_id for p in items]))
+        }
         return s.OrganisationProposalSchema(many=True).dump(
-            [{**{k: getattr(p, k) for k in ("id", "task_id", "slot_id", "score", "explanation_nl",
-                                             "status", "organisation_reason", "updated_at")},
-              "candidate": cards.get(p.programme_id)} for p in items])
+            [
+                {
+                    **{
+                        k: getattr(p, k)
+                        for k in (
+                            "id",
+                            "task_id",
+                            "slot_id",
+                            "score",
+                            "explanation_nl",
+                            "status",
+                            "organisation_reason",
+                            "updated_at",
+                        )
+                    },
+                    "candidate": cards.get(p.programme_id),
+                }
+                for p in items
+            ]
+        )
     return s.ProposalSchema(many=True).dump(items)
 
 
@@ -69,8 +94,9 @@ class CoachDecision(MethodView):
         """The coach, with the resident, accepts or rejects (reason code)."""
         principal = require_principal()
         session = db_session()
-        proposal = proposals.coach_decides(session, principal, proposals.get(session, principal, proposal_id),
-                                           data["accept"], data["reason"])
+        proposal = proposals.coach_decides(
+            session, principal, proposals.get(session, principal, proposal_id), data["accept"], data["reason"]
+        )
         commit()
         return proposal
 
@@ -85,8 +111,8 @@ class OrganisationDecision(MethodView):
         principal = require_principal()
         session = db_session()
         proposal = proposals.organisation_decides(
-            session, principal, proposals.get(session, principal, proposal_id), data["accept"],
-            data["reason"])
+            session, principal, proposals.get(session, principal, proposal_id), data["accept"], data["reason"]
+        )
         commit()
         return _out(principal, [proposal])[0]
 

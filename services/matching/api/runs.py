@@ -21,8 +21,12 @@ from shared.runtime import service_context
 from shared.web import commit, db_session
 
 log = logging.getLogger(__name__)
-blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs",
-                description="Match runs on RQ workers: status, progress, counts, timings")
+blp = Blueprint(
+    "runs",
+    __name__,
+    url_prefix="/api/v1/runs",
+    description="Match runs on RQ workers: status, progress, counts, timings",
+)
 
 
 @blp.route("")

@@ -20,6 +20,7 @@ def _ref(kind: str, nl: str) -> Any:
     def check(value: str) -> None:
         if value not in reference.codes(kind):
             raise ValidationError(nl)
+
     return check
 
 
@@ -43,10 +44,12 @@ class TaskFieldsSchema(NoBsnSchema):
     places = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plaatsen."))
     contract_type = fields.String(validate=validate.OneOf(CONTRACT_TYPES, error="Kies een soort contract."))
     req_certificates = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
-    req_language_spoken = fields.String(allow_none=True, validate=validate.OneOf(
-        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
-    req_language_written = fields.String(allow_none=True, validate=validate.OneOf(
-        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
+    req_language_spoken = fields.String(
+        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
+    )
+    req_language_written = fields.String(
+        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
+    )
     req_driving_licence = fields.Boolean()
     req_work_at_height = fields.Boolean()
     req_heavy_work = fields.Boolean()
@@ -58,9 +61,19 @@ class TaskFieldsSchema(NoBsnSchema):
 class TaskCreateSchema(TaskFieldsSchema):
     @validates_schema
     def _required(self, data: dict[str, Any], **_: Any) -> None:
-        missing = {k: ["Vul dit veld in."] for k in (
-            "title", "occupation", "wijk", "start_date", "hours_per_week", "places",
-            "contract_type") if data.get(k) in (None, "")}
+        missing = {
+            k: ["Vul dit veld in."]
+            for k in (
+                "title",
+                "occupation",
+                "wijk",
+                "start_date",
+                "hours_per_week",
+                "places",
+                "contract_type",
+            )
+            if data.get(k) in (None, "")
+        }
         if missing:
             raise ValidationError(missing)
         if data.get("end_date") and data["end_date"] < data["start_date"]:
@@ -103,23 +116,28 @@ class SlotFieldsSchema(NoBsnSchema):
     name = fields.String(validate=validate.Length(3, 200, error="Vul 3 tot 200 tekens in."))
     occupations = fields.List(fields.String(validate=_ref("occupations", "Kies een beroep uit de lijst.")))
     grants = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
-    crebo = fields.String(allow_none=True, validate=validate.Regexp(
-        r"^\d{5}$", error="Een crebo-code heeft 5 cijfers."))
+    crebo = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^\d{5}$", error="Een crebo-code heeft 5 cijfers.")
+    )
     werkprocessen = fields.List(fields.String(validate=_werkproces))
     start_date = fields.Date()
     weeks = fields.Integer(validate=validate.Range(1, 10, error="Kies 1 tot 10 weken."))
     seats = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plekken."))
     site = fields.String(allow_none=True, validate=validate.Length(max=200))
-    min_language_spoken = fields.String(allow_none=True, validate=validate.OneOf(
-        reference.LANGUAGE_LEVELS, error=LEVEL_ERROR))
+    min_language_spoken = fields.String(
+        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
+    )
     vca_exam_included = fields.Boolean()
 
 
 class SlotCreateSchema(SlotFieldsSchema):
     @validates_schema
     def _required(self, data: dict[str, Any], **_: Any) -> None:
-        missing = {k: ["Vul dit veld in."] for k in ("name", "occupations", "start_date", "weeks",
-                                                      "seats") if data.get(k) in (None, "", [])}
+        missing = {
+            k: ["Vul dit veld in."]
+            for k in ("name", "occupations", "start_date", "weeks", "seats")
+            if data.get(k) in (None, "", [])
+        }
         if missing:
             raise ValidationError(missing)
 
@@ -235,4 +253,3 @@ class RunSchema(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
-

@@ -14,8 +14,12 @@ from shared.auth.roles import BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("slots", __name__, url_prefix="/api/v1/slots",
-                description="Training slots (leerwerktrajecten) of de Beroepentuin")
+blp = Blueprint(
+    "slots",
+    __name__,
+    url_prefix="/api/v1/slots",
+    description="Training slots (leerwerktrajecten) of de Beroepentuin",
+)
 READ = (OPLEIDER, JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
 
 
@@ -28,8 +32,11 @@ class Slots(MethodView):
         query = supply.slots_query(require_principal())
         if args["status"]:
             query = query.where(TrainingSlot.status == args["status"])
-        query = query.order_by(TrainingSlot.start_date, TrainingSlot.id).offset(
-            (args["page"] - 1) * args["per_page"]).limit(args["per_page"])
+        query = (
+            query.order_by(TrainingSlot.start_date, TrainingSlot.id)
+            .offset((args["page"] - 1) * args["per_page"])
+            .limit(args["per_page"])
+        )
         return db_session().scalars(query).all()
 
     @roles_required(OPLEIDER)

@@ -14,8 +14,12 @@ from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
 
-blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
-                description="Entry tasks posted by contractors (own organisation only)")
+blp = Blueprint(
+    "tasks",
+    __name__,
+    url_prefix="/api/v1/tasks",
+    description="Entry tasks posted by contractors (own organisation only)",
+)
 READ = (AANNEMER, JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
 
 
@@ -29,8 +33,11 @@ class Tasks(MethodView):
         query = supply.tasks_query(require_principal())
         if args["status"]:
             query = query.where(Task.status == args["status"])
-        query = query.order_by(Task.start_date, Task.id).offset(
-            (args["page"] - 1) * args["per_page"]).limit(args["per_page"])
+        query = (
+            query.order_by(Task.start_date, Task.id)
+            .offset((args["page"] - 1) * args["per_page"])
+            .limit(args["per_page"])
+        )
         return db_session().scalars(query).all()
 
     @roles_required(AANNEMER)

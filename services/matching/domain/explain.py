@@ -39,8 +39,7 @@ def for_task(c: Candidate, task: Task) -> str:
         names = reference.names("skills")
         parts.append("kan al: " + ", ".join(names.get(s, s).lower() for s in common))
     if task.req_language_spoken:
-        parts.append(f"spreekt Nederlands op niveau {c.language_spoken} "
-                     f"(nodig: {task.req_language_spoken})")
+        parts.append(f"spreekt Nederlands op niveau {c.language_spoken} (nodig: {task.req_language_spoken})")
     if not task.req_driving_licence and "rijbewijs_b" not in held and not c.driving_licence:
         parts.append("heeft geen rijbewijs → niet nodig voor deze taak")
     if not parts:
@@ -56,8 +55,10 @@ def for_slot(c: Candidate, slot: TrainingSlot, leads_to: Task | None) -> str:
         gained = [code for code in missing if code in (slot.grants or [])]
         if gained:
             parts.append("haalt hier " + " en ".join(_cert(g) for g in gained))
-        parts.append(f"daarna aan de slag als {_occupation(leads_to.occupation)} "
-                     f"({leads_to.title}, start {leads_to.start_date:%d-%m-%Y})")
+        parts.append(
+            f"daarna aan de slag als {_occupation(leads_to.occupation)} "
+            f"({leads_to.title}, start {leads_to.start_date:%d-%m-%Y})"
+        )
     interests = [o for o in slot.occupations or [] if o in (c.interests or [])]
     if interests:
         parts.append(f"wil graag werken als {_occupation(interests[0])}")

@@ -12,10 +12,15 @@ from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
-COACH_REJECT_REASONS = ("past_niet", "geen_interesse", "reistijd", "uren", "andere_plaatsing",
-                        "persoonlijke_situatie")
-ORG_DECLINE_REASONS = ("plek_vergeven", "eisen_niet_gehaald", "planning", "past_niet_in_team",
-                       "anders")
+COACH_REJECT_REASONS = (
+    "past_niet",
+    "geen_interesse",
+    "reistijd",
+    "uren",
+    "andere_plaatsing",
+    "persoonlijke_situatie",
+)
+ORG_DECLINE_REASONS = ("plek_vergeven", "eisen_niet_gehaald", "planning", "past_niet_in_team", "anders")
 
 
 def visible(query: Select, principal: Principal) -> Select:
@@ -28,14 +33,16 @@ def visible(query: Select, principal: Principal) -> Select:
         return query.where(Proposal.coach_id == principal.user_id)
     if principal.role == AANNEMER:
         own = select(Task.id).where(Task.organisation_id == principal.organisation_id)
-        return query.where(Proposal.task_id.in_(own),
-                           Proposal.status.in_(("coach_akkoord", "aannemer_akkoord",
-                                                "aannemer_afgewezen", "geplaatst")))
+        return query.where(
+            Proposal.task_id.in_(own),
+            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "geplaatst")),
+        )
     if principal.role == OPLEIDER:
         own = select(TrainingSlot.id).where(TrainingSlot.organisation_id == principal.organisation_id)
-        return query.where(Proposal.slot_id.in_(own),
-                           Proposal.status.in_(("coach_akkoord", "aannemer_akkoord",
-                                                "aannemer_afgewezen", "ingeschreven")))
+        return query.where(
+            Proposal.slot_id.in_(own),
+            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "ingeschreven")),
+        )
     raise Forbidden("U heeft met uw rol geen toegang tot voorstellen.")
 
 
@@ -46,8 +53,9 @@ def get(session: Session, principal: Principal, proposal_id: int) -> Proposal:
     return proposal
 
 
-def coach_decides(session: Session, principal: Principal, proposal: Proposal, accept: bool,
-                  reason: str | None) -> Proposal:
+def coach_decides(
+    session: Session, principal: Principal, proposal: Proposal, accept: bool, reason: str | None
+) -> Proposal:
     if principal.role not in (JOBCOACH, BEHEERDER):
         raise Forbidden("Alleen de jobcoach beslist samen met de deelnemer.")
     if proposal.status != "voorgesteld":
@@ -56,9 +64,13 @@ def coach_decides(session: Session, principal: Principal, proposal: Proposal, ac
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
         # One accepted proposal per resident at a time: the others wait or lapse.
-        busy = session.scalar(select(Proposal.id).where(
-            Proposal.programme_id == proposal.programme_id, Proposal.id != proposal.id,
-            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord"))))
+        busy = session.scalar(
+            select(Proposal.id).where(
+                Proposal.programme_id == proposal.programme_id,
+                Proposal.id != proposal.id,
+                Proposal.status.in_(("coach_akkoord", "aannemer_akkoord")),
+            )
+        )
         if busy is not None:
             raise Conflict("Deze deelnemer heeft al een lopend voorstel.")
     proposal.status = "coach_akkoord" if accept else "coach_afgewezen"
@@ -74,19 +86,28 @@ def _take_place(session: Session, proposal: Proposal) -> None:
     also when many organisations' users accept at the same moment (row lock in PostgreSQL,
     one writer at a time in SQLite)."""
     if proposal.task_id is not None:
-        result = session.execute(update(Task).where(
-            Task.id == proposal.task_id, Task.filled < Task.places, Task.status == "open")
-            .values(filled=Task.filled + 1))
+        result = session.execute(
+            update(Task)
+            .where(Task.id == proposal.task_id, Task.filled < Task.places, Task.status == "open")
+            .values(filled=Task.filled + 1)
+        )
     else:
-        result = session.execute(update(TrainingSlot).where(
-            TrainingSlot.id == proposal.slot_id, TrainingSlot.filled < TrainingSlot.seats,
-            TrainingSlot.status == "open").values(filled=TrainingSlot.filled + 1))
+        result = session.execute(
+            update(TrainingSlot)
+            .where(
+                TrainingSlot.id == proposal.slot_id,
+                TrainingSlot.filled < TrainingSlot.seats,
+                TrainingSlot.status == "open",
+            )
+            .values(filled=TrainingSlot.filled + 1)
+        )
     if result.rowcount != 1:
         raise Conflict("Alle plaatsen zijn al vergeven.")
 
 
-def organisation_decides(session: Session, principal: Principal, proposal: Proposal, accept: bool,
-                         reason: str | None) -> Proposal:
+def organisation_decides(
+    session: Session, principal: Principal, proposal: Proposal, accept: bool, reason: str | None
+) -> Proposal:
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek beslist hierover.")
@@ -97,9 +118,17 @@ def organisation_decides(session: Session, principal: Principal, proposal: Propo
     if accept:
         _take_place(session, proposal)
         kind = "plaatsing" if proposal.task_id is not None else "inschrijving"
-        session.add(Placement(proposal_id=proposal.id, programme_id=proposal.programme_id,
-                              kind=kind, task_id=proposal.task_id, slot_id=proposal.slot_id,
-                              status="afgesproken", created_at=utcnow()))
+        session.add(
+            Placement(
+                proposal_id=proposal.id,
+                programme_id=proposal.programme_id,
+                kind=kind,
+                task_id=proposal.task_id,
+                slot_id=proposal.slot_id,
+                status="afgesproken",
+                created_at=utcnow(),
+            )
+        )
     proposal.status = "aannemer_akkoord" if accept else "aannemer_afgewezen"
     proposal.organisation_reason = None if accept else reason
     proposal.updated_at = utcnow()
@@ -132,8 +161,7 @@ OPEN = ("voorgesteld", "coach_akkoord")
 def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kind: str) -> int:
     """Consent withdrawn or resident gone: open proposals stop at once. `kind` says which:
     "employer" (tasks, and trainings that lead to a task), "trainer" (trainings) or "all"."""
-    query = select(Proposal).where(Proposal.programme_id == programme_id,
-                                   Proposal.status.in_(OPEN))
+    query = select(Proposal).where(Proposal.programme_id == programme_id, Proposal.status.in_(OPEN))
     if kind == "employer":
         query = query.where((Proposal.task_id.is_not(None)) | (Proposal.leads_to_task_id.is_not(None)))
     elif kind == "trainer":
@@ -149,17 +177,23 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
 
 def set_coach(session: Session, programme_id: str, coach_id: int | None) -> None:
     """Open proposals follow the resident to a new coach (after a reassignment in intake)."""
-    session.execute(update(Proposal).where(
-        Proposal.programme_id == programme_id, Proposal.status.in_(OPEN),
-        Proposal.coach_id.is_distinct_from(coach_id)).values(coach_id=coach_id))
+    session.execute(
+        update(Proposal)
+        .where(
+            Proposal.programme_id == programme_id,
+            Proposal.status.in_(OPEN),
+            Proposal.coach_id.is_distinct_from(coach_id),
+        )
+        .values(coach_id=coach_id)
+    )
 
 
-def withdraw_for_opening(session: Session, *, task_id: int | None = None,
-                         slot_id: int | None = None) -> int:
+def withdraw_for_opening(session: Session, *, task_id: int | None = None, slot_id: int | None = None) -> int:
     """A closed task or slot takes its open proposals with it."""
     column = Proposal.task_id if task_id is not None else Proposal.slot_id
-    open_ = session.scalars(select(Proposal).where(column == (task_id or slot_id),
-                                                   Proposal.status.in_(OPEN))).all()
+    open_ = session.scalars(
+        select(Proposal).where(column == (task_id or slot_id), Proposal.status.in_(OPEN))
+    ).all()
     for p in open_:
         p.status = "ingetrokken"
         p.organisation_reason = "plek_gesloten"

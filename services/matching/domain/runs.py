@@ -36,13 +36,24 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     """A new run row; an identical run that is still queued is reused (debounce)."""
     if kind not in RUN_KINDS:
         raise Conflict(f"onbekende soort ronde: {kind}")
-    existing = session.scalar(select(MatchRun).where(
-        MatchRun.kind == kind, MatchRun.scope.is_(None) if scope is None else MatchRun.scope == scope,
-        MatchRun.status == "queued"))
+    existing = session.scalar(
+        select(MatchRun).where(
+            MatchRun.kind == kind,
+            MatchRun.scope.is_(None) if scope is None else MatchRun.scope == scope,
+            MatchRun.status == "queued",
+        )
+    )
     if existing is not None:
         return existing
-    run = MatchRun(kind=kind, scope=scope, status="queued", requested_by=requested_by,
-                   created_at=utcnow(), counts={}, timings={})
+    run = MatchRun(
+        kind=kind,
+        scope=scope,
+        status="queued",
+        requested_by=requested_by,
+        created_at=utcnow(),
+        counts={},
+        timings={},
+    )
     session.add(run)
     session.flush()
     return run
@@ -61,10 +72,13 @@ def consent_filter(built: Built, session: Session | None = None) -> Any:
     if session is not None and residents:
         r_index = {r["id"]: i for i, r in enumerate(residents)}
         o_index = {o["id"]: j for j, o in enumerate(openings)}
-        pairs = session.execute(select(Proposal.programme_id, Proposal.opening_key).where(
-            Proposal.status.in_(DECIDED_AGAINST))).all()
-        rejected = np.array([r_index[pid] * n_op + o_index[key] for pid, key in pairs
-                             if pid in r_index and key in o_index], dtype=np.int64)
+        pairs = session.execute(
+            select(Proposal.programme_id, Proposal.opening_key).where(Proposal.status.in_(DECIDED_AGAINST))
+        ).all()
+        rejected = np.array(
+            [r_index[pid] * n_op + o_index[key] for pid, key in pairs if pid in r_index and key in o_index],
+            dtype=np.int64,
+        )
     employer = np.array([built.candidates[r["id"]].share_with_employer for r in residents], dtype=bool)
     trainer = np.array([built.candidates[r["id"]].share_with_trainer for r in residents], dtype=bool)
     is_task = np.array([o["kind"] == "task" for o in openings], dtype=bool)
@@ -85,10 +99,18 @@ def _claim(db: Database, run_id: int, deadline: timedelta) -> bool:
     """Mark a queued (or recovered) run as running; False if another worker has it or it is done."""
     with db.unit_of_work() as s:
         now = utcnow()
-        claimed = s.execute(update(MatchRun).where(
-            MatchRun.id == run_id, MatchRun.status == "queued").values(
-            status="running", started_at=now, deadline_at=now + deadline,
-            attempts=MatchRun.attempts + 1, progress=5, error=None))
+        claimed = s.execute(
+            update(MatchRun)
+            .where(MatchRun.id == run_id, MatchRun.status == "queued")
+            .values(
+                status="running",
+                started_at=now,
+                deadline_at=now + deadline,
+                attempts=MatchRun.attempts + 1,
+                progress=5,
+                error=None,
+            )
+        )
         return claimed.rowcount == 1
 
 
@@ -110,8 +132,9 @@ def _scope(run: MatchRun) -> dict[str, Any]:
     return {}
 
 
-def execute(db: Database, run_id: int, today: date | None = None,
-            deadline: timedelta = timedelta(minutes=10)) -> MatchRun | None:
+def execute(
+    db: Database, run_id: int, today: date | None = None, deadline: timedelta = timedelta(minutes=10)
+) -> MatchRun | None:
     """Run the engine for one run row. Safe to call twice: a finished run is not redone, and
     proposals are upserted on (candidate, opening), so a retry never duplicates one."""
     if not _claim(db, run_id, deadline):
@@ -125,12 +148,13 @@ def execute(db: Database, run_id: int, today: date | None = None,
             assert run is not None
             built = build(s, today, **_scope(run))
             t1 = time.perf_counter()
-            counts: dict[str, int] = {"candidates": len(built.candidates),
-                                      "openings": len(built.instance["openings"])}
+            counts: dict[str, int] = {
+                "candidates": len(built.candidates),
+                "openings": len(built.instance["openings"]),
+            }
             created = kept = withdrawn = 0
             if built.candidates and built.instance["openings"]:
-                result = engine.match(engine.parse_match(built.instance),
-                                      allow=consent_filter(built, s))
+                result = engine.match(engine.parse_match(built.instance), allow=consent_filter(built, s))
                 t2 = time.perf_counter()
                 created, kept = _upsert(s, run, built, result.assignments)
                 counts["assigned"] = result.assigned
@@ -157,10 +181,13 @@ def execute(db: Database, run_id: int, today: date | None = None,
         raise
 
 
-def _upsert(s: Session, run: MatchRun, built: Built,
-            assignments: list[engine.Assignment]) -> tuple[int, int]:
-    existing = {(p.programme_id, p.opening_key): p for p in s.scalars(
-        select(Proposal).where(Proposal.programme_id.in_([a.resident for a in assignments])))}
+def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.Assignment]) -> tuple[int, int]:
+    existing = {
+        (p.programme_id, p.opening_key): p
+        for p in s.scalars(
+            select(Proposal).where(Proposal.programme_id.in_([a.resident for a in assignments]))
+        )
+    }
     created = kept = 0
     new: list[tuple[Proposal, Any]] = []
     for a in assignments:
@@ -182,12 +209,21 @@ def _upsert(s: Session, run: MatchRun, built: Built,
         slot = built.slots.get(a.opening)
         leads_to = built.tasks.get(a.leads_to) if a.leads_to else None
         text = explain.for_task(cand, task) if task else explain.for_slot(cand, slot, leads_to)
-        proposal = Proposal(run_id=run.id, programme_id=a.resident, opening_key=a.opening,
-                            task_id=task.id if task else None, slot_id=slot.id if slot else None,
-                            leads_to_task_id=leads_to.id if leads_to else None,
-                            coach_id=cand.coach_id, score=a.score,
-                            explanation=a.explanation or {}, explanation_nl=text,
-                            status="voorgesteld", created_at=utcnow(), updated_at=utcnow())
+        proposal = Proposal(
+            run_id=run.id,
+            programme_id=a.resident,
+            opening_key=a.opening,
+            task_id=task.id if task else None,
+            slot_id=slot.id if slot else None,
+            leads_to_task_id=leads_to.id if leads_to else None,
+            coach_id=cand.coach_id,
+            score=a.score,
+            explanation=a.explanation or {},
+            explanation_nl=text,
+            status="voorgesteld",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         s.add(proposal)
         new.append((proposal, task or slot))
         created += 1
@@ -199,14 +235,22 @@ def _upsert(s: Session, run: MatchRun, built: Built,
 
 def _withdraw_stale(s: Session, run: MatchRun) -> int:
     """A full run replaces earlier suggestions nobody acted on yet."""
-    ids = list(s.scalars(select(Proposal.id).where(Proposal.status == "voorgesteld",
-                                                    Proposal.run_id != run.id)))
+    ids = list(
+        s.scalars(select(Proposal.id).where(Proposal.status == "voorgesteld", Proposal.run_id != run.id))
+    )
     if not ids:
         return 0
     # Conditional: a coach who accepted one of these a moment ago keeps the acceptance.
-    changed = s.execute(update(Proposal).where(Proposal.id.in_(ids), Proposal.status == "voorgesteld")
-                        .values(status="ingetrokken", coach_reason="nieuwe_ronde", updated_at=utcnow())
-                        .returning(Proposal.id)).scalars().all()
+    changed = (
+        s.execute(
+            update(Proposal)
+            .where(Proposal.id.in_(ids), Proposal.status == "voorgesteld")
+            .values(status="ingetrokken", coach_reason="nieuwe_ronde", updated_at=utcnow())
+            .returning(Proposal.id)
+        )
+        .scalars()
+        .all()
+    )
     for proposal in s.scalars(select(Proposal).where(Proposal.id.in_(changed))):
         publish_proposal(s, proposal)
     return len(changed)
@@ -214,8 +258,7 @@ def _withdraw_stale(s: Session, run: MatchRun) -> int:
 
 def stuck_runs(s: Session, now: datetime) -> list[MatchRun]:
     """Runs whose worker died: still 'running' past their deadline."""
-    return list(s.scalars(select(MatchRun).where(MatchRun.status == "running",
-                                                 MatchRun.deadline_at < now)))
+    return list(s.scalars(select(MatchRun).where(MatchRun.status == "running", MatchRun.deadline_at < now)))
 
 
 def release(run: MatchRun) -> None:

@@ -49,16 +49,23 @@ def get_slot(session: Session, principal: Principal, slot_id: int) -> TrainingSl
 
 def _check_dates(data: dict[str, Any], start: Any, end: Any) -> None:
     if start and end and end < start:
-        raise Invalid("Niet alle gegevens zijn goed ingevuld.",
-                      {"end_date": ["De einddatum ligt voor de startdatum."]})
+        raise Invalid(
+            "Niet alle gegevens zijn goed ingevuld.", {"end_date": ["De einddatum ligt voor de startdatum."]}
+        )
 
 
 def create_task(session: Session, principal: Principal, data: dict[str, Any]) -> Task:
     if principal.role != AANNEMER:
         raise Forbidden("Alleen een aannemer plaatst instaptaken.")
     _check_dates(data, data.get("start_date"), data.get("end_date"))
-    task = Task(organisation_id=principal.organisation_id, filled=0, status="open",
-                created_at=utcnow(), updated_at=utcnow(), **data)
+    task = Task(
+        organisation_id=principal.organisation_id,
+        filled=0,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        **data,
+    )
     session.add(task)
     session.flush()
     return task
@@ -91,15 +98,22 @@ def close_task(session: Session, principal: Principal, task: Task) -> Task:
 def create_slot(session: Session, principal: Principal, data: dict[str, Any]) -> TrainingSlot:
     if principal.role != OPLEIDER:
         raise Forbidden("Alleen de opleider plaatst opleidingsplekken.")
-    slot = TrainingSlot(organisation_id=principal.organisation_id, filled=0, status="open",
-                        created_at=utcnow(), updated_at=utcnow(), **data)
+    slot = TrainingSlot(
+        organisation_id=principal.organisation_id,
+        filled=0,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        **data,
+    )
     session.add(slot)
     session.flush()
     return slot
 
 
-def update_slot(session: Session, principal: Principal, slot: TrainingSlot,
-                data: dict[str, Any]) -> TrainingSlot:
+def update_slot(
+    session: Session, principal: Principal, slot: TrainingSlot, data: dict[str, Any]
+) -> TrainingSlot:
     if principal.role != OPLEIDER:
         raise Forbidden("Alleen de opleider van deze plek kan haar wijzigen.")
     if slot.status != "open":

@@ -34,21 +34,34 @@ COACH_GROUPS = (
 )
 
 
-def _page(status: int = 200, errors: dict[str, str] | None = None,
-          values: dict[str, str] | None = None) -> Any:
+def _page(
+    status: int = 200, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> Any:
     principal = require_principal()
-    items = db_session().scalars(
-        proposals.visible(select(Proposal), principal)
-        .options(selectinload(Proposal.task), selectinload(Proposal.slot),
-                 selectinload(Proposal.leads_to))
-        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())).all()
+    items = (
+        db_session()
+        .scalars(
+            proposals.visible(select(Proposal), principal)
+            .options(
+                selectinload(Proposal.task), selectinload(Proposal.slot), selectinload(Proposal.leads_to)
+            )
+            .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+        )
+        .all()
+    )
     groups: dict[str, list[Proposal]] = {key: [] for key, _t, _s in COACH_GROUPS}
     where = {st: key for key, _t, statuses in COACH_GROUPS for st in statuses}
     for p in items:
         groups[where.get(p.status, "ingetrokken")].append(p)
-    return render("matching/proposals.html", status, groups=groups,
-                  group_titles={key: title for key, title, _s in COACH_GROUPS},
-                  errors=errors or {}, values=values or {}, nav_current="proposals")
+    return render(
+        "matching/proposals.html",
+        status,
+        groups=groups,
+        group_titles={key: title for key, title, _s in COACH_GROUPS},
+        errors=errors or {},
+        values=values or {},
+        nav_current="proposals",
+    )
 
 
 @bp.get("/voorstellen", endpoint="proposals")
@@ -74,18 +87,29 @@ def coach_decide(proposal_id: int) -> Any:
     except (ValidationError, Invalid) as err:
         session.rollback()
         messages = err.messages if isinstance(err, ValidationError) else err.errors
-        errors = {field if key == "reason" else forms.FORM_ERROR_KEY: text
-                  for key, text in forms.field_errors(None, messages).items()}
+        errors = {
+            field if key == "reason" else forms.FORM_ERROR_KEY: text
+            for key, text in forms.field_errors(None, messages).items()
+        }
         return _page(422, errors, {field: raw["reason"] or ""})
     except Conflict as err:
         session.rollback()
-        flash(translate_message(BUSY) if err.message == BUSY else
-              _("Dit voorstel is al behandeld. Bekijk hieronder de nieuwe stand."), "error")
+        flash(
+            translate_message(BUSY)
+            if err.message == BUSY
+            else _("Dit voorstel is al behandeld. Bekijk hieronder de nieuwe stand."),
+            "error",
+        )
         return redirect(url_for("web.proposals"))
     commit()
     if data["accept"]:
-        flash(_("Akkoord vastgelegd voor %(id)s. De werkgever of opleider ziet het profiel nu "
-                "zonder naam.", id=proposal.programme_id), "success")
+        flash(
+            _(
+                "Akkoord vastgelegd voor %(id)s. De werkgever of opleider ziet het profiel nu zonder naam.",
+                id=proposal.programme_id,
+            ),
+            "success",
+        )
     else:
         flash(_("Voorstel voor %(id)s afgewezen.", id=proposal.programme_id), "success")
     return redirect(url_for("web.proposals"))

@@ -19,9 +19,18 @@ REQUIRED_MESSAGE = "Vul dit veld in."
 class FormSpec:
     """Which form fields a schema has and how a browser sends them."""
 
-    def __init__(self, labels: dict[str, str], required: tuple[str, ...], text: tuple[str, ...],
-                 nullable: tuple[str, ...], numbers: tuple[str, ...], dates: tuple[str, ...],
-                 yes_no: tuple[str, ...], lists: tuple[str, ...], split: tuple[str, ...]):
+    def __init__(
+        self,
+        labels: dict[str, str],
+        required: tuple[str, ...],
+        text: tuple[str, ...],
+        nullable: tuple[str, ...],
+        numbers: tuple[str, ...],
+        dates: tuple[str, ...],
+        yes_no: tuple[str, ...],
+        lists: tuple[str, ...],
+        split: tuple[str, ...],
+    ):
         self.labels = labels  # form order: the error summary follows it
         self.required = required
         self.text = text
@@ -35,21 +44,38 @@ class FormSpec:
 
 TASK = FormSpec(
     labels={
-        "title": "Titel", "occupation": "Beroep", "corporation": "Woningcorporatie",
-        "project": "Project", "wijk": "Wijk", "site": "Werkplek of adres",
-        "start_date": "Startdatum", "end_date": "Einddatum", "hours_per_week": "Uren per week",
-        "places": "Aantal plaatsen", "contract_type": "Soort contract",
+        "title": "Titel",
+        "occupation": "Beroep",
+        "corporation": "Woningcorporatie",
+        "project": "Project",
+        "wijk": "Wijk",
+        "site": "Werkplek of adres",
+        "start_date": "Startdatum",
+        "end_date": "Einddatum",
+        "hours_per_week": "Uren per week",
+        "places": "Aantal plaatsen",
+        "contract_type": "Soort contract",
         "req_certificates": "Verplichte certificaten",
-        "req_language_spoken": "Spreken en luisteren", "req_language_written": "Lezen en schrijven",
-        "req_driving_licence": "Rijbewijs B nodig", "req_work_at_height": "Werken op hoogte",
-        "req_heavy_work": "Zwaar werk", "skills": "Vaardigheden", "werkprocessen": "Werkprocessen",
+        "req_language_spoken": "Spreken en luisteren",
+        "req_language_written": "Lezen en schrijven",
+        "req_driving_licence": "Rijbewijs B nodig",
+        "req_work_at_height": "Werken op hoogte",
+        "req_heavy_work": "Zwaar werk",
+        "skills": "Vaardigheden",
+        "werkprocessen": "Werkprocessen",
         "sroi_tag": "SROI-kenmerk",
     },
-    required=("title", "occupation", "wijk", "start_date", "hours_per_week", "places",
-              "contract_type"),
+    required=("title", "occupation", "wijk", "start_date", "hours_per_week", "places", "contract_type"),
     text=("title", "occupation", "wijk", "contract_type"),
-    nullable=("corporation", "project", "site", "sroi_tag", "req_language_spoken",
-              "req_language_written", "end_date"),
+    nullable=(
+        "corporation",
+        "project",
+        "site",
+        "sroi_tag",
+        "req_language_spoken",
+        "req_language_written",
+        "end_date",
+    ),
     numbers=("hours_per_week", "places"),
     dates=("start_date",),
     yes_no=("req_driving_licence", "req_work_at_height", "req_heavy_work"),
@@ -59,10 +85,17 @@ TASK = FormSpec(
 
 SLOT = FormSpec(
     labels={
-        "name": "Naam van de opleiding", "occupations": "Leidt op voor", "grants": "Certificaten",
-        "crebo": "Crebo-code", "werkprocessen": "Werkprocessen", "start_date": "Startdatum",
-        "weeks": "Aantal weken", "seats": "Aantal plekken", "site": "Locatie",
-        "min_language_spoken": "Minimaal taalniveau", "vca_exam_included": "VCA-examen",
+        "name": "Naam van de opleiding",
+        "occupations": "Leidt op voor",
+        "grants": "Certificaten",
+        "crebo": "Crebo-code",
+        "werkprocessen": "Werkprocessen",
+        "start_date": "Startdatum",
+        "weeks": "Aantal weken",
+        "seats": "Aantal plekken",
+        "site": "Locatie",
+        "min_language_spoken": "Minimaal taalniveau",
+        "vca_exam_included": "VCA-examen",
     },
     required=("name", "occupations", "start_date", "weeks", "seats"),
     text=("name",),
@@ -156,8 +189,10 @@ def field_errors(spec: FormSpec | None, errors: Any) -> dict[str, str]:
         if message not in messages:
             messages.append(message)
     order = list(known or [])
-    return {key: " ".join(per_field[key]) for key in sorted(
-        per_field, key=lambda k: order.index(k) if k in order else len(order))}
+    return {
+        key: " ".join(per_field[key])
+        for key in sorted(per_field, key=lambda k: order.index(k) if k in order else len(order))
+    }
 
 
 def field_label_for(spec: FormSpec):  # type: ignore[no-untyped-def]

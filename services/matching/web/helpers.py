@@ -31,10 +31,13 @@ def cards_for(items: Iterable[Proposal]) -> dict[str, Candidate]:
     ids = {p.programme_id for p in items}
     if not ids:
         return {}
-    return {c.programme_id: c for c in db_session().scalars(
-        select(Candidate).where(Candidate.programme_id.in_(ids)))}
+    return {
+        c.programme_id: c
+        for c in db_session().scalars(select(Candidate).where(Candidate.programme_id.in_(ids)))
+    }
 
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, labels=LABELS, label=label, labels_for=labels_for,
-                           options=options, **context), status
+    return render_template(
+        template, labels=LABELS, label=label, labels_for=labels_for, options=options, **context
+    ), status

@@ -51,14 +51,27 @@ ORG_DECLINE_REASONS = {
     "past_niet_in_team": "Past niet in het team",
     "anders": "Andere reden",
 }
-AGE_BANDS = {"15-25": "15 tot 25 jaar", "25-45": "25 tot 45 jaar", "45-65": "45 tot 65 jaar",
-             "65+": "65 jaar of ouder"}
-RUN_KINDS = {"full": "Volledige ronde", "candidate": "Eén deelnemer", "task": "Eén instaptaak",
-             "slot": "Eén opleidingsplek"}
+AGE_BANDS = {
+    "15-25": "15 tot 25 jaar",
+    "25-45": "25 tot 45 jaar",
+    "45-65": "45 tot 65 jaar",
+    "65+": "65 jaar of ouder",
+}
+RUN_KINDS = {
+    "full": "Volledige ronde",
+    "candidate": "Eén deelnemer",
+    "task": "Eén instaptaak",
+    "slot": "Eén opleidingsplek",
+}
 RUN_STATUS = {"queued": "In de wachtrij", "running": "Bezig", "done": "Klaar", "failed": "Mislukt"}
-RUN_COUNTS = {"candidates": "Deelnemers", "openings": "Plekken", "assigned": "Gekoppeld",
-              "created": "Nieuwe voorstellen", "kept": "Bestaande voorstellen",
-              "withdrawn": "Ingetrokken"}
+RUN_COUNTS = {
+    "candidates": "Deelnemers",
+    "openings": "Plekken",
+    "assigned": "Gekoppeld",
+    "created": "Nieuwe voorstellen",
+    "kept": "Bestaande voorstellen",
+    "withdrawn": "Ingetrokken",
+}
 RUN_TIMINGS = {"build": "Voorbereiden", "engine": "Rekenen", "store": "Opslaan"}
 
 

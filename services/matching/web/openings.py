@@ -60,15 +60,42 @@ class Kind:
         return f"web.{page}_{self.name}"
 
 
-TASK = Kind("task", Task, forms.TASK, s.TaskCreateSchema, s.TaskUpdateSchema, supply.get_task,
-            supply.create_task, supply.update_task, supply.close_task, supply.tasks_query,
-            "places", "geplaatst", "nieuwe taak", "taak gewijzigd")
-SLOT = Kind("slot", TrainingSlot, forms.SLOT, s.SlotCreateSchema, s.SlotUpdateSchema,
-            supply.get_slot, supply.create_slot, supply.update_slot, supply.close_slot,
-            supply.slots_query, "seats", "ingeschreven", "nieuwe opleidingsplek",
-            "opleidingsplek gewijzigd")
-NOT_FOUND = {"task": "Deze instaptaak bestaat niet, of hoort niet bij uw organisatie.",
-             "slot": "Deze opleidingsplek bestaat niet, of hoort niet bij uw organisatie."}
+TASK = Kind(
+    "task",
+    Task,
+    forms.TASK,
+    s.TaskCreateSchema,
+    s.TaskUpdateSchema,
+    supply.get_task,
+    supply.create_task,
+    supply.update_task,
+    supply.close_task,
+    supply.tasks_query,
+    "places",
+    "geplaatst",
+    "nieuwe taak",
+    "taak gewijzigd",
+)
+SLOT = Kind(
+    "slot",
+    TrainingSlot,
+    forms.SLOT,
+    s.SlotCreateSchema,
+    s.SlotUpdateSchema,
+    supply.get_slot,
+    supply.create_slot,
+    supply.update_slot,
+    supply.close_slot,
+    supply.slots_query,
+    "seats",
+    "ingeschreven",
+    "nieuwe opleidingsplek",
+    "opleidingsplek gewijzigd",
+)
+NOT_FOUND = {
+    "task": "Deze instaptaak bestaat niet, of hoort niet bij uw organisatie.",
+    "slot": "Deze opleidingsplek bestaat niet, of hoort niet bij uw organisatie.",
+}
 
 
 def _row(kind: Kind, row_id: int) -> Any:
@@ -80,17 +107,24 @@ def _row(kind: Kind, row_id: int) -> Any:
 
 # --- lists ------------------------------------------------------------------------------------
 
+
 def _list(kind: Kind) -> Any:
     principal = require_principal()
-    rows = db_session().scalars(kind.query(principal).order_by(
-        kind.model.status.desc(), kind.model.start_date, kind.model.id)).all()
+    rows = (
+        db_session()
+        .scalars(
+            kind.query(principal).order_by(kind.model.status.desc(), kind.model.start_date, kind.model.id)
+        )
+        .all()
+    )
     column = Proposal.task_id if kind.name == "task" else Proposal.slot_id
     counts = db_session().execute(
-        select(column, func.count()).where(column.in_([r.id for r in rows]),
-                                           Proposal.status == "coach_akkoord").group_by(column))
+        select(column, func.count())
+        .where(column.in_([r.id for r in rows]), Proposal.status == "coach_akkoord")
+        .group_by(column)
+    )
     waiting: dict[int, int] = {row_id: n for row_id, n in counts if row_id is not None}
-    return render(f"matching/{kind.name}s.html", rows=rows, waiting=waiting,
-                  nav_current=f"{kind.name}s")
+    return render(f"matching/{kind.name}s.html", rows=rows, waiting=waiting, nav_current=f"{kind.name}s")
 
 
 @bp.get("/taken")
@@ -107,11 +141,19 @@ def slots() -> Any:
 
 # --- new and edit -----------------------------------------------------------------------------
 
-def _form_page(kind: Kind, row: Any, values: dict[str, Any], errors: dict[str, str],
-               status: int = 200) -> Any:
-    return render(f"matching/{kind.name}_form.html", status, row=row, values=values,
-                  errors=errors, field_label=forms.field_label_for(kind.spec),
-                  nav_current=None if row else f"new_{kind.name}")
+
+def _form_page(
+    kind: Kind, row: Any, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Any:
+    return render(
+        f"matching/{kind.name}_form.html",
+        status,
+        row=row,
+        values=values,
+        errors=errors,
+        field_label=forms.field_label_for(kind.spec),
+        nav_current=None if row else f"new_{kind.name}",
+    )
 
 
 def _new(kind: Kind) -> Any:
@@ -125,15 +167,27 @@ def _new(kind: Kind) -> Any:
         row = kind.create(session, principal, data)
     except (ValidationError, Invalid) as err:
         session.rollback()
-        messages: Any = err.errors if isinstance(err, Invalid) else {
-            **forms.missing_required(kind.spec, data_in), **err.normalized_messages()}
-        return _form_page(kind, None, forms.values_from_form(kind.spec, request.form),
-                          forms.field_errors(kind.spec, messages), 422)
+        messages: Any = (
+            err.errors
+            if isinstance(err, Invalid)
+            else {**forms.missing_required(kind.spec, data_in), **err.normalized_messages()}
+        )
+        return _form_page(
+            kind,
+            None,
+            forms.values_from_form(kind.spec, request.form),
+            forms.field_errors(kind.spec, messages),
+            422,
+        )
     runs.request_run(session, kind.name, str(row.id), kind.new_run)
     row_id = row.id
     commit()
-    flash(_("Instaptaak opgeslagen. Instap zoekt nu passende kandidaten.") if kind is TASK
-          else _("Opleidingsplek opgeslagen. Instap zoekt nu passende deelnemers."), "success")
+    flash(
+        _("Instaptaak opgeslagen. Instap zoekt nu passende kandidaten.")
+        if kind is TASK
+        else _("Opleidingsplek opgeslagen. Instap zoekt nu passende deelnemers."),
+        "success",
+    )
     return redirect(url_for(kind.endpoint("show"), row_id=row_id))
 
 
@@ -157,10 +211,16 @@ def _edit(kind: Kind, row_id: int) -> Any:
         elif isinstance(err, Invalid):
             messages = err.errors
         else:  # fewer places than already given
-            messages = {kind.capacity: [_("Er zijn al %(n)s plaatsen vergeven. Minder kan niet.",
-                                          n=row.filled)]}
-        return _form_page(kind, _row(kind, row_id), forms.values_from_form(kind.spec, request.form),
-                          forms.field_errors(kind.spec, messages), 422)
+            messages = {
+                kind.capacity: [_("Er zijn al %(n)s plaatsen vergeven. Minder kan niet.", n=row.filled)]
+            }
+        return _form_page(
+            kind,
+            _row(kind, row_id),
+            forms.values_from_form(kind.spec, request.form),
+            forms.field_errors(kind.spec, messages),
+            422,
+        )
     runs.request_run(session, kind.name, str(row_id), kind.changed_run)
     commit()
     flash(_("Wijzigingen opgeslagen."), "success")
@@ -193,6 +253,7 @@ def edit_slot(row_id: int) -> Any:
 
 # --- close ------------------------------------------------------------------------------------
 
+
 def _close(kind: Kind, row_id: int) -> Any:
     principal = require_principal()
     row = _row(kind, row_id)
@@ -203,8 +264,13 @@ def _close(kind: Kind, row_id: int) -> Any:
         return render("matching/close.html", kind=kind.name, row=row)
     kind.close(db_session(), principal, row)
     commit()
-    flash(_("Gesloten. Er komen geen nieuwe voorstellen meer bij. Afspraken die al gemaakt zijn, "
-            "blijven staan."), "success")
+    flash(
+        _(
+            "Gesloten. Er komen geen nieuwe voorstellen meer bij. Afspraken die al gemaakt zijn, "
+            "blijven staan."
+        ),
+        "success",
+    )
     return redirect(url_for(kind.endpoint("show"), row_id=row_id))
 
 
@@ -222,19 +288,40 @@ def close_slot(row_id: int) -> Any:
 
 # --- the page of one task or slot, with its candidates ----------------------------------------
 
-def _show(kind: Kind, row_id: int, status: int = 200, errors: dict[str, str] | None = None,
-          values: dict[str, str] | None = None) -> Any:
+
+def _show(
+    kind: Kind,
+    row_id: int,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
     principal = require_principal()
     row = _row(kind, row_id)
-    items = db_session().scalars(proposals.visible(select(Proposal), principal)
-                                 .where(kind.proposal_filter(row_id))
-                                 .order_by(Proposal.score.desc(), Proposal.id)).all()
+    items = (
+        db_session()
+        .scalars(
+            proposals.visible(select(Proposal), principal)
+            .where(kind.proposal_filter(row_id))
+            .order_by(Proposal.score.desc(), Proposal.id)
+        )
+        .all()
+    )
     groups: dict[str, list[Proposal]] = {key: [] for key, _title in ORG_GROUPS}
     for p in items:
         groups["started" if p.status == kind.started else p.status].append(p)
-    return render(f"matching/{kind.name}.html", status, row=row, groups=groups,
-                  group_titles=dict(ORG_GROUPS), cards=cards_for(items), errors=errors or {},
-                  values=values or {}, kind=kind.name, nav_current=None)
+    return render(
+        f"matching/{kind.name}.html",
+        status,
+        row=row,
+        groups=groups,
+        group_titles=dict(ORG_GROUPS),
+        cards=cards_for(items),
+        errors=errors or {},
+        values=values or {},
+        kind=kind.name,
+        nav_current=None,
+    )
 
 
 @bp.get("/taken/<int:row_id>")
@@ -265,8 +352,10 @@ def _conflict(err: Conflict) -> None:
     if err.message == FULL:
         flash(translate_message(FULL), "error")
     else:
-        flash(_("Dit voorstel wacht niet meer op uw besluit. Misschien heeft een collega het al "
-                "behandeld."), "error")
+        flash(
+            _("Dit voorstel wacht niet meer op uw besluit. Misschien heeft een collega het al behandeld."),
+            "error",
+        )
 
 
 def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
@@ -281,8 +370,10 @@ def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
     except (ValidationError, Invalid) as err:
         session.rollback()
         messages = err.messages if isinstance(err, ValidationError) else err.errors
-        errors = {field if key == "reason" else forms.FORM_ERROR_KEY: text
-                  for key, text in forms.field_errors(None, messages).items()}
+        errors = {
+            field if key == "reason" else forms.FORM_ERROR_KEY: text
+            for key, text in forms.field_errors(None, messages).items()
+        }
         return _show(kind, row_id, 422, errors, {field: raw["reason"] or ""})
     except Conflict as err:
         session.rollback()
@@ -290,9 +381,14 @@ def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     commit()
     if data["accept"]:
-        flash(_("U heeft kandidaat %(id)s geaccepteerd. De jobcoach brengt u met de deelnemer in "
+        flash(
+            _(
+                "U heeft kandidaat %(id)s geaccepteerd. De jobcoach brengt u met de deelnemer in "
                 "contact. Bevestig de start als de deelnemer begonnen is.",
-                id=proposal.programme_id), "success")
+                id=proposal.programme_id,
+            ),
+            "success",
+        )
     else:
         flash(_("U heeft kandidaat %(id)s afgewezen.", id=proposal.programme_id), "success")
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))
@@ -305,14 +401,15 @@ def _start(kind: Kind, row_id: int, proposal_id: int) -> Any:
         proposals.confirm_start(db_session(), principal, proposal)
     except Conflict:
         db_session().rollback()
-        flash(_("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."),
-              "error")
+        flash(_("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."), "error")
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     commit()
-    flash(_("De start van kandidaat %(id)s is bevestigd.", id=proposal.programme_id)
-          if kind is TASK else
-          _("De inschrijving van kandidaat %(id)s is bevestigd.", id=proposal.programme_id),
-          "success")
+    flash(
+        _("De start van kandidaat %(id)s is bevestigd.", id=proposal.programme_id)
+        if kind is TASK
+        else _("De inschrijving van kandidaat %(id)s is bevestigd.", id=proposal.programme_id),
+        "success",
+    )
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))
 
 

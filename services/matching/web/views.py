@@ -28,8 +28,13 @@ bp.add_app_template_filter(local_date, "datum")
 bp.add_app_template_filter(local_iso, "datum_iso")
 
 RUN_ROLES = (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
-START_PAGE = {AANNEMER: "web.tasks", OPLEIDER: "web.slots", JOBCOACH: "web.proposals",
-              BEHEERDER: "web.runs", PROGRAMMABUREAU: "web.runs"}
+START_PAGE = {
+    AANNEMER: "web.tasks",
+    OPLEIDER: "web.slots",
+    JOBCOACH: "web.proposals",
+    BEHEERDER: "web.runs",
+    PROGRAMMABUREAU: "web.runs",
+}
 RECENT_RUNS = 50
 
 
@@ -44,8 +49,7 @@ def index() -> Any:
 @bp.get("/rondes")
 @roles_required(*RUN_ROLES)
 def runs() -> Any:
-    items = db_session().scalars(select(MatchRun).order_by(MatchRun.id.desc())
-                                 .limit(RECENT_RUNS)).all()
+    items = db_session().scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(RECENT_RUNS)).all()
     return render("matching/runs.html", items=items, nav_current="runs")
 
 
@@ -58,12 +62,13 @@ def start_run() -> Any:
     run_id = run.id
     commit()
     try:
-        enqueue_run(service_context().redis, run_id,
-                    service_context().settings.matching_run_deadline_seconds)
+        enqueue_run(service_context().redis, run_id, service_context().settings.matching_run_deadline_seconds)
     except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
         log.warning("run %s waits for Redis: %s", run_id, exc)
-    flash(_("Matchronde %(id)s is aangevraagd. Vernieuw deze pagina om de voortgang te zien.",
-            id=run_id), "success")
+    flash(
+        _("Matchronde %(id)s is aangevraagd. Vernieuw deze pagina om de voortgang te zien.", id=run_id),
+        "success",
+    )
     return redirect(url_for("web.runs"))
 
 
