@@ -21,6 +21,9 @@ STAGES = (
     "uitgevallen",
     "gestopt",
 )
+# The funnel in order (reports count "reached stage s or later" along it) and its side exits.
+FUNNEL_ORDER = STAGES[:7]
+EXIT_STAGES = ("uitgevallen", "gestopt")
 # Allowed funnel steps (domain.md). A step back is allowed where practice needs it
 # (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {

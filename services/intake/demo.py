@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from services.intake.domain import consent, funnel, residents
 from services.intake.models import Resident
@@ -33,7 +34,10 @@ WIJK_WEIGHTS = {
     "overig_dordrecht": 6,
     "buiten_dordrecht": 2,
 }
-PATH = ["intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst", "duurzaam"]
+# How far demo residents got in the funnel (index into the funnel order; 0 = only registered).
+DEPTH_WEIGHTS = [10, 30, 10, 15, 12, 15, 8]
+EXIT_CHANCE = 0.08
+BATCH = 50
 
 
 def _profile(fake: Faker, rng: random.Random) -> dict:
@@ -82,7 +86,53 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
     }
 
 
-def seed(settings: Settings, residents: int = 300) -> str:
+def journey(rng: random.Random, start: str) -> list[tuple[str, str | None]]:
+    """A random walk through the funnel that takes only steps the transition table allows.
+
+    The walk goes forward (each time to the nearest later stage the table allows) up to a
+    drawn depth, and sometimes ends with a side exit that is allowed from where it stopped.
+    Nothing here names a path: change the table and the demo follows it.
+    """
+    order = reference.FUNNEL_ORDER
+    depth = rng.choices(range(len(order)), weights=DEPTH_WEIGHTS[: len(order)])[0]
+    steps: list[tuple[str, str | None]] = []
+    current = start
+    while order.index(current) < depth:
+        forward = [
+            s
+            for s in reference.STAGE_TRANSITIONS.get(current, ())
+            if s in order and order.index(s) > order.index(current)
+        ]
+        if not forward:
+            break
+        current = min(forward, key=order.index)
+        steps.append((current, None))
+    if steps and rng.random() < EXIT_CHANCE:
+        exits = [s for s in reference.STAGE_TRANSITIONS.get(current, ()) if s in reference.EXIT_STAGES]
+        if exits:
+            exit_stage = rng.choice(exits)
+            reason = rng.choice(reference.DROPOUT_REASONS) if exit_stage == "uitgevallen" else None
+            steps.append((exit_stage, reason))
+    return steps
+
+
+def _seed_one(s: Session, a: Session, coach: Principal, fake: Faker, rng: random.Random) -> None:
+    """One demo resident through the real use cases: intake, consent, a walk through the funnel."""
+    resident = residents_create(s, a, coach, _profile(fake, rng))
+    consent.give(s, coach, resident, "registratie", "schriftelijk", "2026-01")
+    for purpose, chance in (
+        ("delen_opleider", 0.85),
+        ("delen_werkgever", 0.75),
+        ("follow_up", 0.7),
+        ("onderzoek", 0.4),
+    ):
+        if rng.random() < chance:
+            consent.give(s, coach, resident, purpose, rng.choice(reference.CONSENT_METHODS), "2026-01")
+    for stage, reason in journey(rng, resident.stage):
+        funnel.change_stage(s, coach, resident, stage, reason)
+
+
+def seed(settings: Settings, residents: int = 300, *, random_seed: int = 505) -> str:
     db = Database(settings.database_url("intake"), "intake")
     accounts = Database(settings.database_url("accounts"), "accounts")
     try:
@@ -97,30 +147,14 @@ def seed(settings: Settings, residents: int = 300) -> str:
         if not coaches:
             return "intake: no coaches, no residents"
         fake = Faker("nl_NL")
-        Faker.seed(505)
-        rng = random.Random(505)
-        for i in range(residents):
-            coach = coaches[i % len(coaches)]
+        Faker.seed(random_seed)
+        rng = random.Random(random_seed)
+        # A few dozen residents per transaction: each one still goes through the real use cases,
+        # but a commit per resident made a large demo slow on SQLite (one fsync per commit).
+        for first in range(0, residents, BATCH):
             with db.unit_of_work() as s, accounts.unit_of_work() as a:
-                resident = residents_create(s, a, coach, _profile(fake, rng))
-                consent.give(s, coach, resident, "registratie", "schriftelijk", "2026-01")
-                for purpose, chance in (
-                    ("delen_opleider", 0.85),
-                    ("delen_werkgever", 0.75),
-                    ("follow_up", 0.7),
-                    ("onderzoek", 0.4),
-                ):
-                    if rng.random() < chance:
-                        consent.give(
-                            s, coach, resident, purpose, rng.choice(reference.CONSENT_METHODS), "2026-01"
-                        )
-                steps = rng.choices(range(len(PATH) + 1), weights=[10, 30, 10, 15, 12, 15, 8])[0]
-                for stage in PATH[:steps]:
-                    funnel.change_stage(s, coach, resident, stage, None)
-                if steps and rng.random() < 0.08:
-                    funnel.change_stage(
-                        s, coach, resident, "uitgevallen", rng.choice(reference.DROPOUT_REASONS)
-                    )
+                for i in range(first, min(first + BATCH, residents)):
+                    _seed_one(s, a, coaches[i % len(coaches)], fake, rng)
         return f"intake: {residents} demo residents"
     finally:
         db.dispose()
