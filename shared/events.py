@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import marshmallow as ma
@@ -126,19 +127,23 @@ class UnknownEvent(ValueError):
     """An event type/version no schema describes."""
 
 
-def validate_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
-    """Check a payload against its contract and return its JSON-ready form."""
+@functools.cache
+def _schema(event_type: str, version: int) -> ma.Schema:
+    """One schema instance per contract: building one deep-copies its fields, and loading and
+    dumping keep no state, so every event of a type can share it."""
     schema_cls = SCHEMAS.get((event_type, version))
     if schema_cls is None:
         raise UnknownEvent(f"no schema for event {event_type} v{version}")
-    schema = schema_cls()
+    return schema_cls()
+
+
+def validate_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Check a payload against its contract and return its JSON-ready form."""
+    schema = _schema(event_type, version)
     loaded = schema.load(schema.dump(payload))
     return schema.dump(loaded)
 
 
 def load_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
     """Parse a received payload into Python values (dates, datetimes)."""
-    schema_cls = SCHEMAS.get((event_type, version))
-    if schema_cls is None:
-        raise UnknownEvent(f"no schema for event {event_type} v{version}")
-    return schema_cls().load(payload)
+    return _schema(event_type, version).load(payload)
