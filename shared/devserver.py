@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -96,10 +97,35 @@ def run_suite(*, host: str, port: int, seed_demo: bool, residents: int = 300) ->
             signal.signal(sig, handler)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on (host, port), so gunicorn could not bind it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The same option gunicorn sets: a port left in TIME_WAIT by a stopped suite is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_taken_message(host: str, port: int) -> str:
+    return (
+        f"Poort {port} op {host} is al in gebruik (door een ander programma, of een Instap die al draait).\n"
+        f"Kies een andere poort: .venv/bin/instap run --port {port + 1}   (of: make run PORT={port + 1})\n"
+        f"Port {port} on {host} is already in use; choose another one with --port."
+    )
+
+
 def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
     from shared.cli import migrate_all
     from shared.localservers import start_redis
 
+    if port_in_use(host, port):
+        # Before Redis, migrations and demo data: say so at once instead of failing later.
+        print(port_taken_message(host, port), file=sys.stderr, flush=True)
+        return 2
     settings = load_settings()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

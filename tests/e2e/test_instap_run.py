@@ -1,287 +1,62 @@
-"""`make run` for real: `instap run` starts Redis, migrates, seeds, serves, works, and stops cleanly.
+"""`instap run` for real: starts Redis, migrates, seeds, serves, works, and stops cleanly.
 
 The suite runs as a subprocess in its own session, exactly as a developer starts it (no REDIS_URL:
 it starts its own Redis), against a fresh data directory. The test talks to it over HTTP like a
 browser (cookie jar, CSRF token from the login form) and reads the matching database to see that
 the workers delivered intake's events. Finally a Ctrl-C (SIGINT to the process group) must stop
-`instap run` and every process it started.
+`instap run` and every process it started. (`make run` itself, from a fresh copy of the repository
+with its defaults, is tested in test_make_run.py.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.cookiejar
-import json
-import os
 import re
 import signal
-import sqlite3
-import subprocess
 import sys
-import threading
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import psutil
 import pytest
 
 from shared.localservers import free_port
+from tests.e2e.suite import (
+    ROOT,
+    START_TIMEOUT,
+    Browser,
+    Suite,
+    candidates,
+    clean_env,
+    csrf,
+    demo_login,
+    kill_everything,
+    start,
+    stop,
+    wait_for,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-BANNER = "Instap draait"
-START_TIMEOUT = 90.0
-STOP_TIMEOUT = 20.0
 DEMO_RESIDENTS = 24
-# Settings a developer's shell or CI might export; the suite under test must not see them.
-LEAKY_ENV = (
-    "REDIS_URL",
-    "INSTAP_SECRET_KEY",
-    "ACCOUNTS_DATABASE_URL",
-    "INTAKE_DATABASE_URL",
-    "MATCHING_DATABASE_URL",
-    "RAPPORTAGE_DATABASE_URL",
-    "RATELIMIT_STORAGE_URL",
-    "OIDC_ISSUER",
-    "INSTAP_COOKIE_SECURE",
-)
-
-
-@dataclass
-class Suite:
-    """A running `instap run` and everything it printed so far."""
-
-    proc: subprocess.Popen[str]
-    port: int
-    data_dir: Path
-    lines: list[str] = field(default_factory=list)
-    banner: threading.Event = field(default_factory=threading.Event)
-    descendants: dict[int, psutil.Process] = field(default_factory=dict)
-    reader: threading.Thread | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self, last: int = 80) -> str:
-        return "\n".join(self.lines[-last:])
-
-    def remember_descendants(self) -> None:
-        """Note every process `instap run` started (children come and go; keep the union)."""
-        with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(self.proc.pid).children(recursive=True):
-                self.descendants.setdefault(child.pid, child)
-
-    @staticmethod
-    def describe(p: psutil.Process) -> str:
-        try:
-            return " ".join(p.cmdline()).strip() or p.name()
-        except psutil.Error:
-            return f"pid {p.pid} (gone)"
-
-    def alive_descendants(self) -> list[psutil.Process]:
-        alive = []
-        for p in self.descendants.values():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                # is_running() also checks the create time, so a reused pid does not count.
-                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
-        return alive
-
-
-def _read_output(suite: Suite) -> None:
-    assert suite.proc.stdout is not None
-    for line in suite.proc.stdout:
-        suite.lines.append(line.rstrip("\n"))
-        if BANNER in line:
-            suite.banner.set()
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in LEAKY_ENV}
-    env.update({"INSTAP_ENV": "development", "INSTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
-    return env
-
-
-def _default_sigint() -> None:
-    """Let Ctrl-C work even when pytest runs in the background (where SIGINT is ignored and
-    that would be inherited): the test sends SIGINT like a terminal does."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _start(tmp_path: Path, *args: str) -> Suite:
     data_dir = tmp_path / "var"
     port = free_port()
-    proc = subprocess.Popen(
+    env = clean_env(INSTAP_ENV="development", INSTAP_DATA_DIR=str(data_dir))
+    return start(
         [sys.executable, "-m", "shared.cli", "run", "--port", str(port), *args],
         cwd=ROOT,
-        env=_env(data_dir),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        preexec_fn=_default_sigint,
+        env=env,
+        port=port,
+        data_dir=data_dir,
     )
-    suite = Suite(proc, port, data_dir)
-    suite.reader = threading.Thread(target=_read_output, args=(suite,), daemon=True)
-    suite.reader.start()
-    return suite
-
-
-def _kill_everything(suite: Suite) -> None:
-    """Last resort (test failed half-way): no process of the suite may outlive the test."""
-    suite.remember_descendants()
-    if suite.proc.poll() is None:  # only while it runs: afterwards its pgid may be someone else's
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(suite.proc.pid, signal.SIGKILL)
-    for p in suite.alive_descendants():
-        with contextlib.suppress(psutil.Error):
-            p.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        suite.proc.wait(timeout=10)
-
-
-def _wait_for(what: str, suite: Suite, check: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        suite.remember_descendants()
-        if check():
-            return
-        if suite.proc.poll() is not None:
-            pytest.fail(
-                f"`instap run` exited ({suite.proc.returncode}) while waiting for {what}:\n" + suite.output()
-            )
-        time.sleep(0.3)
-    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; output so far:\n" + suite.output())
-
-
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via http_proxy
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # hand the 3xx back to the caller
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Any
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Browser:
-    """A real HTTP client with a cookie jar that does not follow redirects."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
-        )
-
-    def request(
-        self, path: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
-    ) -> Reply:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
-            self.base + path, data=body, headers=headers or {}, method="POST" if data is not None else "GET"
-        )
-        try:
-            with self.opener.open(req, timeout=15) as resp:
-                return Reply(resp.status, resp.headers, resp.read().decode())
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return Reply(exc.code, exc.headers, exc.read().decode(errors="replace"))
-
-    def get(self, path: str, **kwargs: Any) -> Reply:
-        return self.request(path, **kwargs)
-
-    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> Reply:
-        return self.request(path, data=data, **kwargs)
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with _DIRECT.open(base + "/intake/healthz", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no csrf_token field on the login page:\n" + html[:2000]
-    return match.group(1)
-
-
-def _demo_login(data_dir: Path, local: str = "coach") -> tuple[str, str]:
-    logins = (data_dir / "demo-logins.txt").read_text()
-    email = f"{local}@demo.instap.nl"
-    match = re.search(rf"^\s*\S+\s+{re.escape(email)}\s+wachtwoord:\s*(\S+)\s*$", logins, re.M)
-    assert match, f"no password for {email} in demo-logins.txt:\n{logins}"
-    return email, match.group(1)
-
-
-def _candidates(db_path: Path) -> int:
-    if not db_path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-        try:
-            return int(conn.execute("select count(*) from candidate").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not migrated yet, or locked for a moment
-        return 0
-
-
-def _wait_until_ready(suite: Suite) -> None:
-    _wait_for(f"the banner ({BANNER!r})", suite, suite.banner.is_set, START_TIMEOUT)
-    _wait_for("GET /intake/healthz = 200", suite, lambda: _healthy(suite.base), START_TIMEOUT)
-
-
-def _stop(suite: Suite, sig: signal.Signals, *, group: bool) -> None:
-    """Send `sig` (to the whole process group, like a terminal's Ctrl-C, or to `instap run` only,
-    like a process manager) and require that everything is gone within STOP_TIMEOUT."""
-    suite.remember_descendants()
-    started = {p.pid: suite.describe(p) for p in suite.alive_descendants()}
-    names = " ".join(started.values())
-    assert "gunicorn" in names and "worker" in names and "redis-server" in names, started
-    if group:
-        os.killpg(suite.proc.pid, sig)
-    else:
-        suite.proc.send_signal(sig)
-    try:
-        suite.proc.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"`instap run` still running {STOP_TIMEOUT:g}s after {sig.name}:\n" + suite.output())
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while suite.alive_descendants() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = {p.pid: suite.describe(p) for p in suite.alive_descendants()}
-    if suite.reader is not None:
-        suite.reader.join(timeout=5)  # the last lines it printed
-    assert not left, f"processes left behind after {sig.name}: {left}\n" + suite.output()
-    assert suite.proc.returncode == 0, suite.output()
 
 
 def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     suite = _start(tmp_path, "--demo-residents", str(DEMO_RESIDENTS))
     try:
-        _wait_until_ready(suite)
+        wait_until_ready(suite)
         out = suite.output(last=10_000)
         assert "Redis gestart op redis://127.0.0.1:" in out, out
         assert f"http://127.0.0.1:{suite.port}/" in out
@@ -301,11 +76,11 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         assert "Wachtwoord" in page.body
 
         # Log in through the form, with the demo coach's generated password.
-        email, password = _demo_login(suite.data_dir)
+        email, password = demo_login(suite.data_dir)
         assert password.startswith("demo-")
         logged_in = web.post(
             f"{login_path.path}?{login_path.query}",
-            {"email": email, "password": password, "csrf_token": _csrf(page.body)},
+            {"email": email, "password": password, "csrf_token": csrf(page.body)},
         )
         assert logged_in.status == 302, logged_in.body[:2000]
         assert urllib.parse.urlsplit(logged_in.headers["Location"]).path == "/intake/"
@@ -333,25 +108,25 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
 
         # The workers moved intake's events to matching: pseudonymous candidate profiles.
         matching_db = suite.data_dir / "matching.db"
-        _wait_for(
-            "candidate profiles in matching.db", suite, lambda: _candidates(matching_db) > 0, START_TIMEOUT
+        wait_for(
+            "candidate profiles in matching.db", suite, lambda: candidates(matching_db) > 0, START_TIMEOUT
         )
         assert not any('"level": "ERROR"' in line for line in suite.lines), (
             "the suite logged errors:\n"
             + "\n".join(line for line in suite.lines if '"level": "ERROR"' in line)[:5000]
         )
 
-        _stop(suite, signal.SIGINT, group=True)
+        stop(suite, signal.SIGINT, group=True)
         assert "Afsluiten" in suite.output()
     finally:
-        _kill_everything(suite)
+        kill_everything(suite)
 
 
 def test_sigterm_to_instap_run_alone_stops_everything(tmp_path: Path) -> None:
     """A process manager (or `kill PID`) signals only `instap run`; it must not leave orphans."""
     suite = _start(tmp_path, "--no-seed")
     try:
-        _wait_until_ready(suite)
-        _stop(suite, signal.SIGTERM, group=False)
+        wait_until_ready(suite)
+        stop(suite, signal.SIGTERM, group=False)
     finally:
-        _kill_everything(suite)
+        kill_everything(suite)
