@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import re
 import secrets
 import zlib
 from collections.abc import Collection, Iterable
@@ -22,6 +23,7 @@ from .document import VC_V2_CONTEXT, timestamp
 from .model import STATUS_LIST_BITS
 
 MINIMUM_BITS = STATUS_LIST_BITS
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 # Refuse to inflate more than this from an untrusted list (a gzip bomb); 128x the minimum.
 MAX_BYTES = 128 * MINIMUM_BITS // 8
 STATUS_LIST_TYPE = ["VerifiableCredential", "BitstringStatusListCredential"]
@@ -83,6 +85,8 @@ class Bitstring:
         if not isinstance(encoded, str) or not encoded.startswith("u"):
             raise StatusListError("encodedList is not multibase base64url (no 'u' prefix)")
         body = encoded[1:]
+        if not _BASE64URL.fullmatch(body) or len(body) % 4 == 1:
+            raise StatusListError("encodedList is not base64url")
         try:
             compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError):
