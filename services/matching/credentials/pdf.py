@@ -34,6 +34,8 @@ class CertificateView:
     """What a person sees of a certificate, already in words; the same for the PDF and the page."""
 
     kind_label: str
+    this_one: str  # "deze verklaring" / "dit certificaat": Dutch needs the article per noun
+    the_one: str  # "de verklaring" / "het certificaat"
     title: str
     initials: str
     description: str
@@ -55,8 +57,11 @@ def certificate_view(
 ) -> CertificateView:
     """The words of a certificate for people (PDF and verification page)."""
     spec = record.achievement
+    statement = spec.kind == "praktijkverklaring"
     return CertificateView(
         kind_label=KIND_LABELS.get(spec.kind, "Certificaat"),
+        this_one="deze verklaring" if statement else "dit certificaat",
+        the_one="de verklaring" if statement else "het certificaat",
         title=spec.name,
         initials=record.initials,
         description=spec.description,
@@ -84,6 +89,12 @@ def template_environment() -> Environment:
 def qr_data_uri(url: str) -> str:
     """A PNG QR code of `url` as a data: URI; error level M survives a crease or a smudge."""
     return segno.make(url, error="m", micro=False).png_data_uri(scale=10, border=4)
+
+
+def render_certificate_body(view: CertificateView, *, details: bool = False) -> str:
+    """Only the certificate part; without `details` exactly what the public page may show."""
+    template = template_environment().get_template(BODY_TEMPLATE)
+    return template.render(**view.context(), details=details)
 
 
 def render_certificate_html(view: CertificateView) -> str:

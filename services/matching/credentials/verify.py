@@ -28,7 +28,11 @@ class Verdict:
 
     def line(self) -> str:
         """What the CLI prints: ``valid`` or ``invalid: <reason>``."""
-        return "valid" if self.valid else f"invalid: {self.reason}"
+        if self.valid:
+            return "valid"
+        # Reasons quote values from the token (a kid, an alg): keep the promise of one short line.
+        reason = " ".join(self.reason.split())
+        return f"invalid: {reason[:300]}"
 
 
 def _types(value: Any) -> list[str]:

@@ -12,6 +12,7 @@ import zxingcpp
 from services.matching.credentials import CertificateRecord, CredentialUrls, Issuer
 from services.matching.credentials.pdf import (
     certificate_view,
+    render_certificate_body,
     render_certificate_html,
     render_certificate_pdf,
 )
@@ -75,3 +76,27 @@ def test_html_escapes_what_comes_from_data(urls: CredentialUrls) -> None:
     html = render_certificate_html(certificate_view(record, urls))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+
+
+def test_body_for_the_public_page_shows_only_the_allowed_facts(
+    urls: CredentialUrls, record: CertificateRecord
+) -> None:
+    view = certificate_view(record, urls, revoked_on=date(2025, 9, 1))
+    page = render_certificate_body(view)
+    for shown in (
+        "J.A.",
+        "Praktijkverklaring Medewerker installatietechniek",
+        "B1-K1-W1",
+        "ROC Da Vinci College",
+    ):
+        assert shown in page
+    assert "2 juni 2025" in page and "Ingetrokken" in page and "1 september 2025" in page
+    for hidden in ("Zonnedak", "praktijkopleider", CODE, "crebo"):
+        assert hidden not in page, hidden
+    assert "Zonnedak" in render_certificate_body(view, details=True)
+
+
+def test_other_certificates_are_called_certificaat(urls: CredentialUrls) -> None:
+    html = render_certificate_html(certificate_view(vca_record(urls), urls, revoked_on=date(2030, 1, 2)))
+    assert "Is dit certificaat echt?" in html and "Dit certificaat geldt niet meer." in html
+    assert "verklaring" not in html.lower().replace("praktijkverklaring", "")
