@@ -289,3 +289,50 @@ def test_record_changes_change_the_credential(urls: CredentialUrls) -> None:
     other = build_credential(praktijkverklaring_record(urls, issued=date(2025, 6, 3)), urls)
     assert one["credentialSubject"] == other["credentialSubject"]
     assert one["validFrom"] != other["validFrom"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for name, child in value.items():
+            found.extend(_paths(child, (*prefix, name)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_paths(child, (*prefix, index)))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_signed_change_to_the_credential_gives_a_verdict_not_a_crash(
+    record: CertificateRecord, urls: CredentialUrls, keys: KeyStore, data: st.DataObject
+) -> None:
+    """A signed document with any member replaced or removed: a verdict (never an exception)."""
+    credential = build_credential(record, urls)
+    path = data.draw(st.sampled_from(_paths(credential)), label="path")
+    holder: Any = credential
+    for step in path[:-1]:
+        holder = holder[step]
+    if data.draw(st.booleans(), label="remove") and isinstance(holder, dict):
+        del holder[path[-1]]
+    else:
+        holder[path[-1]] = data.draw(json_values, label="value")
+    verdict = verify_credential(sign_credential(credential, keys.signing_key()), keys.jwks(), now=NOW)
+    assert isinstance(verdict.valid, bool)
+    assert verdict.line().count("\n") == 0
+    if not verdict.valid:
+        assert verdict.reason
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6))
+def test_any_signed_json_object_gives_a_verdict(keys: KeyStore, document: dict[str, Any]) -> None:
+    verdict = verify_credential(sign_credential(document, keys.signing_key()), keys.jwks(), now=NOW)
+    assert not verdict.valid  # nothing random is a well-formed OpenBadgeCredential
