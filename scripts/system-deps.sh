@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs when they are missing (only as root; else explain).
-# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium]
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint]
 set -euo pipefail
 missing=()
+# Debian packages that are not installed (dpkg's view), so a shared library is found by name.
+need_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+}
 for want in "$@"; do
   case "$want" in
     redis) command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) ;;
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    # WeasyPrint (PDF certificates) loads Pango and HarfBuzz with cffi; DejaVu is the template's font.
+    weasyprint) need_packages libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core ;;
     *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
   esac
 done

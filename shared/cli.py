@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from services.matching.credentials.cli import credential
 from shared.components import COMPONENTS, services, workers
 from shared.config import ConfigError, load_settings
 from shared.db import Database
@@ -198,6 +199,8 @@ def run(host: str, port: int, no_seed: bool, demo_residents: int) -> None:
 
     sys.exit(run_suite(host=host, port=port, seed_demo=not no_seed, residents=demo_residents))
 
+
+main.add_command(credential)
 
 if __name__ == "__main__":
     main()

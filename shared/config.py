@@ -6,10 +6,11 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("intake", "matching", "rapportage")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +48,22 @@ class Settings(BaseSettings):
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")
     relay_interval_seconds: float = Field(default=1.0, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
+    public_url: str = Field(
+        default=DEFAULT_PUBLIC_URL,
+        pattern=r"^https?://[^\s/:]+(?::\d+)?/?$",
+        validation_alias="INSTAP_PUBLIC_URL",
+    )
+    # Directory of the Ed25519 keys that sign certificates; empty = <data_dir>/keys.
+    credentials_key_dir: Path | None = Field(default=None, validation_alias="INSTAP_CREDENTIALS_KEY_DIR")
+
+    @field_validator("public_url", "credentials_key_dir", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object, info: ValidationInfo) -> object:
+        # `.env.example` promises that an empty value means the default; Path("") would be ".".
+        if value == "":
+            return None if info.field_name == "credentials_key_dir" else DEFAULT_PUBLIC_URL
+        return value
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:
@@ -72,6 +89,10 @@ class Settings(BaseSettings):
         if url:
             return url
         return f"sqlite:///{(self.data_dir / f'{component}.db').resolve()}"
+
+    def credential_key_dir(self) -> Path:
+        """Where the certificate signing keys live (services/matching/credentials/keys.py)."""
+        return self.credentials_key_dir or self.data_dir / "keys"
 
     def ensure_secret_key(self) -> str:
         """The signing key; outside production a dev-only key is generated once per data dir."""
