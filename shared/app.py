@@ -29,6 +29,7 @@ from shared.config import Settings, load_settings
 from shared.db import Database
 from shared.i18n import init_i18n
 from shared.logs import configure_logging, correlation_id, new_correlation_id
+from shared.peers import Peers
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
 
@@ -40,7 +41,13 @@ def build_context(name: str, settings: Settings) -> ServiceContext:
     """The wiring of one service, shared by its web app and its worker."""
     db = Database(settings.database_url(name), name)
     accounts_db = Database(settings.database_url("accounts"), "accounts")
-    return ServiceContext(name=name, settings=settings, db=db, accounts_db=accounts_db)
+    return ServiceContext(
+        name=name,
+        settings=settings,
+        db=db,
+        accounts_db=accounts_db,
+        peers=Peers.from_setting(settings.peer_urls),
+    )
 
 
 def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

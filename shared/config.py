@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     matching_debounce_seconds: int = Field(default=5, ge=0, validation_alias="MATCHING_DEBOUNCE_SECONDS")
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")
+    # Where the other services answer when they do not run in this process, e.g.
+    # "intake=http://intake-web:8000,matching=http://matching-web:8000" (see shared/peers.py).
+    peer_urls: str = Field(default="", validation_alias="INSTAP_PEER_URLS")
     relay_interval_seconds: float = Field(default=1.0, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
     # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
     public_url: str = Field(

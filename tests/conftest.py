@@ -19,6 +19,7 @@ from shared.cli import migrate_all
 from shared.components import COMPONENTS
 from shared.config import Settings, load_settings
 from shared.db import Database
+from shared.peers import link_apps
 from tests.support.servers import postgres_url_for_tests, redis_url_for_tests
 
 BACKENDS = ("sqlite", "postgresql")
@@ -120,10 +121,12 @@ def app(settings: Settings) -> Iterator[Any]:
 
 
 @pytest.fixture
-def matching_app(settings: Settings) -> Iterator[Any]:
+def matching_app(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Any]:
     from services.matching.app import create_app
 
     application = create_app(settings)
+    if "app" in request.fixturenames:  # both services in one test: they reach each other in-process
+        link_apps(request.getfixturevalue("app"), application)
     yield application
     application.extensions["instap"].close()
 
