@@ -118,7 +118,7 @@ def _in_process(app: Flask, path: str, params: dict[str, Any] | None, headers: d
         path=path,
         method="GET",
         query_string=params,
-        headers=headers,
+        headers=list(headers.items()),
         base_url="http://peer.invalid/",
     ).get_environ()
     app_iter, status, _headers = run_wsgi_app(app, environ, buffered=True)
