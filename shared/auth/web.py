@@ -64,7 +64,7 @@ def load_principal() -> None:
         with ctx.accounts_db.unit_of_work() as s:
             g.principal = principal_for_token(s, token)
         if g.principal is None:
-            raise Unauthorized("Dit token is ongeldig of ingetrokken.")
+            raise Unauthorized("Dit token is ongeldig, verlopen of ingetrokken.")
         return
     uid = session.get("uid")
     if uid is None:

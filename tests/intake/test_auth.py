@@ -64,7 +64,7 @@ def test_anonymous_api_call_without_cookie_is_401_with_bad_token(client, method,
     assert response.json == {
         "code": "unauthorized",
         "status": 401,
-        "message": "Dit token is ongeldig of ingetrokken.",
+        "message": "Dit token is ongeldig, verlopen of ingetrokken.",
         "errors": {},
     }
 
