@@ -24,6 +24,13 @@ WRONG = "fout-wachtwoord-0"  # noqa: S105 - test-only
 
 
 @pytest.fixture
+def backend() -> str:
+    """Counters and locks live in Redis; the accounts database only answers who exists, which the
+    session and token tests already prove on both backends. One backend keeps this file fast."""
+    return "sqlite"
+
+
+@pytest.fixture
 def make_app(settings: Settings) -> Iterator[Callable[..., Any]]:
     """Intake apps on this test's settings (plus overrides), e.g. two web processes of one site."""
     from services.intake.app import create_app
