@@ -11,11 +11,10 @@ from typing import Any
 
 import redis
 from flask import Blueprint, Flask, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -23,6 +22,7 @@ from werkzeug.wrappers import Response
 from shared import reference
 from shared.api import Api, api_settings
 from shared.auth import web as auth_web
+from shared.auth.lockout import AccountLockout, LockoutPolicy
 from shared.auth.oidc import init_oidc
 from shared.auth.roles import ROLE_LABELS_NL
 from shared.config import Settings, load_settings
@@ -64,7 +64,9 @@ def create_service_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        # The browser drops the cookie after the absolute lifetime; the server checks it too
+        # (auth_web.load_principal), because a copied cookie has no such expiry.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
@@ -75,9 +77,24 @@ def create_service_app(
     )
     ctx = build_context(name, settings)
     app.extensions["instap"] = ctx
-    ctx.extras["login_limiter"] = (
-        MovingWindowRateLimiter(storage_from_string(settings.ratelimit_storage_url)),
-        parse_limit(settings.login_rate_limit),
+    # One Limiter per app (Flask-Limiter keeps its storage on the instance); its counters live in
+    # Redis, so every worker and every service counts the same login attempts.
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=settings.rate_limit_storage(),
+        strategy="moving-window",
+        key_prefix="instap",
+    )
+    limiter.init_app(app)
+    ctx.extras["limiter"] = limiter
+    ctx.extras["lockout"] = AccountLockout(
+        limiter,
+        settings.ensure_secret_key(),
+        LockoutPolicy(
+            after=settings.login_lockout_after,
+            base_seconds=settings.login_lockout_seconds,
+            max_seconds=settings.login_lockout_max_seconds,
+        ),
     )
 
     init_i18n(app)

@@ -68,7 +68,10 @@ def seed_demo(residents: int) -> None:
     """Fill the databases with realistic demo data (idempotent: runs once per database)."""
     from shared.demo import seed
 
-    summary = seed(_settings(), residents=residents)
+    try:
+        summary = seed(_settings(), residents=residents)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(summary)
 
 
@@ -104,6 +107,68 @@ def user_add(email: str, name: str, role: str, org: str, org_kind: str, password
         raise click.ClickException(f"{exc.message} {json.dumps(exc.errors)}") from None
 
 
+def _accounts_db() -> Database:
+    return Database(_settings().database_url("accounts"), "accounts")
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--password", default=None, help="prompted when omitted")
+def user_password(email: str, password: str | None) -> None:
+    """Set a new password for EMAIL; every session of that user ends."""
+    from shared.auth.accounts import change_password, user_by_email
+    from shared.errors import DomainError
+
+    if password is None:
+        password = getpass.getpass("New password: ")
+    db = _accounts_db()
+    try:
+        with db.unit_of_work() as s:
+            change_password(s, user_by_email(s, email), password)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message} {json.dumps(exc.errors, ensure_ascii=False)}") from None
+    finally:
+        db.dispose()
+    click.echo(f"password of {email} changed; its sessions have ended")
+
+
+@user.command("role")
+@click.argument("email")
+@click.argument("role")
+def user_role(email: str, role: str) -> None:
+    """Give EMAIL another ROLE; every session of that user ends."""
+    from shared.auth.accounts import change_role, user_by_email
+    from shared.errors import DomainError
+
+    db = _accounts_db()
+    try:
+        with db.unit_of_work() as s:
+            change_role(s, user_by_email(s, email), role)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message} {json.dumps(exc.errors, ensure_ascii=False)}") from None
+    finally:
+        db.dispose()
+    click.echo(f"{email} is now {role}; its sessions have ended")
+
+
+@user.command("logout")
+@click.argument("email")
+def user_logout(email: str) -> None:
+    """End every session of EMAIL (e.g. a lost laptop)."""
+    from shared.auth.accounts import end_sessions, user_by_email
+    from shared.errors import DomainError
+
+    db = _accounts_db()
+    try:
+        with db.unit_of_work() as s:
+            end_sessions(s, user_by_email(s, email).id)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message} {json.dumps(exc.errors, ensure_ascii=False)}") from None
+    finally:
+        db.dispose()
+    click.echo(f"every session of {email} has ended")
+
+
 @main.group()
 def token() -> None:
     """Manage bearer tokens for machine clients."""
@@ -114,18 +179,74 @@ def token() -> None:
 @click.option("--org", "org", required=True)
 @click.option("--org-kind", default="gemeente", show_default=True)
 @click.option("--name", default="machine client", show_default=True)
-def token_create(role: str, org: str, org_kind: str, name: str) -> None:
+@click.option(
+    "--days",
+    type=click.IntRange(min=1, max=3650),
+    default=None,
+    help="days until the token expires [default: INSTAP_TOKEN_LIFETIME_DAYS, 90]",
+)
+def token_create(role: str, org: str, org_kind: str, name: str, days: int | None) -> None:
     """Create a bearer token; it is printed once and stored only as a hash."""
+    from datetime import timedelta
+
     from shared.auth.accounts import create_token, get_or_create_organisation
     from shared.errors import DomainError
 
-    db = Database(_settings().database_url("accounts"), "accounts")
+    settings = _settings()
+    lifetime = timedelta(days=days or settings.token_lifetime_days)
+    db = Database(settings.database_url("accounts"), "accounts")
     try:
         with db.unit_of_work() as s:
             organisation = get_or_create_organisation(s, org, org_kind)
-            click.echo(create_token(s, name=name, role=role, organisation=organisation))
+            click.echo(create_token(s, name=name, role=role, organisation=organisation, lifetime=lifetime))
     except DomainError as exc:
         raise click.ClickException(f"{exc.message} {json.dumps(exc.errors)}") from None
+    finally:
+        db.dispose()
+
+
+@token.command("list")
+@click.option("--all", "show_all", is_flag=True, help="also revoked and expired tokens")
+def token_list(show_all: bool) -> None:
+    """List tokens: id, name, role, organisation, expiry and last use (never the token itself)."""
+    from shared.auth.tokens import list_tokens
+
+    db = _accounts_db()
+    try:
+        with db.unit_of_work() as s:
+            rows = list_tokens(s, include_ended=show_all)
+    finally:
+        db.dispose()
+    click.echo(
+        f"{'id':>5}  {'status':<10} {'role':<16} {'expires':<16} {'last used':<16} name (organisation)"
+    )
+    for row in rows:
+        click.echo(
+            f"{row.id:>5}  {row.status:<10} {row.role:<16} {_minute(row.expires_at):<16} "
+            f"{_minute(row.last_used_at):<16} {row.name} ({row.organisation})"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+def token_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID (from `instap token list`); it is refused from the next request on."""
+    from shared.auth.tokens import revoke_token
+    from shared.errors import DomainError
+
+    db = _accounts_db()
+    try:
+        with db.unit_of_work() as s:
+            newly = revoke_token(s, token_id)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.dispose()
+    click.echo(f"token {token_id} revoked" if newly else f"token {token_id} was already revoked")
+
+
+def _minute(moment) -> str:  # type: ignore[no-untyped-def]
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
 
 
 @main.command()

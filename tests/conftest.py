@@ -22,7 +22,7 @@ from shared.db import Database
 from tests.support.servers import postgres_url_for_tests, redis_url_for_tests
 
 BACKENDS = ("sqlite", "postgresql")
-TEST_PASSWORD = "test-wachtwoord-123"  # test-only
+TEST_PASSWORD = "proef-wachtwoord-123"  # test-only
 
 
 @pytest.fixture(scope="session")
