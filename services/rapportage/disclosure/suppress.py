@@ -330,6 +330,8 @@ class _Search:
             fate = self.span.try_add(self.rows[c])
             if fate is _Fate.DISCLOSES:
                 continue  # shown, it would pin a small count down exactly
+            if fate is _Fate.IMPLIED:
+                self.lp.set_cell(c, float(v[c]), float(v[c]), self.cost[c])
             if fate is _Fate.IMPLIED or self._try(c, float(v[c]), float(v[c])):
                 hidden[c] = False
                 self.span.commit()
@@ -371,8 +373,9 @@ class _Search:
         todo += [k for k in np.flatnonzero(~certified).tolist() if k not in set(self.recent)]
         found: list[npt.NDArray[np.float64]] = []
         ok = True
+        # Published from now on (undone below if refused), also when no LP is needed now.
+        self.lp.set_cell(c, low, high, self.cost[c])
         if todo:
-            self.lp.set_cell(c, low, high, self.cost[c])
             done = np.zeros(len(self.checks), dtype=np.bool_)
             for check in todo:
                 if done[check]:

@@ -117,3 +117,15 @@ def test_fixing_a_small_cell_as_shown_or_a_cell_both_ways_is_refused() -> None:
         suppress(table, show=[("b",)], hide=[("b",)])
     with pytest.raises(DisclosureError):
         suppress(table, show=[("z",)])
+
+
+def test_a_cell_shown_without_an_lp_binds_later_witnesses() -> None:
+    # Regression (found by the property test and the auditor): a cell shown again because old
+    # witnesses already allowed it must also be fixed in the LP, or later witnesses move it.
+    exact = [
+        [[0, 0, 6, 0], [0, 30, 15, 2], [30, 4, 0, 6]],
+        [[0, 2, 15, 30], [6, 2, 30, 0], [9, 6, 4, 1]],
+        [[4, 1, 0, 9], [9, 1, 2, 30], [0, 30, 4, 4]],
+    ]
+    protected = suppress(funnel_of(exact, [("a", "b", "c")] * 2), policy(3))
+    assert audit(doc(protected), truth=[protected.truth()]).violations() == []
