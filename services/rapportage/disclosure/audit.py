@@ -61,6 +61,13 @@ class CountRange:
         first = max(1, int(-(-(self.low - TOL) // 1)))
         return first <= threshold - 1 and first <= self.high + TOL
 
+    def surely_small(self, threshold: int) -> bool:
+        """Every whole number in the range is from 1 to threshold - 1: the true value (a whole
+        number in the range) is small and the range misses 0 -- a disclosure, truth or not."""
+        first = int(-(-(self.low - TOL) // 1))
+        last = int((self.high + TOL) // 1) if self.high != float("inf") else threshold
+        return 1 <= first <= last <= threshold - 1
+
     def describe(self) -> str:
         key = ", ".join(f"{d}={label}" for d, label in self.key)
         what = "cel" if self.kind == "cell" else "precies in deze fase"
@@ -76,6 +83,10 @@ class AuditReport:
     def suspects(self) -> list[CountRange]:
         """Counts that might be a small number an attacker narrowed down (without the truth)."""
         return [r for r in self.ranges if r.may_be_small(self.threshold)]
+
+    def disclosures(self) -> list[CountRange]:
+        """Counts that are certainly small and narrowed down (found without the truth)."""
+        return [r for r in self.ranges if r.surely_small(self.threshold)]
 
     def violations(self) -> list[CountRange]:
         """Counts whose true value is from 1 to t-1 and whose range breaks rule 2 (needs truth)."""
@@ -309,25 +320,29 @@ def _true_counts(joint: _Joint, truth: Sequence[Mapping[Labels, int]]) -> dict[t
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m services.rapportage.disclosure.audit DOC.json [DOC.json ...]`: print suspects."""
+    """`python -m services.rapportage.disclosure DOC.json [DOC.json ...]` (documents of one pack).
+
+    Exit 1 when a count is certainly a small number narrowed down; counts that might be (the
+    truth would tell) are listed too but do not fail: a large hidden cell can have such a range.
+    """
     paths = list(sys.argv[1:] if argv is None else argv)
     if not paths:
-        print(
-            "usage: python -m services.rapportage.disclosure.audit DOC.json [DOC.json ...]", file=sys.stderr
-        )
+        print("usage: python -m services.rapportage.disclosure DOC.json [DOC.json ...]", file=sys.stderr)
         return 2
     try:
-        documents = [json.loads(open(p, encoding="utf-8").read()) for p in paths]  # noqa: SIM115
+        documents = []
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                documents.append(json.load(handle))
         report = audit(*documents)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    suspects = report.suspects()
-    for r in suspects:
-        print(r.describe())
-    print(f"{len(report.ranges)} aantallen aangevallen, {len(suspects)} mogelijk te nauw ingesloten")
-    return 1 if suspects else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    certain = report.disclosures()
+    possible = [r for r in report.suspects() if r not in certain]
+    for r in certain:
+        print(f"af te leiden: {r.describe()}")
+    for r in possible:
+        print(f"alleen met de ware aantallen te beoordelen: {r.describe()}")
+    print(f"{len(report.ranges)} aantallen aangevallen; {len(certain)} zeker af te leiden")
+    return 1 if certain else 0

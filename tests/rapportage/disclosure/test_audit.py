@@ -35,7 +35,8 @@ def test_primary_suppression_alone_leaks_through_the_total() -> None:
     report = audit(leaky, truth=[protected.truth()])
     [leak] = report.violations()
     assert leak.key == (("wijk", "a"),) and leak.low == pytest.approx(3) and leak.high == pytest.approx(3)
-    # Without the truth it is still a suspect: a whole number from 1 to 4 fits exactly.
+    # Without the truth it is still certain: only whole numbers from 1 to 4 fit (here just 3).
+    assert [r.key for r in audit(leaky).disclosures()] == [(("wijk", "a"),)]
     assert [r.key for r in audit(leaky).suspects()] == [(("wijk", "a"),)]
     assert audit(doc(protected, "other"), truth=[protected.truth()]).violations() == []
 
@@ -67,7 +68,7 @@ def test_rounded_cells_are_known_up_to_half_the_multiple() -> None:
             cell.update({"value": 20, "status": "rounded", "rounded_to": 5})
     [r] = [r for r in audit(document).ranges if r.key == (("wijk", "a"),)]
     assert (r.low, r.high) == (pytest.approx(0.0), pytest.approx(4.5))
-    assert not r.protected(5) and r.may_be_small(5)
+    assert not r.protected(5) and r.may_be_small(5) and not r.surely_small(5)  # it may be 0
 
 
 def test_two_documents_are_attacked_together() -> None:
@@ -128,6 +129,6 @@ def test_command_line_reports_suspects_and_exit_codes(tmp_path: Path, capsys) ->
     bad.write_text(json.dumps(show_all(doc(protected, "other"), protected.truth(), ("a",))))
     assert main([str(good)]) == 0
     assert main([str(bad)]) == 1
-    assert "wijk=a" in capsys.readouterr().out
+    assert "af te leiden: cel (wijk=a)" in capsys.readouterr().out
     assert main([str(tmp_path / "missing.json")]) == 2
     assert main([]) == 2
