@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from services.rapportage.disclosure import (
     STAR,
+    DisclosureError,
     Status,
     audit,
     check_rules,
@@ -65,3 +67,9 @@ def test_publish_views_audits_the_pack() -> None:
     )  # fmt: skip
     assert [d["title"] for d in documents] == ["per wijk", "per gender"]
     assert audit(*documents).ranges
+
+
+def test_views_must_keep_the_stage_and_name_known_dimensions() -> None:
+    for views in ([("d0",)], [("d0", "nope", "stage")], [("d0", "d0", "stage")], []):
+        with pytest.raises(DisclosureError):
+            suppress_views(base_table(), views)

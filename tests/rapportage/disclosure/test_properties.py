@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from services.rapportage.disclosure import Policy, Table, check_rules, suppress
+from services.rapportage.disclosure import Policy, Table, audit, check_rules, suppress
 
 from .helpers import doc, funnel_of
 from .strategies import funnel_tables, plain_tables, policies
@@ -50,6 +50,4 @@ def test_full_size_two_way_funnel(seed: int) -> None:
     exact = np.array([rng.multinomial(n, rng.dirichlet(np.ones(7))) for n in rng.integers(0, 40, 24)])
     table = funnel_of(exact.reshape(6, 4, 7), [[f"w{i}" for i in range(6)], [f"g{i}" for i in range(4)]])
     protected = suppress(table)
-    from services.rapportage.disclosure import audit
-
     assert audit(doc(protected), truth=[protected.truth()]).violations() == []

@@ -129,3 +129,16 @@ def test_a_cell_shown_without_an_lp_binds_later_witnesses() -> None:
     ]
     protected = suppress(funnel_of(exact, [("a", "b", "c")] * 2), policy(3))
     assert audit(doc(protected), truth=[protected.truth()]).violations() == []
+
+
+def test_fixed_cells_that_make_protection_impossible_are_a_clear_error() -> None:
+    table = Table(TableSpec((Dimension("wijk", ("a", "b")),)), [3, 20])
+    with pytest.raises(DisclosureError) as err:
+        suppress(table, show=[("b",)])  # with the total shown, a = total - b = 3
+    assert err.value.field == "show"
+
+
+def test_an_empty_table_is_all_zeros_and_shown() -> None:
+    protected = suppress(funnel_of(np.zeros((2, 3), dtype=int), [("a", "b")]))
+    assert {c.status for c in protected.cells} == {Status.SHOWN}
+    assert check_rules(doc(protected), protected.truth()) == []
