@@ -173,7 +173,7 @@ def choose(s: Structure, policy: Policy, show: set[int], hide: set[int]) -> tupl
         if c in hide:
             raise DisclosureError("show", f"cel {s.cells[c]} kan niet tegelijk getoond en verborgen worden")
     grand_total = s.cells.index(s.spec.grand_total_key())
-    if v[grand_total] >= t:
+    if v[grand_total] >= t and grand_total not in hide:  # rule 3 (unless another table hid it)
         show = show | {grand_total}
     hidden = small.copy()
     hidden[sorted(hide)] = True
