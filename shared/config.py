@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")
     relay_interval_seconds: float = Field(default=1.0, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
+    pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from prometheus_client import CONTENT_TYPE_LATEST
 from rq import Queue
 
 from services.intake.models import OutboxEvent
@@ -27,8 +28,6 @@ from tests.conftest import LoggedIn
 from tests.matching.factories import add_candidate, task_payload
 from tests.ops.metrics_support import samples, scrape, value
 from tests.reliability.test_outbox_delivery import ROOT, _env
-
-from prometheus_client import CONTENT_TYPE_LATEST
 
 
 def test_requests_are_counted_by_route_template_and_status(app, make_user):
