@@ -44,6 +44,41 @@ def migrate() -> None:
     click.echo("migrations: up to date")
 
 
+@main.command("wait-for-schema")
+@click.option("--timeout", default=600, show_default=True, help="seconds to wait before giving up")
+@click.option("--interval", default=5.0, show_default=True, help="seconds between checks")
+def wait_for_schema(timeout: int, interval: float) -> None:
+    """Wait until `instap migrate` has brought every database to this version's schema.
+
+    For the init container of a new release's pods: they start only after the migration Job.
+    """
+    import time
+
+    from shared.migrations import behind_head
+
+    settings = _settings()
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = []
+        for comp in COMPONENTS.values():
+            db = Database(settings.database_url(comp.name), comp.name)
+            try:
+                reason = behind_head(db, comp.migrations)
+            except Exception as exc:  # database not reachable yet: keep waiting
+                reason = f"{comp.name}: {type(exc).__name__}"
+            finally:
+                db.dispose()
+            if reason:
+                waiting.append(reason)
+        if not waiting:
+            click.echo("schema: up to date")
+            return
+        if time.monotonic() >= deadline:
+            raise click.ClickException("schema not migrated in time: " + "; ".join(waiting))
+        click.echo("waiting for migrations: " + "; ".join(waiting), err=True)
+        time.sleep(interval)
+
+
 @main.command("makemigration")
 @click.argument("component", type=click.Choice(sorted(COMPONENTS)))
 @click.argument("message")

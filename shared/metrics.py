@@ -83,15 +83,6 @@ REPORT_SECONDS = Histogram(
 )
 
 
-def registry() -> CollectorRegistry:
-    """What a scrape shows: the sum over all processes in multiprocess mode, else this process."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
-        return merged
-    return REGISTRY
-
-
 # --- web apps ---------------------------------------------------------------------------------
 
 
@@ -118,7 +109,21 @@ def init_metrics(app: Flask, service: str) -> None:
     def _metrics() -> Response:
         if any(header in request.headers for header in PROXY_HEADERS):
             abort(404)
-        return Response(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+        # The service's queue too, read from Redis: "no worker" must show while no worker runs.
+        target = scrape_registry(QueueCollector(app.extensions["instap"], [service]))
+        return Response(generate_latest(target), content_type=CONTENT_TYPE_LATEST)
+
+
+def scrape_registry(*collectors: Collector) -> CollectorRegistry:
+    """A registry for one scrape: this process's (or all processes') metrics plus `collectors`."""
+    target = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(target)  # type: ignore[no-untyped-call]
+    else:
+        target.register(_ProcessMetrics())
+    for collector in collectors:
+        target.register(collector)
+    return target
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -154,36 +159,30 @@ def observe_match_run(
     MATCH_RUN_ASSIGNED.labels(kind).inc(assigned)
 
 
-class StateCollector(Collector):
-    """Read at scrape time from Redis and the service's database: what waits, and for how long.
+def _source_up(source: str, ok: bool) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        "instap_metrics_source_up", "1 when the source of the state metrics answered.", labels=["source"]
+    )
+    family.add_metric([source], 1 if ok else 0)
+    return family
 
-    Every worker of a service reports the same numbers (alerts take the max). A failing source
-    is reported through instap_metrics_source_up instead of failing the scrape.
-    """
 
-    def __init__(self, ctx: Any, outbox_model: Any, queues: Iterable[str], state: Any = None):
+class QueueCollector(Collector):
+    """Read at scrape time from Redis: per queue the waiting jobs, the oldest one's age, the
+    failed jobs and the workers listening. A Redis outage shows as instap_metrics_source_up 0."""
+
+    def __init__(self, ctx: Any, queues: Iterable[str]):
         self.ctx = ctx
-        self.outbox_model = outbox_model
         self.queues = tuple(queues)
-        self.state = state  # the service's own hook: state(session) yields metric families
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily(
-            "instap_metrics_source_up", "1 when the source of the state metrics answered.", labels=["source"]
-        )
         try:
-            yield from self._queue_metrics()
-            up.add_metric(["redis"], 1)
+            families = list(self._queue_metrics())
         except Exception:  # a probe: report, never fail the scrape
             log.warning("metrics: redis unavailable", exc_info=True)
-            up.add_metric(["redis"], 0)
-        try:
-            yield from self._database_metrics()
-            up.add_metric(["database"], 1)
-        except Exception:
-            log.warning("metrics: database unavailable", exc_info=True)
-            up.add_metric(["database"], 0)
-        yield up
+            families = []
+        yield from families
+        yield _source_up("redis", bool(families))
 
     def _queue_metrics(self) -> Iterator[GaugeMetricFamily]:
         from rq import Queue, Worker
@@ -222,6 +221,28 @@ class StateCollector(Collector):
             workers.add_metric([name], Worker.count(queue=queue))
         yield from (length, oldest, failed, workers)
 
+
+class StateCollector(Collector):
+    """A worker's scrape-time state: its queues (QueueCollector), the outbox backlog and age, and
+    the service's own hook (e.g. matching's runs), read from the database. Every worker of a
+    service reports the same numbers; alerts take the max."""
+
+    def __init__(self, ctx: Any, outbox_model: Any, queues: Iterable[str], state: Any = None):
+        self.ctx = ctx
+        self.outbox_model = outbox_model
+        self.queues = QueueCollector(ctx, queues)
+        self.state = state  # the service's own hook: state(session) yields metric families
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from self.queues.collect()
+        try:
+            families = list(self._database_metrics())
+        except Exception:
+            log.warning("metrics: database unavailable", exc_info=True)
+            families = []
+        yield from families
+        yield _source_up("database", bool(families))
+
     def _database_metrics(self) -> Iterator[GaugeMetricFamily]:
         from sqlalchemy import func, select
 
@@ -239,10 +260,10 @@ class StateCollector(Collector):
             count, first = s.execute(
                 select(func.count(), func.min(model.created_at)).where(model.relayed_at.is_(None))
             ).one()
-            if first is not None and first.tzinfo is None:  # SQLite drops the zone on aggregates
-                first = first.replace(tzinfo=utcnow().tzinfo)
-            elif isinstance(first, str):
+            if isinstance(first, str):  # SQLite returns the raw text of an aggregate
                 first = datetime.fromisoformat(first)
+            if first is not None and first.tzinfo is None:
+                first = first.replace(tzinfo=utcnow().tzinfo)
             backlog.add_metric([service], count)
             age.add_metric([service], (utcnow() - first).total_seconds() if first is not None else 0.0)
             yield from (backlog, age)
@@ -256,12 +277,7 @@ def serve_worker_metrics(ctx: Any, outbox_model: Any, queues: Iterable[str], sta
     port = int(os.environ.get("INSTAP_METRICS_PORT", "0") or 0)
     if not port:
         return None
-    target = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(target)  # type: ignore[no-untyped-call]
-    else:
-        target.register(_ProcessMetrics())
-    target.register(StateCollector(ctx, outbox_model, queues, state))
+    target = scrape_registry(StateCollector(ctx, outbox_model, queues, state))
     # All interfaces: Prometheus scrapes the pod or container address; NetworkPolicy limits who.
     address = os.environ.get("INSTAP_METRICS_ADDR", "0.0.0.0")  # noqa: S104
     server, _thread = start_http_server(port, addr=address, registry=target)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from services.matching.models import MatchRun
 from shared.app import build_context
 from shared.db import utcnow
 from shared.localservers import free_port
-from shared.metrics import StateCollector, registry
+from shared.metrics import StateCollector
 from tests.conftest import LoggedIn
 from tests.matching.factories import add_candidate, task_payload
 from tests.ops.metrics_support import samples, scrape, value
@@ -253,10 +252,3 @@ def test_gunicorn_workers_are_added_up_in_multiprocess_mode(settings, tmp_path: 
         before, "instap_http_requests_total", **labels
     )
     assert counted == 24, "one scrape must add up the requests of both gunicorn workers"
-
-
-def test_default_registry_outside_multiprocess_mode():
-    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-    from prometheus_client import REGISTRY
-
-    assert registry() is REGISTRY
