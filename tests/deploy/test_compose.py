@@ -397,6 +397,8 @@ def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams:
             assert "Server" not in headers or "/" not in headers["Server"]
 
         assert _get(base + "/matching")[0] == 301
+        for path in ("/intake/metrics", "/matching/metrics", "/matching//metrics", "/intake/%6detrics?x=1"):
+            assert _get(base + path)[0] == 404, f"{path} must not reach the app through nginx"
         assert _get(base + "/nginx-health")[0] == 200
         assert _get(base + "/elsewhere")[0] == 404
     finally:

@@ -149,8 +149,12 @@ def test_config_and_secret_references_resolve(docs):
     example_keys = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     secret_keys = set(secrets[secret_name]["data"])
     assert set(config) | secret_keys <= example_keys, "every key is documented in .env.example"
-    assert {"INSTAP_SECRET_KEY", "REDIS_URL", "OIDC_CLIENT_SECRET"} <= secret_keys
-    assert not set(config) & {"INSTAP_SECRET_KEY", "OIDC_CLIENT_SECRET", "REDIS_URL"}
+    assert {"INSTAP_SECRET_KEY", "PGPASSWORD", "REDIS_URL", "OIDC_CLIENT_SECRET"} <= secret_keys
+    assert not set(config) & {"INSTAP_SECRET_KEY", "PGPASSWORD", "OIDC_CLIENT_SECRET", "REDIS_URL"}
+    for key in ("ACCOUNTS_DATABASE_URL", "INTAKE_DATABASE_URL", "MATCHING_DATABASE_URL"):
+        assert re.fullmatch(r"postgresql\+psycopg://[^:@/]+@[^/]+/\w+(\?.*)?", config[key]), (
+            "no password in a URL"
+        )
 
 
 def test_no_secret_value_is_committed():
@@ -171,6 +175,7 @@ def test_no_secret_value_is_committed():
     example = (K8S / OVERLAY / "secrets.env.example").read_text()
     assert re.search(r"^INSTAP_SECRET_KEY=$", example, re.M)
     assert re.search(r"^OIDC_CLIENT_SECRET=$", example, re.M)
+    assert re.search(r"^PGPASSWORD=$", example, re.M)
 
 
 def test_ingress_routes_the_three_prefixes_and_never_metrics(docs):
