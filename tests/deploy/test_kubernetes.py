@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,23 @@ def test_namespace_enforces_the_restricted_pod_security_profile(docs):
     namespace = of_kind(docs, "Namespace")["instap"]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert all(d["metadata"].get("namespace") == "instap" for d in docs if d["kind"] != "Namespace")
+
+
+def test_optional_nightly_backup_component(tree: Path):
+    # As an operator enables it: in the environment's own overlay (so its image pin applies).
+    overlay = tree / "overlays" / "with-backups"
+    shutil.copytree(tree / OVERLAY, overlay)
+    with (overlay / "kustomization.yaml").open("a") as kustomization:
+        kustomization.write("\ncomponents: [../../components/backup-cronjob]\n")
+    docs = render(tree, "overlays/with-backups")
+    for doc in docs:
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
+    cron = of_kind(docs, "CronJob")["instap-backup"]
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]
+    [container] = pod["spec"]["containers"]
+    assert "instap backup --to" in container["command"][-1]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["metadata"]["labels"]["instap.nl/postgres-client"] == "true"
+    assert container["image"].startswith("registry.example.nl/instap/instap:")
+    assert of_kind(docs, "PersistentVolumeClaim")["instap-backups"]["metadata"]["namespace"] == "instap"
