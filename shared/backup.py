@@ -143,6 +143,11 @@ def _run(command: list[str], target: PgTarget) -> None:
         raise BackupError(f"{Path(command[0]).name} failed: {done.stderr.strip()[-2000:]}")
 
 
+def _schema_exists(conn: Connection, name: str) -> bool:
+    query = text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s")
+    return conn.execute(query, {"s": name}).scalar() is not None
+
+
 @contextmanager
 def _exported_snapshot(url: str) -> Iterator[tuple[Connection, str]]:
     """A repeatable-read transaction held open, and the id other sessions can join it by."""
@@ -163,10 +168,7 @@ def _backup_postgres(settings: Settings, names: list[str], url: str, dest: Path)
     entries: dict[str, Any] = {}
     with _exported_snapshot(url) as (conn, snapshot):
         for name in names:
-            exists = conn.execute(
-                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"), {"s": name}
-            ).scalar()
-            if not exists:
+            if not _schema_exists(conn, name):
                 continue  # never migrated here (e.g. a service not deployed yet)
             out = dest / f"{name}.dump"
             _run(
@@ -201,9 +203,7 @@ def _restore_postgres(settings: Settings, name: str, url: str, dump: Path) -> No
     try:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{aside}" CASCADE'))
-            if conn.execute(
-                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"), {"s": name}
-            ).scalar():
+            if _schema_exists(conn, name):
                 conn.execute(text(f'ALTER SCHEMA "{name}" RENAME TO "{aside}"'))
         command = [
             pg_tool(settings, "pg_restore"),
@@ -219,9 +219,7 @@ def _restore_postgres(settings: Settings, name: str, url: str, dump: Path) -> No
         except BackupError:
             with engine.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-                if conn.execute(
-                    text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"), {"s": aside}
-                ).scalar():
+                if _schema_exists(conn, aside):
                     conn.execute(text(f'ALTER SCHEMA "{aside}" RENAME TO "{name}"'))
             raise
         with engine.begin() as conn:
@@ -376,16 +374,17 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
     whose row count or checksum differs after the restore (empty lists when all match)."""
     manifest = read_manifest(source)
     check(manifest, source)
-    differences: dict[str, list[str]] = {}
     for name, entry in manifest["components"].items():
-        url = settings.database_url(name)
-        backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+        backend = "sqlite" if settings.database_url(name).startswith("sqlite") else "postgresql"
         if backend != entry["backend"]:
             raise BackupError(
                 f"'{name}' was backed up from {entry['backend']} but is configured on {backend} here; "
                 "restore into the same kind of database"
             )
-        if backend == "postgresql":
+    differences: dict[str, list[str]] = {}
+    for name, entry in manifest["components"].items():
+        url = settings.database_url(name)
+        if entry["backend"] == "postgresql":
             _restore_postgres(settings, name, url, source / entry["file"])
             restored = _verify_postgres(url, name)
         else:
