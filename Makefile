@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-stamp
 # The installer: pip bootstraps uv (pinned) into the venv, uv installs the locked tree. uv keeps a
 # shared cache, so a second checkout (or a fresh clone in the tests) installs in seconds, not minutes.
 UV_VERSION := 0.13.9
+# checkov lives in a venv of its own (its pins clash with ours); tests/deploy finds it there.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # `make run PORT=8001` when port 8000 is taken.
 PORT ?=
@@ -31,8 +34,13 @@ run: install
 	@scripts/system-deps.sh weasyprint || echo "(continuing: only the PDF of a certificate needs these packages)"
 	$(BIN)/instap run $(if $(PORT),--port $(PORT),)
 
-test: install
-	scripts/system-deps.sh redis postgresql chromium weasyprint
+$(CHECKOV_STAMP): requirements-checkov.lock $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -c requirements-checkov.lock checkov
+	touch $(CHECKOV_STAMP)
+
+test: install $(CHECKOV_STAMP)
+	scripts/system-deps.sh redis postgresql chromium weasyprint promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

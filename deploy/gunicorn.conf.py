@@ -64,3 +64,22 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+
+def on_starting(server):
+    """Empty the Prometheus multiprocess directory: files left by an earlier run of this
+    container would otherwise be added to this run's counters."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(path, name))
+
+
+def child_exit(server, worker):
+    """Tell prometheus_client a gunicorn worker is gone (its counters stay in the totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -29,6 +29,7 @@ from shared.config import Settings, load_settings
 from shared.db import Database
 from shared.i18n import init_i18n
 from shared.logs import configure_logging, correlation_id, new_correlation_id
+from shared.metrics import init_metrics
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
 
@@ -108,6 +109,7 @@ def create_service_app(
     app.register_blueprint(auth_web.bp)
     init_oidc(app, settings)
     app.teardown_appcontext(close_request_session)
+    init_metrics(app, name)
 
     @app.before_request
     def _before() -> None:

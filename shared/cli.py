@@ -45,6 +45,41 @@ def migrate() -> None:
     click.echo("migrations: up to date")
 
 
+@main.command("wait-for-schema")
+@click.option("--timeout", default=600, show_default=True, help="seconds to wait before giving up")
+@click.option("--interval", default=5.0, show_default=True, help="seconds between checks")
+def wait_for_schema(timeout: int, interval: float) -> None:
+    """Wait until `instap migrate` has brought every database to this version's schema.
+
+    For the init container of a new release's pods: they start only after the migration Job.
+    """
+    import time
+
+    from shared.migrations import behind_head
+
+    settings = _settings()
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = []
+        for comp in COMPONENTS.values():
+            db = Database(settings.database_url(comp.name), comp.name)
+            try:
+                reason = behind_head(db, comp.migrations)
+            except Exception as exc:  # database not reachable yet: keep waiting
+                reason = f"{comp.name}: {type(exc).__name__}"
+            finally:
+                db.dispose()
+            if reason:
+                waiting.append(reason)
+        if not waiting:
+            click.echo("schema: up to date")
+            return
+        if time.monotonic() >= deadline:
+            raise click.ClickException("schema not migrated in time: " + "; ".join(waiting))
+        click.echo("waiting for migrations: " + "; ".join(waiting), err=True)
+        time.sleep(interval)
+
+
 @main.command("makemigration")
 @click.argument("component", type=click.Choice(sorted(COMPONENTS)))
 @click.argument("message")
@@ -277,6 +312,61 @@ def outbox_replay(service: str, consumer: str, types: tuple[str, ...]) -> None:
     ctx = build_context(service, _settings())
     count = replay(ctx.db, outbox_model(service), ctx.redis, service, consumer, types or None)
     click.echo(f"re-sent {count} events from {service} to {consumer}")
+
+
+@main.command("backup")
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="new directory for the backup [default: INSTAP_DATA_DIR/backups/instap-<UTC time>]",
+)
+def backup_command(dest: Path | None) -> None:
+    """Back up every component's database, the signing keys and a manifest with checksums."""
+    from datetime import UTC, datetime
+
+    from shared.backup import BackupError, backup
+
+    settings = _settings()
+    if dest is None:
+        dest = settings.data_dir / "backups" / f"instap-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    try:
+        manifest = backup(settings, dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, entry in manifest["components"].items():
+        rows = sum(t["rows"] for t in entry["tables"].values())
+        click.echo(f"{name}: {entry['backend']}, revision {entry['alembic_revision']}, {rows} rows")
+    click.echo(f"keys: {len(manifest['keys'])} file(s)")
+    click.echo(f"backup written to {dest}")
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="do not ask; the current data is replaced")
+def restore_command(source: Path, yes: bool) -> None:
+    """Restore a backup made by `instap backup` (stop the web apps and workers first)."""
+    from shared.backup import BackupError, check, read_manifest, restore
+
+    settings = _settings()
+    try:
+        manifest = read_manifest(source)
+        check(manifest, source)
+        if not yes:
+            click.confirm(
+                f"Replace the data of {', '.join(manifest['components'])} with the backup of "
+                f"{manifest['created_at']}?",
+                abort=True,
+            )
+        differences = restore(settings, source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    broken = {name: tables for name, tables in differences.items() if tables}
+    if broken:
+        raise click.ClickException(f"restored, but these tables differ from the backup: {broken}")
+    click.echo(f"restored {', '.join(differences)}: every table matches the backup's checksums")
+    click.echo("next: `instap migrate` (brings an older backup to this version's schema)")
 
 
 @main.command()

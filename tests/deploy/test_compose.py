@@ -397,6 +397,8 @@ def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams:
             assert "Server" not in headers or "/" not in headers["Server"]
 
         assert _get(base + "/matching")[0] == 301
+        for path in ("/intake/metrics", "/matching/metrics", "/matching//metrics", "/intake/%6detrics?x=1"):
+            assert _get(base + path)[0] == 404, f"{path} must not reach the app through nginx"
         assert _get(base + "/nginx-health")[0] == 200
         assert _get(base + "/elsewhere")[0] == 404
     finally:
@@ -456,3 +458,14 @@ def test_gunicorn_conf_binds_from_env_and_logs_json_without_query(tmp_path: Path
     assert record["status"] == 200
     assert record["request_id"] == "req-1"
     assert "Jansen" not in stdout + stderr, "query strings may hold personal data"
+
+
+def test_metrics_settings_of_web_and_worker_containers(resolved: dict) -> None:
+    services = resolved["services"]
+    for name in ("intake-web", "matching-web"):
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/"), name
+    for name in ("intake-worker", "matching-worker"):
+        environment = services[name]["environment"]
+        assert environment["INSTAP_METRICS_PORT"] == "9100", name
+        assert environment["INSTAP_ENV"] == "production", name
+        assert "ports" not in services[name], "metrics are scraped on the compose network only"
