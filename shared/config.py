@@ -82,6 +82,7 @@ class Settings(BaseSettings):
         if value == "":
             return None if info.field_name == "credentials_key_dir" else DEFAULT_PUBLIC_URL
         return value
+
     # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
     pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")
 
