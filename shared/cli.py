@@ -86,6 +86,7 @@ def user() -> None:
 def user_add(email: str, name: str, role: str, org: str, org_kind: str, password: str | None) -> None:
     """Add a local account."""
     from shared.auth.accounts import add_user, get_or_create_organisation
+    from shared.auth.passwords import hashing_for
     from shared.errors import DomainError
 
     settings = _settings()
@@ -96,7 +97,13 @@ def user_add(email: str, name: str, role: str, org: str, org_kind: str, password
         with db.unit_of_work() as s:
             organisation = get_or_create_organisation(s, org, org_kind)
             created = add_user(
-                s, email=email, name=name, password=password, role=role, organisation=organisation
+                s,
+                email=email,
+                name=name,
+                password=password,
+                role=role,
+                organisation=organisation,
+                hashing=hashing_for(settings),
             )
             click.echo(f"user {created.email} ({role}, {org}) id={created.id}")
     except DomainError as exc:

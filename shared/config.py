@@ -47,9 +47,16 @@ class Settings(BaseSettings):
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")
     relay_interval_seconds: float = Field(default=1.0, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # argon2id profile for passwords: "standard" (full strength) or "fast" (tests only; refused
+    # in production).
+    password_hashing: Literal["standard", "fast"] = Field(
+        default="standard", validation_alias="INSTAP_PASSWORD_HASHING"
+    )
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:
+        if self.env == "production" and self.password_hashing == "fast":  # noqa: S105 - a profile name
+            raise ValueError("INSTAP_PASSWORD_HASHING=fast is for tests; production hashes at full strength")
         if self.env == "production":
             missing = [
                 alias

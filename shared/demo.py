@@ -7,6 +7,7 @@ import secrets
 
 from shared.auth.accounts import add_user, get_or_create_organisation
 from shared.auth.models import User
+from shared.auth.passwords import hashing_for
 from shared.config import Settings
 from shared.db import Database
 
@@ -43,6 +44,7 @@ def seed(settings: Settings, residents: int = 300) -> str:
                         password=password,
                         role=role,
                         organisation=organisation,
+                        hashing=hashing_for(settings),
                     )
                     lines.append(f"    {role:<16} {local + '@' + DEMO_DOMAIN:<30} wachtwoord: {password}")
                 settings.data_dir.mkdir(parents=True, exist_ok=True)

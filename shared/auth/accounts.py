@@ -6,18 +6,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.auth.models import ApiToken, Organisation, User
+from shared.auth.passwords import PasswordHashing, hashing_profile
 from shared.auth.roles import ALL_ROLES
 from shared.errors import Conflict, Invalid
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown e-mail like a known one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "instap_"  # noqa: S105 - a prefix, not a secret
 MIN_PASSWORD_LENGTH = 10
 
@@ -37,8 +33,9 @@ class Principal:
         return self.role in roles
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, hashing: PasswordHashing | None = None) -> str:
+    """Hash with the given profile (`hashing_for(settings)`); full strength when none is given."""
+    return (hashing or hashing_profile()).hash(password)
 
 
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
@@ -51,7 +48,14 @@ def get_or_create_organisation(session: Session, name: str, kind: str) -> Organi
 
 
 def add_user(
-    session: Session, *, email: str, name: str, password: str, role: str, organisation: Organisation
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organisation: Organisation,
+    hashing: PasswordHashing | None = None,
 ) -> User:
     email = email.strip().lower()
     if role not in ALL_ROLES:
@@ -61,25 +65,30 @@ def add_user(
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"user {email} exists already")
     user = User(
-        email=email, name=name, role=role, organisation=organisation, password_hash=hash_password(password)
+        email=email,
+        name=name,
+        role=role,
+        organisation=organisation,
+        password_hash=hash_password(password, hashing),
     )
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(
+    session: Session, email: str, password: str, hashing: PasswordHashing | None = None
+) -> User | None:
     """The active user with this e-mail and password, else None (constant-ish time)."""
+    hashing = hashing or hashing_profile()
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    stored = user.password_hash if user is not None else None
+    if not hashing.verify(stored, password):
         return None
     if user is None or not user.active or not user.password_hash:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = hash_password(password)
+    if hashing.needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password, hashing)
     return user
 
 

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from shared.auth.accounts import Principal, authenticate, principal_for_token, principal_for_user
+from shared.auth.passwords import hashing_for
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.runtime import service_context
 
@@ -120,7 +121,7 @@ def login() -> Any:
             error = _("Vul uw e-mailadres en wachtwoord in.")
         else:
             with ctx.accounts_db.unit_of_work() as s:
-                user = authenticate(s, email, password)
+                user = authenticate(s, email, password, hashing_for(ctx.settings))
                 uid = user.id if user else None
             if uid is None:
                 error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar.")
