@@ -91,7 +91,10 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
 @pytest.fixture(scope="session")
 def sqlite_world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[World]:
     """SQLite files of this worker, migrated once; emptied before each test."""
-    settings = _settings(tmp_path_factory.mktemp("sqlite"), redis_url)
+    files = tmp_path_factory.mktemp("sqlite")
+    # Named explicitly, so that each test's own data_dir (see `settings`) does not move them.
+    urls = {f"{c}_database_url": f"sqlite:///{(files / f'{c}.db').resolve()}" for c in COMPONENTS}
+    settings = _settings(files, redis_url, **urls)
     migrate_all(settings)
     world = World("sqlite", settings)
     yield world
@@ -129,9 +132,12 @@ def world(backend: str, request: pytest.FixtureRequest) -> World:
 
 
 @pytest.fixture
-def settings(world: World) -> Settings:
-    """Settings of one test: empty databases on the chosen backend, a clean Redis database."""
-    return world.settings
+def settings(world: World, tmp_path: Path) -> Settings:
+    """Settings of one test: empty databases on the chosen backend, a clean Redis database and
+    its own empty data_dir (the shared apps were built with the world's settings)."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    return world.settings.model_copy(update={"data_dir": data_dir})
 
 
 @pytest.fixture
