@@ -45,9 +45,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     pytest already does when it collects no test, so `make test` cannot pass silently."""
     if hasattr(session.config, "workerinput") or exitstatus != pytest.ExitCode.OK:
         return  # xdist workers report to the controller, which decides
+    if session.config.option.collectonly:
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not reporter.stats.get("passed"):
-        reporter.write_line("no test passed: every collected test was skipped", red=True)
+        reporter.write_line("no test passed (all skipped or deselected)", red=True)
         session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
 
