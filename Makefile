@@ -12,6 +12,13 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # `make run PORT=8001` when port 8000 is taken.
 PORT ?=
+# pytest-xdist workers for `make test`: one per CPU core by default (each starts its own
+# PostgreSQL and Redis, see tests/README.md); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+# Byte-code caches on, even where the shell turns them off: without them every test process
+# (xdist workers, the workers and servers tests start) recompiles, and pytest re-rewrites,
+# hundreds of modules.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: install run test test-fast bench lint openapi clean help
 
@@ -44,10 +51,10 @@ test: install $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not browser and not slow" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.engine_bench --out docs/benchmarks.md

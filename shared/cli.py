@@ -125,6 +125,7 @@ def user() -> None:
 def user_add(email: str, name: str, role: str, org: str, org_kind: str, password: str | None) -> None:
     """Add a local account."""
     from shared.auth.accounts import add_user, get_or_create_organisation
+    from shared.auth.hashing import hashing_for
     from shared.errors import DomainError
 
     settings = _settings()
@@ -135,7 +136,13 @@ def user_add(email: str, name: str, role: str, org: str, org_kind: str, password
         with db.unit_of_work() as s:
             organisation = get_or_create_organisation(s, org, org_kind)
             created = add_user(
-                s, email=email, name=name, password=password, role=role, organisation=organisation
+                s,
+                email=email,
+                name=name,
+                password=password,
+                role=role,
+                organisation=organisation,
+                hashing=hashing_for(settings),
             )
             click.echo(f"user {created.email} ({role}, {org}) id={created.id}")
     except DomainError as exc:
@@ -152,14 +159,16 @@ def _accounts_db() -> Database:
 def user_password(email: str, password: str | None) -> None:
     """Set a new password for EMAIL; every session of that user ends."""
     from shared.auth.accounts import change_password, user_by_email
+    from shared.auth.hashing import hashing_for
     from shared.errors import DomainError
 
+    settings = _settings()
     if password is None:
         password = getpass.getpass("New password: ")
     db = _accounts_db()
     try:
         with db.unit_of_work() as s:
-            change_password(s, user_by_email(s, email), password)
+            change_password(s, user_by_email(s, email), password, hashing_for(settings))
     except DomainError as exc:
         raise click.ClickException(f"{exc.message} {json.dumps(exc.errors, ensure_ascii=False)}") from None
     finally:

@@ -85,9 +85,16 @@ class Settings(BaseSettings):
 
     # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
     pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")
+    # argon2id profile for passwords: "standard" (full strength) or "fast" (tests only; refused
+    # in production).
+    password_hashing: Literal["standard", "fast"] = Field(
+        default="standard", validation_alias="INSTAP_PASSWORD_HASHING"
+    )
 
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:
+        if self.env == "production" and self.password_hashing == "fast":  # noqa: S105 - a profile name
+            raise ValueError("INSTAP_PASSWORD_HASHING=fast is for tests; production hashes at full strength")
         if self.env == "production":
             missing = [
                 alias

@@ -6,6 +6,7 @@ import importlib
 import secrets
 
 from shared.auth.accounts import add_user, get_or_create_organisation
+from shared.auth.hashing import hashing_for
 from shared.auth.models import User
 from shared.config import ConfigError, Settings
 from shared.db import Database
@@ -49,6 +50,7 @@ def seed(settings: Settings, residents: int = 300) -> str:
                         password=password,
                         role=role,
                         organisation=organisation,
+                        hashing=hashing_for(settings),
                     )
                     lines.append(f"    {role:<16} {local + '@' + DEMO_DOMAIN:<30} wachtwoord: {password}")
                 settings.data_dir.mkdir(parents=True, exist_ok=True)

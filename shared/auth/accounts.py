@@ -7,20 +7,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.auth.hashing import PasswordHashing, hashing_profile
 from shared.auth.models import ApiToken, Organisation, User
 from shared.auth.passwords import check_password_policy
 from shared.auth.roles import ALL_ROLES
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown e-mail like a known one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "instap_"  # noqa: S105 - a prefix, not a secret
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 # A token's last use is written at most this often: a write per request would cost more than
@@ -44,8 +40,9 @@ class Principal:
         return self.role in roles
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, hashing: PasswordHashing | None = None) -> str:
+    """Hash with the given profile (`hashing_for(settings)`); full strength when none is given."""
+    return (hashing or hashing_profile()).hash(password)
 
 
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
@@ -58,7 +55,14 @@ def get_or_create_organisation(session: Session, name: str, kind: str) -> Organi
 
 
 def add_user(
-    session: Session, *, email: str, name: str, password: str, role: str, organisation: Organisation
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organisation: Organisation,
+    hashing: PasswordHashing | None = None,
 ) -> User:
     email = email.strip().lower()
     if role not in ALL_ROLES:
@@ -67,25 +71,30 @@ def add_user(
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"user {email} exists already")
     user = User(
-        email=email, name=name, role=role, organisation=organisation, password_hash=hash_password(password)
+        email=email,
+        name=name,
+        role=role,
+        organisation=organisation,
+        password_hash=hash_password(password, hashing),
     )
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(
+    session: Session, email: str, password: str, hashing: PasswordHashing | None = None
+) -> User | None:
     """The active user with this e-mail and password, else None (constant-ish time)."""
+    hashing = hashing or hashing_profile()
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    stored = user.password_hash if user is not None else None
+    if not hashing.verify(stored, password):
         return None
     if user is None or not user.active or not user.password_hash:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = hash_password(password)
+    if hashing.needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password, hashing)
     return user
 
 
@@ -172,10 +181,12 @@ def user_by_email(session: Session, email: str) -> User:
     return user
 
 
-def change_password(session: Session, user: User, new_password: str) -> None:
+def change_password(
+    session: Session, user: User, new_password: str, hashing: PasswordHashing | None = None
+) -> None:
     """Set a new password (same rules as a new account) and end every session of the user."""
     check_password_policy(new_password, email=user.email, name=user.name)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password, hashing)
     session.flush()
     end_sessions(session, user.id)
 

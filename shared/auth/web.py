@@ -31,6 +31,7 @@ from shared.auth.accounts import (
     principal_for_session,
     principal_for_token,
 )
+from shared.auth.hashing import hashing_for
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.runtime import service_context
 
@@ -168,7 +169,7 @@ def login() -> Any:
                     )
                 )
             with ctx.accounts_db.unit_of_work() as s:
-                user = authenticate(s, email, password)
+                user = authenticate(s, email, password, hashing_for(ctx.settings))
                 uid, version = (user.id, user.session_version) if user else (None, None)
             if uid is None or version is None:
                 lockout.failed(email)

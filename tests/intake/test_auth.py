@@ -50,11 +50,17 @@ def test_every_endpoint_is_covered_by_this_list(app):
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
 def test_anonymous_gets_401(client, method, path, body):
-    response = getattr(client, method)(path, json=body, headers={"Authorization": ""})
-    # Writes without a session fail CSRF first (400) or auth (401); never succeed.
-    assert response.status_code in (400, 401)
-    if response.status_code == 401:
-        assert response.json["code"] == "unauthorized"
+    # A valid CSRF token of an anonymous session, so that the CSRF check cannot answer (400) in
+    # place of the authorization check this test is about.
+    token = csrf_from(client.get("/intake/login").data)
+    response = getattr(client, method)(path, json=body, headers={"Authorization": "", "X-CSRFToken": token})
+    assert response.status_code == 401, response.json
+    assert response.json["code"] == "unauthorized"
+
+
+def test_anonymous_write_without_csrf_token_is_refused(client):
+    response = client.post(API, json={}, headers={"Authorization": ""})
+    assert response.status_code == 400 and response.json["code"] == "bad_request"
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)

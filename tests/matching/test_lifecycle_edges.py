@@ -56,6 +56,7 @@ def _apply(db, kind, payload, occurred_at):
         HANDLERS[kind](s, payload, {"occurred_at": occurred_at.isoformat()})
 
 
+@pytest.mark.both_backends
 def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
@@ -78,6 +79,7 @@ def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app
         assert s.get(Candidate, "DW-LATE0001").removed_at is None
 
 
+@pytest.mark.both_backends
 def test_a_late_older_profile_cannot_undo_a_consent_withdrawal(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
@@ -154,6 +156,7 @@ def test_profile_update_of_trainer_only_candidate_keeps_its_training_proposal(ma
         assert s.get(Proposal, slot_p).status == "coach_akkoord"
 
 
+@pytest.mark.both_backends
 def test_a_rejected_pair_is_not_proposed_again(matching_app, opened, make_user):
     contractor, _, task_id, _ = opened
     coach = make_user("jobcoach")
@@ -179,6 +182,7 @@ def test_a_rejected_pair_is_not_proposed_again(matching_app, opened, make_user):
         assert all(p.opening_key != first_key for p in rows if p.status == "voorgesteld")
 
 
+@pytest.mark.both_backends
 def test_one_engaged_proposal_per_resident(matching_app, opened, make_user):
     contractor, _, task_id, slot_id = opened
     coach = make_user("jobcoach")

@@ -461,6 +461,7 @@ def test_decline_needs_reason(contractor: LoggedIn, matching_app: Any) -> None:
         assert s.get(Task, task_id).filled == 0
 
 
+@pytest.mark.both_backends
 def test_accept_when_full_flashes_conflict(contractor: LoggedIn, matching_app: Any) -> None:
     task_id = create_task(contractor, places="1")
     first = add_proposal(matching_app, add_candidate(matching_app, "DW-EERSTE"), task_id=task_id)
