@@ -80,9 +80,15 @@ def create_service_app(
     app.extensions["instap"] = ctx
     # One Limiter per app (Flask-Limiter keeps its storage on the instance); its counters live in
     # Redis, so every worker and every service counts the same login attempts.
+    storage_uri = settings.rate_limit_storage()
+    # A frozen Redis must not hold a login: give up fast, then count in memory (auth/web.py).
+    storage_options: dict[str, Any] = (
+        {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if storage_uri.startswith("redis") else {}
+    )
     limiter = Limiter(
         key_func=get_remote_address,
-        storage_uri=settings.rate_limit_storage(),
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         strategy="moving-window",
         key_prefix="instap",
     )

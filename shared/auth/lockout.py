@@ -7,18 +7,31 @@ same time, with the same message, so a lock-out never tells whether an account e
 a lock doubles the time, up to `max_seconds`. A successful login clears the count.
 
 The address is stored only as an HMAC with the app's secret key: no e-mail address in Redis.
+
+When the shared store does not answer (Redis down or frozen: short timeouts), counting goes on in
+this process's memory until it answers again: logging in keeps working during an outage, and
+guessing stays limited (per process instead of across all of them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from limits.storage import Storage
+import redis
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# What a shared store that is down or frozen raises (redis-py's own errors, or limits' wrappers).
+STORAGE_ERRORS = (redis.RedisError, StorageError, OSError)
 
 # How long a series of failures is remembered (from its first failure).
 FAILURE_MEMORY_SECONDS = 24 * 3600
@@ -50,6 +63,14 @@ class AccountLockout:
         self._limiter = limiter
         self._secret = secret_key.encode()
         self.policy = policy
+        self._local = MemoryStorage()
+
+    def _with_storage(self, operation: Callable[[Storage], T]) -> T:
+        try:
+            return operation(self._limiter.storage)
+        except STORAGE_ERRORS as exc:
+            log.warning("lock-out store unreachable; counting in this process", extra={"error": str(exc)})
+            return operation(self._local)
 
     def _keys(self, email: str) -> tuple[str, str]:
         digest = hmac.new(self._secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
@@ -57,23 +78,30 @@ class AccountLockout:
 
     def locked_for(self, email: str) -> int:
         """Seconds this address stays locked (0: not locked)."""
-        storage = self._limiter.storage
         _, lock_key = self._keys(email)
-        if storage.get(lock_key) <= 0:
-            return 0
-        return max(1, math.ceil(storage.get_expiry(lock_key) - time.time()))
+
+        def remaining(storage: Storage) -> int:
+            if storage.get(lock_key) <= 0:
+                return 0
+            return max(1, math.ceil(storage.get_expiry(lock_key) - time.time()))
+
+        return self._with_storage(remaining)
 
     def failed(self, email: str) -> int:
         """Record a failed login; returns the seconds of the lock it starts (0: none)."""
-        storage = self._limiter.storage
         fail_key, lock_key = self._keys(email)
-        failures = storage.incr(fail_key, FAILURE_MEMORY_SECONDS)
-        seconds = self.policy.lock_seconds(failures)
-        if seconds:
-            storage.incr(lock_key, seconds)
-        return seconds
+
+        def count(storage: Storage) -> int:
+            seconds = self.policy.lock_seconds(storage.incr(fail_key, FAILURE_MEMORY_SECONDS))
+            if seconds:
+                storage.incr(lock_key, seconds)
+            return seconds
+
+        return self._with_storage(count)
 
     def succeeded(self, email: str) -> None:
-        storage = self._limiter.storage
-        for key in self._keys(email):
-            storage.clear(key)
+        def clear(storage: Storage) -> None:
+            for key in self._keys(email):
+                storage.clear(key)
+
+        self._with_storage(clear)

@@ -23,6 +23,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from shared.auth.accounts import (
     Principal,
@@ -32,6 +35,7 @@ from shared.auth.accounts import (
     principal_for_token,
 )
 from shared.auth.hashing import hashing_for
+from shared.auth.lockout import STORAGE_ERRORS
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.runtime import service_context
 
@@ -186,13 +190,22 @@ def login() -> Any:
 
 
 def _count_login_attempt() -> None:
-    """Per client address, in Flask-Limiter's shared storage (Redis), across all processes."""
+    """Per client address, in Flask-Limiter's shared storage (Redis), across all processes; while
+    that store does not answer, in this process's memory (logging in keeps working)."""
     ctx = service_context()
+    too_many = _("Te veel pogingen. Wacht een minuut en probeer het opnieuw.")
     try:
         with ctx.extras["limiter"].shared_limit(ctx.settings.login_rate_limit, scope="login"):
             pass
     except RateLimitExceeded:
-        raise TooManyAttempts(_("Te veel pogingen. Wacht een minuut en probeer het opnieuw.")) from None
+        raise TooManyAttempts(too_many) from None
+    except STORAGE_ERRORS as exc:
+        current_app.logger.warning(
+            "login limit store unreachable; counting in this process", extra={"error": str(exc)}
+        )
+        local = ctx.extras.setdefault("local_login_limiter", MovingWindowRateLimiter(MemoryStorage()))
+        if not local.hit(parse_limit(ctx.settings.login_rate_limit), "login", request.remote_addr or "-"):
+            raise TooManyAttempts(too_many) from None
 
 
 @bp.route("/logout", methods=["POST"])

@@ -6,26 +6,51 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg import sql
 from sqlalchemy import create_engine, inspect, text
 
+from shared.auth.accounts import add_user, get_or_create_organisation
+from shared.auth.hashing import hashing_for
 from shared.cli import main, migrate_all
 from shared.components import COMPONENTS
 from shared.config import Settings
+from shared.db import Database
 from shared.demo import seed
-from tests.reliability.test_outbox_delivery import _env
+from tests.conftest import TEST_PASSWORD
+from tests.support.servers import libpq_url, with_database
+from tests.support.workers import worker_env as _env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_backends]
 
 
-@pytest.fixture(autouse=True)
-def _migrated_afterwards(settings: Settings):
-    """The PostgreSQL database is shared by the session: leave every schema there, whatever happens."""
-    yield
-    migrate_all(settings)
+@pytest.fixture
+def own(settings: Settings, backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """Databases of this test alone: a backup test wipes and restores whole databases, so never
+    the ones the session's shared apps keep open (tests/README.md)."""
+    if backend == "sqlite":
+        mine = settings.model_copy(
+            update={"data_dir": tmp_path / "own", **{f"{c}_database_url": "" for c in COMPONENTS}}
+        )
+        migrate_all(mine)
+        yield mine
+        return
+    server = settings.database_url("accounts")
+    database = f"backup_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    url = with_database(server, database)
+    mine = settings.model_copy(update={f"{c}_database_url": url for c in COMPONENTS})
+    migrate_all(mine)
+    yield mine
+    with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
 def _cli(settings: Settings, *args: str):
@@ -70,6 +95,24 @@ def _wipe(settings: Settings) -> None:
                 engine.dispose()
 
 
+def _add_user(settings: Settings) -> None:
+    db = Database(settings.database_url("accounts"), "accounts")
+    try:
+        with db.unit_of_work() as s:
+            org = get_or_create_organisation(s, "Sociale Dienst Drechtsteden", "gemeente")
+            add_user(
+                s,
+                email="nieuw@test.instap.nl",
+                name="Nieuw",
+                password=TEST_PASSWORD,
+                role="jobcoach",
+                organisation=org,
+                hashing=hashing_for(settings),
+            )
+    finally:
+        db.dispose()
+
+
 def _keys(settings: Settings) -> Path:
     keys = settings.data_dir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
@@ -77,16 +120,16 @@ def _keys(settings: Settings) -> Path:
     return keys
 
 
-def test_backup_wipe_restore_gives_the_same_tables(settings: Settings, tmp_path: Path):
-    seed(settings, residents=12)
-    keys = _keys(settings)
+def test_backup_wipe_restore_gives_the_same_tables(own: Settings, tmp_path: Path):
+    seed(own, residents=12)
+    keys = _keys(own)
     key_bytes = (keys / "signing-key.pem").read_bytes()
-    before = _snapshot(settings)
+    before = _snapshot(own)
     assert sum(rows for rows, _ in before["intake"].values()) > 12
     assert before["matching"] and before["accounts"]
 
     backup_dir = tmp_path / "backup"
-    result = _cli(settings, "backup", "--to", str(backup_dir))
+    result = _cli(own, "backup", "--to", str(backup_dir))
     assert result.exit_code == 0, result.output
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     assert set(manifest["components"]) == set(COMPONENTS)
@@ -98,59 +141,59 @@ def test_backup_wipe_restore_gives_the_same_tables(settings: Settings, tmp_path:
     assert list(manifest["keys"]) == ["keys/signing-key.pem"]
     assert manifest["app_version"] == "0.1.0"
 
-    _wipe(settings)
+    _wipe(own)
     for path in keys.iterdir():
         path.unlink()
-    assert all(not tables for tables in _snapshot(settings).values())
+    assert all(not tables for tables in _snapshot(own).values())
 
-    result = _cli(settings, "restore", str(backup_dir), "--yes")
+    result = _cli(own, "restore", str(backup_dir), "--yes")
 
     assert result.exit_code == 0, result.output
     assert "every table matches" in result.output
-    assert _snapshot(settings) == before
+    assert _snapshot(own) == before
     assert (keys / "signing-key.pem").read_bytes() == key_bytes
     # The restored databases are usable: migrations find them at the newest revision.
-    assert _cli(settings, "migrate").exit_code == 0
-    assert _snapshot(settings) == before
+    assert _cli(own, "migrate").exit_code == 0
+    assert _snapshot(own) == before
 
 
-def test_restore_refuses_a_backup_from_a_newer_schema(settings: Settings, tmp_path: Path, make_user):
+def test_restore_refuses_a_backup_from_a_newer_schema(own: Settings, tmp_path: Path):
     backup_dir = tmp_path / "backup"
-    assert _cli(settings, "backup", "--to", str(backup_dir)).exit_code == 0
+    assert _cli(own, "backup", "--to", str(backup_dir)).exit_code == 0
     manifest_path = backup_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["components"]["intake"]["alembic_revision"] = "0ddba11f00d5"
     manifest["app_version"] = "9.0.0"
     manifest_path.write_text(json.dumps(manifest))
-    make_user("jobcoach")  # a change after the backup, which a restore would undo
-    before = _snapshot(settings)
+    _add_user(own)  # a change after the backup, which a restore would undo
+    before = _snapshot(own)
 
-    result = _cli(settings, "restore", str(backup_dir), "--yes")
+    result = _cli(own, "restore", str(backup_dir), "--yes")
 
     assert result.exit_code != 0
     assert "'intake' (revision 0ddba11f00d5) is newer than this version" in result.output
     assert "Instap 9.0.0" in result.output
-    assert _snapshot(settings) == before, "nothing may be touched before the checks pass"
+    assert _snapshot(own) == before, "nothing may be touched before the checks pass"
 
 
-def test_restore_refuses_a_damaged_file(settings: Settings, tmp_path: Path):
+def test_restore_refuses_a_damaged_file(own: Settings, tmp_path: Path):
     backup_dir = tmp_path / "backup"
-    assert _cli(settings, "backup", "--to", str(backup_dir)).exit_code == 0
+    assert _cli(own, "backup", "--to", str(backup_dir)).exit_code == 0
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     damaged = backup_dir / manifest["components"]["matching"]["file"]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
 
-    result = _cli(settings, "restore", str(backup_dir), "--yes")
+    result = _cli(own, "restore", str(backup_dir), "--yes")
 
     assert result.exit_code != 0
     assert "damaged" in result.output and damaged.name in result.output
 
 
-def test_backup_refuses_a_directory_that_is_in_use(settings: Settings, tmp_path: Path):
+def test_backup_refuses_a_directory_that_is_in_use(own: Settings, tmp_path: Path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "manifest.json").write_text("{}")
-    result = _cli(settings, "backup", "--to", str(tmp_path / "old"))
+    result = _cli(own, "backup", "--to", str(tmp_path / "old"))
     assert result.exit_code != 0
     assert "not empty" in result.output

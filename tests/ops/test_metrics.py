@@ -26,7 +26,8 @@ from shared.metrics import StateCollector
 from tests.conftest import LoggedIn
 from tests.matching.factories import add_candidate, task_payload
 from tests.ops.metrics_support import samples, scrape, value
-from tests.reliability.test_outbox_delivery import ROOT, _env
+from tests.support.workers import ROOT
+from tests.support.workers import worker_env as _env
 
 
 def test_requests_are_counted_by_route_template_and_status(app, make_user):

@@ -13,7 +13,7 @@ from shared.cli import main
 from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.db import Database
-from tests.reliability.test_outbox_delivery import _env
+from tests.support.workers import worker_env as _env
 
 
 def _run(settings: Settings, *args: str):
