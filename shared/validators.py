@@ -6,8 +6,8 @@ The BSN rule (docs/privacy.md, "No BSN, no control characters") in short:
    count as a separator, like a space.
 2. Whole numbers of another kind are taken out first, as if they were words: IBANs (valid mod-97
    for their country), dates (d-m-jjjj, d-m-jj, jjjj-m-d with one of - / . twice, a real day and
-   month) and international phone numbers (+ or 00, a country code, and a valid number for that
-   country).
+   month) and international phone numbers (+, or 00 where a number starts, a country code, and
+   a valid number for that country).
 3. What is left is cut into digit groups. Groups with only separators between them (spaces, line
    breaks, punctuation, dashes, symbols, invisible characters) form a chain; a letter ends a chain.
 4. Any run of whole, consecutive groups of one chain whose digits number exactly nine and pass the
@@ -157,7 +157,11 @@ def _phone_end(groups: list[tuple[str, str]], start: int) -> int | None:
     first, gap = groups[start]
     if "+" in gap and _PLUS_BEFORE.search(gap):
         digits, begin = "", start
-    elif first == "00" and start + 1 < len(groups):
+    elif start > 0:
+        # 00 is a weaker sign than +: only where a number starts (after a word or at the start),
+        # so a group 00 or 004 inside a BSN written in groups never starts a phone number.
+        return None
+    elif first == "00" and len(groups) > 1:
         digits, begin = "", start + 1
     elif first.startswith("00") and len(first) > 2:
         digits, begin = first[2:], start + 1

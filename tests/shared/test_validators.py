@@ -78,6 +78,8 @@ REFUSED = [
     f"NL91 ABNA 0417 1643 00 {BSN}",
     f"+{BSN}",
     f"00 {BSN}",
+    "0\u200b1\u200b0\u200b00\u200b3\u200b101 1300 1000",  # found by hypothesis: 00 inside a BSN
+    "123, 004 007, 1300 1000",
 ]
 
 
@@ -150,7 +152,7 @@ def test_longest_valid_iban_is_taken_out_and_what_follows_is_still_checked() -> 
 # --- generated text ----------------------------------------------------------------------------
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(gen.texts_with_a_bsn())
 @example(("111222333", "kamer 4 111\u2013222\u2013333"))
 @example(("111222333", "gesprek 12-03-2026 111  222  333 2 kinderen"))
@@ -160,26 +162,26 @@ def test_generated_bsn_in_generated_text_is_refused(case: tuple[str, str]) -> No
     assert contains_bsn(text), ascii(text)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(gen.written_bsns())
 def test_generated_bsn_written_alone_is_refused(case: tuple[str, str]) -> None:
     assert contains_bsn(case[1]), ascii(case[1])
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(gen.in_words(gen.dutch_phone_numbers()))
 @example("+31 6 12340004")
 def test_generated_dutch_phone_numbers_pass(text: str) -> None:
     assert not contains_bsn(text), text
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(gen.in_words(gen.ibans()))
 def test_generated_ibans_pass(text: str) -> None:
     assert not contains_bsn(text), text
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(gen.in_words(gen.dates_beside_house_numbers()))
 @example("12-3-2026 19")
 def test_generated_dates_beside_house_numbers_pass(text: str) -> None:
@@ -188,7 +190,7 @@ def test_generated_dates_beside_house_numbers_pass(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
-def test_any_text_is_judged_without_error(text: str) -> None:
+def test_any_text_is_read_without_crashing(text: str) -> None:
     assert contains_bsn(text) in (True, False)
     assert control_character_message(text) in (None, CONTROL_MESSAGE, LINE_BREAK_MESSAGE)
 
