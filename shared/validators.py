@@ -2,14 +2,14 @@
 
 The BSN rule (docs/privacy.md, "No BSN, no control characters") in short:
 1. The text is normalised as a reader sees it: NFKC, every Unicode decimal digit as its ASCII digit,
-   and invisible characters (format characters, combining marks, fillers, control characters)
-   count as a separator, like a space.
+   and invisible characters (format characters, combining marks, fillers, control characters) left
+   out, so digits on both sides of one join, as they do on the screen.
 2. Whole numbers of another kind are taken out first, as if they were words: IBANs (valid mod-97
    for their country), dates (d-m-jjjj, d-m-jj, jjjj-m-d with one of - / . twice, a real day and
    month) and international phone numbers (+, or 00 where a number starts, a country code, and
    a valid number for that country).
 3. What is left is cut into digit groups. Groups with only separators between them (spaces, line
-   breaks, punctuation, dashes, symbols, invisible characters) form a chain; a letter ends a chain.
+   breaks, punctuation, dashes, symbols) form a chain; a letter ends a chain.
 4. Any run of whole, consecutive groups of one chain whose digits number exactly nine and pass the
    elfproef is a BSN. A run never cuts a group, so a group of ten or more digits is a longer
    number and holds no BSN.
@@ -44,9 +44,9 @@ TOO_MUCH_MESSAGE = "Er is te veel tekst in één keer gestuurd."
 # Letters that draw nothing (Hangul fillers, Khmer inherent vowels): invisible like format characters.
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u17b4\u17b5\u3164\uffa0")
 # Categories that draw nothing between two digits: format (zero-width, soft hyphen, bidi marks,
-# BOM...), marks, unassigned, surrogates and control characters.
+# BOM...), marks, unassigned, surrogates and control characters (white space aside).
 _INVISIBLE_CATEGORIES = frozenset(("Cf", "Mn", "Me", "Mc", "Cn", "Cs", "Cc"))
-_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 
 _DATE = re.compile(
     r"(?<!\d)(?<!\d[-./])"
@@ -78,17 +78,20 @@ def passes_elfproef(digits: str) -> bool:
     return total % 11 == 0 and total != 0
 
 
+def _draws_nothing(ch: str) -> bool:
+    return ch in _INVISIBLE_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+
+
 def _normalise(text: str) -> str:
-    """The text as a reader sees its digits: ASCII digits, and a space for whatever draws nothing."""
+    """The text as a reader sees its digits: ASCII digits, and nothing for what draws nothing, so
+    the digits on both sides of an invisible character join as they do on the screen."""
     if text.isascii():
-        return _ASCII_CONTROL.sub(" ", text)
+        return _ASCII_INVISIBLE.sub("", text)
     out = []
     for ch in unicodedata.normalize("NFKC", text):
         if ch.isdecimal():
             out.append(str(unicodedata.decimal(ch)))
-        elif ch in _INVISIBLE_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
-            out.append(" ")
-        else:
+        elif ch.isspace() or not _draws_nothing(ch):
             out.append(ch)
     return "".join(out)
 
