@@ -28,7 +28,7 @@ from shared.auth.roles import ROLE_LABELS_NL
 from shared.config import Settings, load_settings
 from shared.db import Database
 from shared.i18n import init_i18n
-from shared.logs import configure_logging, correlation_id, new_correlation_id
+from shared.logs import configure_logging, correlation_id, safe_request_id
 from shared.metrics import init_metrics
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
@@ -120,7 +120,7 @@ def create_service_app(
     @app.before_request
     def _before() -> None:
         g.started = time.perf_counter()
-        correlation_id.set(request.headers.get("X-Request-ID", "")[:64] or new_correlation_id())
+        correlation_id.set(safe_request_id(request.headers.get("X-Request-ID")))
         g.csp_nonce = secrets.token_urlsafe(16)
         auth_web.load_principal()
         if request.method not in ("GET", "HEAD", "OPTIONS") and auth_web.bearer_token() is None:

@@ -337,8 +337,9 @@ def test_edit_is_prefilled_and_saves(coach: Any, app: Any) -> None:
         ]  # obtained_on kept although the form does not show it
     actions = audit_actions(app, programme_id)
     assert ("update", "page") in actions
-    # Three GETs of the form (prefill, and one before each post); the failed post logs nothing.
-    assert actions.count(("view_edit", "page")) == 3
+    # Three GETs of the form (prefill, and one before each post), and the form shown again after
+    # the failed post: it shows the stored name too.
+    assert actions.count(("view_edit", "page")) == 4
 
 
 # --- resident page: stage, consent, notes -----------------------------------------------------
