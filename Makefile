@@ -6,9 +6,19 @@ STAMP := $(VENV)/.installed-stamp
 # The installer: pip bootstraps uv (pinned) into the venv, uv installs the locked tree. uv keeps a
 # shared cache, so a second checkout (or a fresh clone in the tests) installs in seconds, not minutes.
 UV_VERSION := 0.13.9
+# checkov lives in a venv of its own (its pins clash with ours); tests/deploy finds it there.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # `make run PORT=8001` when port 8000 is taken.
 PORT ?=
+# pytest-xdist workers for `make test`: one per CPU core by default (each starts its own
+# PostgreSQL and Redis, see tests/README.md); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+# Byte-code caches on, even where the shell turns them off: without them every test process
+# (xdist workers, the workers and servers tests start) recompiles, and pytest re-rewrites,
+# hundreds of modules.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: install run test test-fast bench lint openapi clean help
 
@@ -31,15 +41,20 @@ run: install
 	@scripts/system-deps.sh weasyprint || echo "(continuing: only the PDF of a certificate needs these packages)"
 	$(BIN)/instap run $(if $(PORT),--port $(PORT),)
 
-test: install
-	scripts/system-deps.sh redis postgresql chromium weasyprint
+$(CHECKOV_STAMP): requirements-checkov.lock $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -c requirements-checkov.lock checkov
+	touch $(CHECKOV_STAMP)
+
+test: install $(CHECKOV_STAMP)
+	scripts/system-deps.sh redis postgresql chromium weasyprint promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not browser and not slow" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.engine_bench --out docs/benchmarks.md

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
 
+from shared.validators import contains_bsn
+
 
 def _int_env(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -35,10 +37,19 @@ errorlog = "-"
 accesslog = "-"
 
 
+def _response_header(resp, name: str) -> str:
+    for key, value in getattr(resp, "headers", None) or ():
+        if key.lower() == name.lower():
+            return value
+    return ""
+
+
 class JsonAccessLogger(Logger):
     """One JSON object per request on stdout.
 
-    The query string is left out on purpose: search parameters can hold personal data.
+    The query string is left out on purpose: search parameters can hold personal data. A path
+    with a BSN in it is not written either, and the request id is the one the app chose (it
+    refuses a caller's id that is not a plain id or holds a BSN: shared/logs.py).
     """
 
     def access(self, resp, req, environ, request_time):
@@ -49,12 +60,12 @@ class JsonAccessLogger(Logger):
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "log": "access",
             "method": atoms["m"],
-            "path": atoms["U"],
+            "path": "(weggelaten: BSN)" if contains_bsn(atoms["U"]) else atoms["U"],
             "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
             "bytes": atoms["B"],
             "duration_ms": atoms["M"],
             "remote": environ.get("HTTP_X_REAL_IP") or atoms["h"],
-            "request_id": environ.get("HTTP_X_REQUEST_ID", ""),
+            "request_id": _response_header(resp, "X-Request-ID"),
             "user_agent": atoms["a"],
         }
         try:
@@ -64,3 +75,22 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+
+def on_starting(server):
+    """Empty the Prometheus multiprocess directory: files left by an earlier run of this
+    container would otherwise be added to this run's counters."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(path, name))
+
+
+def child_exit(server, worker):
+    """Tell prometheus_client a gunicorn worker is gone (its counters stay in the totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs when they are missing (only as root; else explain).
-# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint]
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint] [promtool]
 set -euo pipefail
 missing=()
 # Debian packages that are not installed (dpkg's view), so a shared library is found by name.
@@ -17,6 +17,8 @@ for want in "$@"; do
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     # WeasyPrint (PDF certificates) loads Pango and HarfBuzz with cffi; DejaVu is the template's font.
     weasyprint) need_packages libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core ;;
+    # promtool checks deploy/prometheus/alerts.yml; Debian ships it in the prometheus package.
+    promtool) command -v promtool >/dev/null 2>&1 || missing+=(prometheus) ;;
     *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
   esac
 done

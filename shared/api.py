@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -29,12 +30,19 @@ class Schema(ma.Schema):
 
 
 class NoBsnSchema(Schema):
-    """Rejects, per field, any value holding a 9-digit number that passes the elfproef."""
+    """Every request schema: rejects, per field, a BSN (shared/validators.py has the rule) and
+    control characters. A string field declared with metadata={"multiline": True} (notes, work
+    experience, reasons) may hold tabs and line breaks; every other field is one line."""
 
     @ma.pre_load
     def _no_bsn(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict):
-            reject_bsn(data)
+        if isinstance(data, Mapping):  # query arguments come as a MultiDict proxy
+            multiline = [
+                field.data_key or name
+                for name, field in self.load_fields.items()
+                if field.metadata.get("multiline")
+            ]
+            reject_bsn(data, multiline)
         return data
 
 

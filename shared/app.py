@@ -11,11 +11,10 @@ from typing import Any
 
 import redis
 from flask import Blueprint, Flask, g, jsonify, make_response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -25,12 +24,14 @@ from werkzeug.wrappers import Response
 from shared import reference
 from shared.api import Api, _error_response, api_settings
 from shared.auth import web as auth_web
+from shared.auth.lockout import AccountLockout, LockoutPolicy
 from shared.auth.oidc import init_oidc
 from shared.auth.roles import ROLE_LABELS_NL
 from shared.config import Settings, load_settings
 from shared.db import Database
 from shared.i18n import init_i18n
-from shared.logs import configure_logging, correlation_id, new_correlation_id
+from shared.logs import configure_logging, correlation_id, safe_request_id
+from shared.metrics import init_metrics
 from shared.peers import Peers
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
@@ -94,7 +95,9 @@ def create_service_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        # The browser drops the cookie after the absolute lifetime; the server checks it too
+        # (auth_web.load_principal), because a copied cookie has no such expiry.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
@@ -105,9 +108,30 @@ def create_service_app(
     )
     ctx = build_context(name, settings)
     app.extensions["instap"] = ctx
-    ctx.extras["login_limiter"] = (
-        MovingWindowRateLimiter(storage_from_string(settings.ratelimit_storage_url)),
-        parse_limit(settings.login_rate_limit),
+    # One Limiter per app (Flask-Limiter keeps its storage on the instance); its counters live in
+    # Redis, so every worker and every service counts the same login attempts.
+    storage_uri = settings.rate_limit_storage()
+    # A frozen Redis must not hold a login: give up fast, then count in memory (auth/web.py).
+    storage_options: dict[str, Any] = (
+        {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if storage_uri.startswith("redis") else {}
+    )
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=storage_uri,
+        storage_options=storage_options,
+        strategy="moving-window",
+        key_prefix="instap",
+    )
+    limiter.init_app(app)
+    ctx.extras["limiter"] = limiter
+    ctx.extras["lockout"] = AccountLockout(
+        limiter,
+        settings.ensure_secret_key(),
+        LockoutPolicy(
+            after=settings.login_lockout_after,
+            base_seconds=settings.login_lockout_seconds,
+            max_seconds=settings.login_lockout_max_seconds,
+        ),
     )
 
     init_i18n(app)
@@ -122,11 +146,12 @@ def create_service_app(
     app.register_blueprint(auth_web.bp)
     init_oidc(app, settings)
     app.teardown_appcontext(close_request_session)
+    init_metrics(app, name)
 
     @app.before_request
     def _before() -> None:
         g.started = time.perf_counter()
-        correlation_id.set(request.headers.get("X-Request-ID", "")[:64] or new_correlation_id())
+        correlation_id.set(safe_request_id(request.headers.get("X-Request-ID")))
         g.csp_nonce = secrets.token_urlsafe(16)
         auth_web.load_principal()
         if request.method not in ("GET", "HEAD", "OPTIONS") and auth_web.bearer_token() is None:

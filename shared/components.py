@@ -19,6 +19,13 @@ class Component:
     has_worker: bool = False
     outbox: str | None = None  # "module:Model" of the service's outbox table
     periodic: str | None = None  # "module:function(ctx)" the worker calls every few seconds
+    state_metrics: str | None = None  # "module:function(session)" yielding scrape-time metrics
+
+    def state_metrics_hook(self) -> Any:
+        if not self.state_metrics:
+            return None
+        module, attr = self.state_metrics.split(":")
+        return getattr(importlib.import_module(module), attr)
 
     def periodic_hook(self) -> Any:
         if not self.periodic:
@@ -61,6 +68,7 @@ COMPONENTS: dict[str, Component] = {
         has_worker=True,
         outbox="services.matching.models:OutboxEvent",
         periodic="services.matching.jobs:periodic",
+        state_metrics="services.matching.metrics:run_state",
     ),
 }
 

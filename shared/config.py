@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("intake", "matching", "rapportage")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# 32 characters of token_urlsafe carry 192 bits; anything shorter is likely a hand-typed word.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -34,8 +36,24 @@ class Settings(BaseSettings):
     rapportage_database_url: str = Field(default="", validation_alias="RAPPORTAGE_DATABASE_URL")
     log_level: str = Field(default="INFO", validation_alias="INSTAP_LOG_LEVEL")
     login_rate_limit: str = Field(default="10 per minute", validation_alias="INSTAP_LOGIN_RATE_LIMIT")
-    ratelimit_storage_url: str = Field(default="memory://", validation_alias="RATELIMIT_STORAGE_URL")
+    # Empty: the counters live in REDIS_URL's Redis, shared by every process (issue 7).
+    ratelimit_storage_url: str = Field(default="", validation_alias="RATELIMIT_STORAGE_URL")
+    # Per-account lock-out: after this many failed logins in a row the e-mail address is locked
+    # for the base time, doubled for every further failure up to the maximum.
+    login_lockout_after: int = Field(default=5, ge=1, validation_alias="INSTAP_LOGIN_LOCKOUT_AFTER")
+    login_lockout_seconds: int = Field(default=60, ge=1, validation_alias="INSTAP_LOGIN_LOCKOUT_SECONDS")
+    login_lockout_max_seconds: int = Field(
+        default=3600, ge=1, validation_alias="INSTAP_LOGIN_LOCKOUT_MAX_SECONDS"
+    )
     session_cookie_secure: bool = Field(default=False, validation_alias="INSTAP_COOKIE_SECURE")
+    # A session ends this long after login, whatever happens, and earlier after this much idleness.
+    session_max_hours: float = Field(
+        default=10, gt=0, le=24 * 30, validation_alias="INSTAP_SESSION_MAX_HOURS"
+    )
+    session_idle_minutes: float = Field(
+        default=60, gt=0, le=24 * 60, validation_alias="INSTAP_SESSION_IDLE_MINUTES"
+    )
+    token_lifetime_days: int = Field(default=90, ge=1, le=3650, validation_alias="INSTAP_TOKEN_LIFETIME_DAYS")
     default_locale: str = Field(default="nl", validation_alias="INSTAP_DEFAULT_LOCALE")
     page_size: int = Field(default=25, ge=1, le=500, validation_alias="INSTAP_PAGE_SIZE")
     oidc_issuer: str = Field(default="", validation_alias="OIDC_ISSUER")
@@ -73,8 +91,18 @@ class Settings(BaseSettings):
             return None if info.field_name == "credentials_key_dir" else DEFAULT_PUBLIC_URL
         return value
 
+    # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
+    pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")
+    # argon2id profile for passwords: "standard" (full strength) or "fast" (tests only; refused
+    # in production).
+    password_hashing: Literal["standard", "fast"] = Field(
+        default="standard", validation_alias="INSTAP_PASSWORD_HASHING"
+    )
+
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Settings:
+        if self.env == "production" and self.password_hashing == "fast":  # noqa: S105 - a profile name
+            raise ValueError("INSTAP_PASSWORD_HASHING=fast is for tests; production hashes at full strength")
         if self.env == "production":
             missing = [
                 alias
@@ -89,7 +117,25 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError("missing required setting(s): " + ", ".join(missing))
+            weak = self.weak_production_settings()
+            if weak:
+                raise ValueError("unsafe setting(s) for production: " + "; ".join(weak))
         return self
+
+    def weak_production_settings(self) -> list[str]:
+        """What production must not run with (issue 7); each entry names its key."""
+        weak = []
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            weak.append(f"INSTAP_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        if not self.session_cookie_secure:
+            weak.append("INSTAP_COOKIE_SECURE must be true (session cookies only over HTTPS)")
+        if self.rate_limit_storage().startswith("memory://"):
+            weak.append("RATELIMIT_STORAGE_URL must not be memory:// (each process would count alone)")
+        return weak
+
+    def rate_limit_storage(self) -> str:
+        """Where login counters and lock-outs live: the explicit URL, else REDIS_URL's Redis."""
+        return self.ratelimit_storage_url or self.redis_url or "memory://"
 
     def database_url(self, component: str) -> str:
         """URL of one component's database; SQLite files under data_dir by default."""

@@ -6,8 +6,9 @@ import importlib
 import secrets
 
 from shared.auth.accounts import add_user, get_or_create_organisation
+from shared.auth.hashing import hashing_for
 from shared.auth.models import User
-from shared.config import Settings
+from shared.config import ConfigError, Settings
 from shared.db import Database
 
 DEMO_DOMAIN = "demo.instap.nl"
@@ -25,7 +26,13 @@ SEEDERS = ["services.intake.demo:seed", "services.matching.demo:seed"]
 
 
 def seed(settings: Settings, residents: int = 300) -> str:
-    """Create demo accounts once (password generated and written to var/), then service data."""
+    """Create demo accounts once (password generated and written to var/), then service data.
+
+    Refused under INSTAP_ENV=production: the demo accounts share one password and one of them is
+    a beheerder, which must never exist next to real residents' data.
+    """
+    if settings.env == "production":
+        raise ConfigError("demo data is refused under INSTAP_ENV=production (shared demo passwords)")
     accounts = Database(settings.database_url("accounts"), "accounts")
     logins_file = settings.data_dir / "demo-logins.txt"
     lines = []
@@ -43,6 +50,7 @@ def seed(settings: Settings, residents: int = 300) -> str:
                         password=password,
                         role=role,
                         organisation=organisation,
+                        hashing=hashing_for(settings),
                     )
                     lines.append(f"    {role:<16} {local + '@' + DEMO_DOMAIN:<30} wachtwoord: {password}")
                 settings.data_dir.mkdir(parents=True, exist_ok=True)

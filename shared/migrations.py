@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
 from shared.db import Database
@@ -41,3 +43,22 @@ def run_env(context) -> None:  # type: ignore[no-untyped-def]
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+
+
+def behind_head(db: Database, script_location: Path) -> str | None:
+    """Why this database is older than this code's newest migration, or None when it is not.
+
+    A revision this code does not know is newer (a later release migrated already): not behind.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    script = ScriptDirectory.from_config(cfg)
+    heads = set(script.get_heads())
+    with db.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == heads:
+        return None
+    known = {s.revision for s in script.walk_revisions()}
+    if current and not current <= known:
+        return None
+    return f"{db.component}: at {sorted(current) or 'no schema'}, this version needs {sorted(heads)}"

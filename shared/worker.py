@@ -16,6 +16,7 @@ from shared.app import build_context
 from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.logs import configure_logging, correlation_id
+from shared.metrics import serve_worker_metrics, timed_job
 from shared.outbox import notify_channel, relay_pending
 from shared.runtime import ServiceContext, set_worker_context
 
@@ -147,7 +148,9 @@ class InstapWorker(SimpleWorker):
     def perform_job(self, job: Any, queue: Any) -> bool:
         token = correlation_id.set(job.meta.get("correlation_id") or job.id)
         try:
-            return super().perform_job(job, queue)
+            with timed_job(queue.name, job) as outcome:
+                outcome["ok"] = super().perform_job(job, queue)
+                return outcome["ok"]
         finally:
             correlation_id.reset(token)
 
@@ -159,10 +162,14 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     relay = RelayLoop(ctx, settings.relay_interval_seconds)
     relay.catch_up()
     relay.start()
+    state = COMPONENTS[service].state_metrics_hook()
+    metrics_server = serve_worker_metrics(ctx, outbox_model(service), [service], state)
     try:
         worker = InstapWorker([Queue(service, connection=ctx.redis)], connection=ctx.redis, name=None)
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         relay.stop()
         relay.join(timeout=30)
         ctx.close()

@@ -1,9 +1,14 @@
-"""Fixtures: real Redis, real PostgreSQL and SQLite (migrated once), apps, users and logins."""
+"""Fixtures: real Redis, real PostgreSQL and SQLite (migrated once per worker), apps, users, logins.
+
+Backends: a test that uses `settings` (or `app`, `make_user`, ...) runs on SQLite. Mark it
+`@pytest.mark.both_backends` to run it on SQLite and PostgreSQL, or `@pytest.mark.postgresql` for
+PostgreSQL only (see tests/README.md for when). Databases and apps are built once per backend
+and pytest-xdist worker, and emptied before every test (tests/support/worlds.py).
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,24 +16,46 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis as redis_lib
-from sqlalchemy import text
 
 from shared.auth.accounts import add_user, create_token, get_or_create_organisation
+from shared.auth.hashing import hashing_for
 from shared.cli import migrate_all
 from shared.components import COMPONENTS
 from shared.config import Settings, load_settings
 from shared.db import Database
-from shared.peers import link_apps
-from tests.support.servers import postgres_url_for_tests, redis_url_for_tests
+from tests.support.servers import postgres_url_for_tests, redis_url_for_tests, xdist_worker_index
+from tests.support.worlds import World
 
 BACKENDS = ("sqlite", "postgresql")
-TEST_PASSWORD = "test-wachtwoord-123"  # test-only
+TEST_PASSWORD = "proef-wachtwoord-123"  # test-only
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """SQLite by default; `both_backends` adds PostgreSQL, `postgresql` runs on it alone."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+    elif metafunc.definition.get_closest_marker("postgresql"):
+        metafunc.parametrize("backend", ["postgresql"], indirect=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run in which no test passed (all skipped or deselected) proves nothing: fail it, as
+    pytest already does when it collects no test, so `make test` cannot pass silently."""
+    if hasattr(session.config, "workerinput") or exitstatus != pytest.ExitCode.OK:
+        return  # xdist workers report to the controller, which decides
+    if session.config.option.collectonly:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not reporter.stats.get("passed"):
+        reporter.write_line("no test passed (all skipped or deselected)", red=True)
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, cleanup = redis_url_for_tests(tmp_path_factory.mktemp("redis"))
+    url, cleanup = redis_url_for_tests(tmp_path_factory.mktemp("redis"), xdist_worker_index())
     yield url
     cleanup()
 
@@ -44,8 +71,14 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
     urls = {}
     if db_url:
         urls = {f"{c}_database_url": db_url for c in COMPONENTS}
-    # No nightly run and no debounce in tests: runs happen when a test asks for them.
-    extra = {"matching_nightly_hour": -1, "matching_debounce_seconds": 0, **extra}
+    # No nightly run and no debounce in tests: runs happen when a test asks for them. Passwords
+    # are hashed with the cheap argon2 profile (full strength costs 0.2 s per hash and check).
+    extra = {
+        "matching_nightly_hour": -1,
+        "matching_debounce_seconds": 0,
+        "password_hashing": "fast",
+        **extra,
+    }
     return load_settings(
         env="test",
         data_dir=data_dir,
@@ -58,11 +91,16 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Path:
-    """SQLite files migrated once; each test gets a copy (fast and isolated)."""
-    template = tmp_path_factory.mktemp("sqlite-template")
-    migrate_all(_settings(template, redis_url))
-    return template
+def sqlite_world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[World]:
+    """SQLite files of this worker, migrated once; emptied before each test."""
+    files = tmp_path_factory.mktemp("sqlite")
+    # Named explicitly, so that each test's own data_dir (see `settings`) does not move them.
+    urls = {f"{c}_database_url": f"sqlite:///{(files / f'{c}.db').resolve()}" for c in COMPONENTS}
+    settings = _settings(files, redis_url, **urls)
+    migrate_all(settings)
+    world = World("sqlite", settings)
+    yield world
+    world.close()
 
 
 @pytest.fixture(scope="session")
@@ -71,71 +109,54 @@ def postgres_migrated(postgres_url: str, redis_url: str, tmp_path_factory: pytes
     return postgres_url
 
 
-def _truncate_postgres(url: str) -> None:
-    for comp in COMPONENTS:
-        db = Database(url, comp)
-        try:
-            with db.engine.begin() as conn:
-                tables = [t.name for t in COMPONENTS[comp].base().metadata.sorted_tables]
-                if tables:
-                    conn.execute(
-                        text(
-                            "TRUNCATE "
-                            + ", ".join(f'"{comp}"."{t}"' for t in tables)
-                            + " RESTART IDENTITY CASCADE"
-                        )
-                    )
-        finally:
-            db.dispose()
+@pytest.fixture(scope="session")
+def postgresql_world(
+    postgres_migrated: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """This worker's PostgreSQL database, migrated once; truncated before each test."""
+    world = World("postgresql", _settings(tmp_path_factory.mktemp("pg-var"), redis_url, postgres_migrated))
+    yield world
+    world.close()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+    """The database backend of this test: "sqlite" unless a marker asks for PostgreSQL."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture
-def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Settings:
-    """Settings of one test: fresh databases on the chosen backend, a clean Redis database."""
-    conn = redis_lib.Redis.from_url(redis_url)
-    conn.flushdb()
-    conn.close()
+def world(backend: str, request: pytest.FixtureRequest) -> World:
+    """The chosen backend's shared databases and apps, emptied for this test."""
+    shared: World = request.getfixturevalue(f"{backend}_world")
+    shared.reset()
+    return shared
+
+
+@pytest.fixture
+def settings(world: World, tmp_path: Path) -> Settings:
+    """Settings of one test: empty databases on the chosen backend, a clean Redis database and
+    its own empty data_dir (the shared apps were built with the world's settings)."""
     data_dir = tmp_path / "var"
-    if backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
-        shutil.copytree(template, data_dir)
-        return _settings(data_dir, redis_url)
-    url = request.getfixturevalue("postgres_migrated")
-    _truncate_postgres(url)
     data_dir.mkdir()
-    return _settings(data_dir, redis_url, url)
+    return world.settings.model_copy(update={"data_dir": data_dir})
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Any]:
-    from services.intake.app import create_app
-
-    application = create_app(settings)
-    yield application
-    application.extensions["instap"].close()
+def app(world: World) -> Any:
+    """The intake app (shared by the tests of this worker and backend; state reset per test)."""
+    return world.app("intake")
 
 
 @pytest.fixture
-def matching_app(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Any]:
-    from services.matching.app import create_app
-
-    application = create_app(settings)
-    if "app" in request.fixturenames:  # both services in one test: they reach each other in-process
-        link_apps(request.getfixturevalue("app"), application)
-    yield application
-    application.extensions["instap"].close()
+def matching_app(world: World) -> Any:
+    """The matching app (shared by the tests of this worker and backend; state reset per test)."""
+    return world.app("matching")
 
 
 @pytest.fixture
-def accounts_db(settings: Settings) -> Iterator[Database]:
-    db = Database(settings.database_url("accounts"), "accounts")
-    yield db
-    db.dispose()
+def accounts_db(world: World) -> Database:
+    return world.accounts_db
 
 
 @dataclass
@@ -149,7 +170,7 @@ class TestUser:
 
 
 @pytest.fixture
-def make_user(accounts_db: Database) -> Callable[..., TestUser]:
+def make_user(accounts_db: Database, settings: Settings) -> Callable[..., TestUser]:
     def make(
         role: str = "jobcoach", org: str = "Sociale Dienst Drechtsteden", name: str | None = None
     ) -> TestUser:
@@ -163,6 +184,7 @@ def make_user(accounts_db: Database) -> Callable[..., TestUser]:
                 password=TEST_PASSWORD,
                 role=role,
                 organisation=organisation,
+                hashing=hashing_for(settings),
             )
             return TestUser(user.id, user.email, user.name, role, organisation.id)
 

@@ -174,6 +174,9 @@ def test_support_helper_uses_given_server_with_own_database(
         monkeypatch.setenv("TEST_REDIS_URL", "redis://127.0.0.1:1/15")
 
         assert redis_url_for_tests(tmp_path)[0] == "redis://127.0.0.1:1/15"
+        # Parallel xdist workers must not flush each other's Redis database.
+        assert redis_url_for_tests(tmp_path, worker_index=0)[0] == "redis://127.0.0.1:1/15"
+        assert redis_url_for_tests(tmp_path, worker_index=1)[0] == "redis://127.0.0.1:1/16"
         url, drop = postgres_url_for_tests(tmp_path)
         name = url.rsplit("/", 1)[1]
         assert name.startswith("instap_test_")

@@ -11,6 +11,7 @@ from services.matching.models import OutboxEvent
 from services.matching.web import views
 from shared.app import create_service_app
 from shared.config import Settings
+from shared.rqdashboard import init_rq_dashboard
 
 HERE = Path(__file__).parent
 
@@ -23,4 +24,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blp in (tasks.blp, slots.blp, candidates.blp, proposals.blp, runs.blp):
         api.register_blueprint(blp)
     app.register_blueprint(views.bp)
+    init_rq_dashboard(app, app.extensions["instap"].settings)
     return app

@@ -18,6 +18,7 @@ from services.matching.domain import proposals, runs
 from services.matching.models import Candidate, InboxEvent, MatchRun, SubjectProgress
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
+from shared.metrics import observe_match_run
 from shared.runtime import service_context
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ def run_match(run_id: int) -> dict[str, Any]:
     """Execute one match run (idempotent: a finished run is not redone)."""
     ctx = service_context()
     run = runs.execute(ctx.db, run_id, deadline=runs.deadline_for(ctx.settings.matching_run_deadline_seconds))
+    if run is not None:
+        observe_match_run(run.kind, run.started_at, run.finished_at, int(run.counts.get("assigned", 0)))
     return {"run_id": run_id, "status": run.status if run else "skipped", "counts": run.counts if run else {}}
 
 

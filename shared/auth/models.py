@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
@@ -37,6 +37,9 @@ class User(AccountsBase):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Stored in the session cookie at login and compared on every request; raising it (logout,
+    # password or role change) ends every session of this user, copies of the cookie included.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
@@ -52,5 +55,8 @@ class ApiToken(AccountsBase):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Updated at most once a minute per token (TOKEN_TOUCH_INTERVAL), not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

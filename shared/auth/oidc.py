@@ -6,13 +6,13 @@ from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, abort, current_app, redirect, session, url_for
+from flask import Flask, abort, current_app, redirect, url_for
 from joserfc.errors import JoseError
 from requests import RequestException
 from sqlalchemy import select
 
 from shared.auth.models import User
-from shared.auth.web import bp
+from shared.auth.web import bp, start_session
 from shared.config import Settings
 from shared.errors import Forbidden, Unauthorized
 from shared.runtime import service_context
@@ -83,13 +83,12 @@ def oidc_callback() -> Any:
             if user is not None and user.active:
                 user.oidc_subject = subject
         uid = user.id if user is not None and user.active else None
+        version = user.session_version if user is not None else 0
     if uid is None:
         current_app.logger.info("oidc login without account")
         raise Forbidden(
             "Er is geen Instap-account voor uw gemeente-account. Vraag een beheerder om u toegang te geven."
         )
-    session.clear()
-    session["uid"] = uid
-    session.permanent = True
+    start_session(uid, version)
     current_app.logger.info("login", extra={"user_id": uid, "via": "oidc"})
     return redirect(url_for("web.index"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,12 +21,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
-from shared.auth.accounts import Principal, authenticate, principal_for_token, principal_for_user
+from shared.auth.accounts import (
+    Principal,
+    authenticate,
+    end_sessions,
+    principal_for_session,
+    principal_for_token,
+)
+from shared.auth.hashing import hashing_for
+from shared.auth.lockout import STORAGE_ERRORS
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.runtime import service_context
 
 bp = Blueprint("auth", __name__, template_folder="../templates")
+# The cookie's "last seen" time is rewritten at most this often, not on every request.
+SEEN_RESOLUTION_SECONDS = 60
 
 
 class TooManyAttempts(DomainError):
@@ -52,14 +69,40 @@ def load_principal() -> None:
         with ctx.accounts_db.unit_of_work() as s:
             g.principal = principal_for_token(s, token)
         if g.principal is None:
-            raise Unauthorized("Dit token is ongeldig of ingetrokken.")
+            raise Unauthorized("Dit token is ongeldig, verlopen of ingetrokken.")
         return
     uid = session.get("uid")
-    if uid is not None:
-        with ctx.accounts_db.unit_of_work() as s:
-            g.principal = principal_for_user(s, int(uid))
-        if g.principal is None:
-            session.clear()
+    if uid is None:
+        return
+    now = time.time()
+    if not _session_is_fresh(now):
+        session.clear()
+        return
+    with ctx.accounts_db.unit_of_work() as s:
+        g.principal = principal_for_session(s, int(uid), int(session.get("sv", -1)))
+    if g.principal is None:
+        session.clear()
+    elif now - session["seen"] >= SEEN_RESOLUTION_SECONDS:
+        session["seen"] = int(now)
+
+
+def _session_is_fresh(now: float) -> bool:
+    """Within the absolute lifetime since login and the idle timeout since the last request."""
+    settings = service_context().settings
+    started, seen = session.get("iat"), session.get("seen")
+    if not isinstance(started, int) or not isinstance(seen, int):
+        return False  # a cookie from before session versions, or not made by start_session
+    return (
+        now - started < settings.session_max_hours * 3600 and now - seen < settings.session_idle_minutes * 60
+    )
+
+
+def start_session(user_id: int, session_version: int) -> None:
+    """Log this user in: a new cookie bound to the user's current session version."""
+    now = int(time.time())
+    session.clear()
+    session.update(uid=user_id, sv=session_version, iat=now, seen=now)
+    session.permanent = True
 
 
 def current_principal() -> Principal | None:
@@ -111,23 +154,33 @@ def login() -> Any:
     error = None
     email = ""
     if request.method == "POST":
-        limiter, limit = ctx.extras["login_limiter"]
-        if not limiter.hit(limit, "login", request.remote_addr or "-"):
-            raise TooManyAttempts(_("Te veel pogingen. Wacht een minuut en probeer het opnieuw."))
+        _count_login_attempt()
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
         if not email or not password:
             error = _("Vul uw e-mailadres en wachtwoord in.")
         else:
+            lockout = ctx.extras["lockout"]
+            locked = lockout.locked_for(email)
+            if locked:
+                raise TooManyAttempts(
+                    ngettext(
+                        "Te veel mislukte pogingen met dit e-mailadres. "
+                        "Probeer het over %(num)s minuut opnieuw.",
+                        "Te veel mislukte pogingen met dit e-mailadres. "
+                        "Probeer het over %(num)s minuten opnieuw.",
+                        math.ceil(locked / 60),
+                    )
+                )
             with ctx.accounts_db.unit_of_work() as s:
-                user = authenticate(s, email, password)
-                uid = user.id if user else None
-            if uid is None:
+                user = authenticate(s, email, password, hashing_for(ctx.settings))
+                uid, version = (user.id, user.session_version) if user else (None, None)
+            if uid is None or version is None:
+                lockout.failed(email)
                 error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar.")
             else:
-                session.clear()
-                session["uid"] = uid
-                session.permanent = True
+                lockout.succeeded(email)
+                start_session(uid, version)
                 current_app.logger.info("login", extra={"user_id": uid})
                 return redirect(_safe_next(request.args.get("next")))
     status = 401 if error and request.method == "POST" and email else (422 if error else 200)
@@ -136,8 +189,32 @@ def login() -> Any:
     ), status
 
 
+def _count_login_attempt() -> None:
+    """Per client address, in Flask-Limiter's shared storage (Redis), across all processes; while
+    that store does not answer, in this process's memory (logging in keeps working)."""
+    ctx = service_context()
+    too_many = _("Te veel pogingen. Wacht een minuut en probeer het opnieuw.")
+    try:
+        with ctx.extras["limiter"].shared_limit(ctx.settings.login_rate_limit, scope="login"):
+            pass
+    except RateLimitExceeded:
+        raise TooManyAttempts(too_many) from None
+    except STORAGE_ERRORS as exc:
+        current_app.logger.warning(
+            "login limit store unreachable; counting in this process", extra={"error": str(exc)}
+        )
+        local = ctx.extras.setdefault("local_login_limiter", MovingWindowRateLimiter(MemoryStorage()))
+        if not local.hit(parse_limit(ctx.settings.login_rate_limit), "login", request.remote_addr or "-"):
+            raise TooManyAttempts(too_many) from None
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    principal = current_principal()
+    if principal is not None and principal.via == "session" and principal.user_id is not None:
+        # Raise the version: this cookie, and every copy of it, is refused from now on.
+        with service_context().accounts_db.unit_of_work() as s:
+            end_sessions(s, principal.user_id)
     session.clear()
     flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("auth.login"))

@@ -1,4 +1,5 @@
-"""Browser fixtures: the intake app served on 127.0.0.1 from a thread, headless Chromium, axe."""
+"""Browser fixtures: the apps served on 127.0.0.1 from a thread (on SQLite, the default backend:
+these tests drive the pages, not the database), headless Chromium, axe."""
 
 from __future__ import annotations
 
@@ -23,12 +24,6 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """The browser tests drive the pages, not the database: SQLite is enough."""
-    return request.param
 
 
 def _serve(app: Any, prefix: str) -> Iterator[str]:

@@ -397,6 +397,8 @@ def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams:
             assert "Server" not in headers or "/" not in headers["Server"]
 
         assert _get(base + "/matching")[0] == 301
+        for path in ("/intake/metrics", "/matching/metrics", "/matching//metrics", "/intake/%6detrics?x=1"):
+            assert _get(base + path)[0] == 404, f"{path} must not reach the app through nginx"
         assert _get(base + "/nginx-health")[0] == 200
         assert _get(base + "/elsewhere")[0] == 404
     finally:
@@ -412,7 +414,8 @@ def test_gunicorn_conf_binds_from_env_and_logs_json_without_query(tmp_path: Path
     assert gunicorn.exists(), "gunicorn (a runtime dependency) is not installed"
     (tmp_path / "probe_app.py").write_text(
         "def app(environ, start_response):\n"
-        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    headers = [('Content-Type', 'text/plain'), ('X-Request-ID', 'app-chosen-0001')]\n"
+        "    start_response('200 OK', headers)\n"
         "    return [environ.get('wsgi.url_scheme', '').encode()]\n"
     )
     port = free_port()
@@ -436,7 +439,7 @@ def test_gunicorn_conf_binds_from_env_and_logs_json_without_query(tmp_path: Path
             try:
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{port}/intake/zoek?naam=Jansen",
-                    headers={"X-Forwarded-Proto": "https", "X-Request-ID": "req-1"},
+                    headers={"X-Forwarded-Proto": "https", "X-Request-ID": "req-111222333"},
                 )
                 with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
                     scheme = response.read().decode()
@@ -445,14 +448,30 @@ def test_gunicorn_conf_binds_from_env_and_logs_json_without_query(tmp_path: Path
                 assert process.poll() is None, process.communicate()[1]
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/intake/deelnemers/111222333", timeout=2):  # noqa: S310
+            pass
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=30)
 
     assert scheme == "https", "X-Forwarded-Proto from an allowed proxy must be honoured"
     lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-    [record] = [r for r in lines if r.get("log") == "access"]
-    assert record["path"] == "/intake/zoek"
-    assert record["status"] == 200
-    assert record["request_id"] == "req-1"
+    first, second = [r for r in lines if r.get("log") == "access"]
+    assert first["path"] == "/intake/zoek"
+    assert first["status"] == 200
+    # The id the app answered with, not the caller's header (which held a BSN).
+    assert first["request_id"] == "app-chosen-0001"
+    assert second["path"] == "(weggelaten: BSN)"
     assert "Jansen" not in stdout + stderr, "query strings may hold personal data"
+    assert "111222333" not in stdout + stderr, "a BSN in a header or a path is not logged"
+
+
+def test_metrics_settings_of_web_and_worker_containers(resolved: dict) -> None:
+    services = resolved["services"]
+    for name in ("intake-web", "matching-web"):
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/"), name
+    for name in ("intake-worker", "matching-worker"):
+        environment = services[name]["environment"]
+        assert environment["INSTAP_METRICS_PORT"] == "9100", name
+        assert environment["INSTAP_ENV"] == "production", name
+        assert "ports" not in services[name], "metrics are scraped on the compose network only"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from services.intake.models import OutboxEvent
@@ -50,6 +51,7 @@ def test_consent_give_withdraw_and_history(app, make_user, login):
     assert history[1]["method"] == "mondeling"
 
 
+@pytest.mark.both_backends
 def test_consent_events_and_profile_sharing_follow_the_ledger(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
@@ -91,6 +93,7 @@ def test_consent_input_errors(app, make_user, login):
     assert set(r.json["errors"]) == {"purpose", "method", "info_version"}
 
 
+@pytest.mark.both_backends
 def test_stage_transitions_follow_the_funnel(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from services.intake.models import AuditEntry, OutboxEvent, Resident
@@ -15,6 +16,7 @@ def _intake_db(app) -> Database:
     return app.extensions["instap"].db
 
 
+@pytest.mark.both_backends
 def test_coach_creates_resident_and_reads_it_back(app, make_user, login):
     coach = make_user("jobcoach")
     c = login(coach)
@@ -62,6 +64,7 @@ def test_every_read_of_personal_data_is_audit_logged(app, make_user, login):
         assert all(e.at is not None for e in entries)
 
 
+@pytest.mark.both_backends
 def test_update_changes_only_sent_fields_and_keeps_ladder_history(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
@@ -77,6 +80,7 @@ def test_update_changes_only_sent_fields_and_keeps_ladder_history(app, make_user
     assert [m["trede"] for m in export["participatieladder"]] == [3, 4]
 
 
+@pytest.mark.both_backends
 def test_list_search_filters_and_pagination(app, make_user, login):
     c = login(make_user("jobcoach"))
     for i, wijk in enumerate(["wielwijk", "crabbehof", "crabbehof", "oud_krispijn"]):
@@ -189,6 +193,7 @@ def test_export_holds_everything(app, make_user, login):
     assert any(a["action"] == "export" for a in export["access_log"]) or export["access_log"]
 
 
+@pytest.mark.both_backends
 def test_erase_removes_personal_data_and_tells_other_services(app, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]

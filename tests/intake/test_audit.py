@@ -91,6 +91,18 @@ def test_edit_page_get_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     _assert_entry(entry, coach_user, _resident_id(app, pid), "view_edit", "page")
 
 
+def test_edit_form_shown_again_after_an_error_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
+    pid = _create(coach)
+    url = f"{PAGES}/{pid}/bewerken"
+    token = csrf_from(coach.get(url).text)
+    before = _last_id(app)
+    page = coach.client.post(url, data={"first_name": "", "last_name": "Demir", "csrf_token": token})
+    assert page.status_code == 422 and "Ayşe Yılmaz" in page.text  # the stored name, shown again
+    entry = _only_entry(app, before)
+    _assert_entry(entry, coach_user, _resident_id(app, pid), "view_edit", "page")
+    assert entry["reason"] == "edit form after error"
+
+
 def test_withdraw_confirmation_page_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     pid = _create(coach)
     before = _last_id(app)

@@ -1,5 +1,7 @@
 """The intake app starts on both databases and answers health checks."""
 
+import pytest
+
 
 def test_healthz(client):
     response = client.get("/intake/healthz")
@@ -7,6 +9,7 @@ def test_healthz(client):
     assert response.json == {"service": "intake", "status": "ok"}
 
 
+@pytest.mark.both_backends
 def test_readyz_checks_database_and_redis(client):
     response = client.get("/intake/readyz")
     assert response.status_code == 200, response.json

@@ -6,8 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from services.intake.models import Resident
-from shared.validators import BSN_MESSAGE, contains_bsn, passes_elfproef
-from tests.conftest import resident_payload
+from shared.validators import (
+    BSN_MESSAGE,
+    CONTROL_MESSAGE,
+    LINE_BREAK_MESSAGE,
+    contains_bsn,
+    passes_elfproef,
+)
+from tests.conftest import csrf_from, resident_payload
 
 API = "/intake/api/v1/residents"
 VALID_BSN = "111222333"  # passes the elfproef (test value, not a real person)
@@ -167,3 +173,111 @@ def test_not_json_and_wrong_types_are_clear_errors(app, coach_client):
 def test_postcode_and_phone_are_normalised(app, coach_client):
     body = coach_client.post(API, json=resident_payload(postcode="3317ab", phone="+31 6-1234 5678")).json
     assert body["postcode"] == "3317 AB" and body["phone"] == "0612345678"
+
+
+# --- issue 7: the BSN slipped past the guard next to other numbers and between odd separators ---
+
+SLIPPED_THROUGH = [
+    f"gesprek 12-03-2026 {VALID_BSN}",
+    f"kamer 4 {VALID_BSN}",
+    f"{VALID_BSN} 2 kinderen",
+    f"notitie\n{VALID_BSN}",
+    f"12\n{VALID_BSN}",
+    "111  222  333",
+    "111 - 222 - 333",
+    "111\u2013222\u2013333",
+    "111\u200b222333",
+    "\uff11\uff11\uff11\uff12\uff12\uff12\uff13\uff13\uff13",
+]
+
+
+@pytest.mark.parametrize("text", SLIPPED_THROUGH, ids=[ascii(t)[1:20] for t in SLIPPED_THROUGH])
+def test_bsn_beside_other_numbers_is_refused_and_not_stored(app, coach_client, text):
+    response = coach_client.post(API, json=resident_payload(work_experience=text))
+    assert response.status_code == 422, response.json
+    assert response.json["errors"]["work_experience"] == [BSN_MESSAGE]
+    assert _count(app) == 0
+    pid = coach_client.post(API, json=resident_payload()).json["programme_id"]
+    note = coach_client.post(f"{API}/{pid}/notes", json={"body": text})
+    assert note.status_code == 422 and note.json["errors"]["body"] == [BSN_MESSAGE]
+
+
+def test_phone_numbers_ibans_and_dates_are_stored(app, coach_client):
+    # 612340004 and 123202619 pass the elfproef, yet they are part of a phone number and a date.
+    text = "Bel +31 6 1234 0004 of 06-12340004. IBAN NL91 ABNA 0417 1643 00. Gesprek 12-3-2026 19 uur."
+    response = coach_client.post(API, json=resident_payload(work_experience=text))
+    assert response.status_code == 201, response.json
+    assert response.json["work_experience"] == text
+
+
+def test_bsn_in_a_search_is_refused(coach_client):
+    for query in (VALID_BSN, "111 222 333", "Ay%00se"):
+        response = coach_client.get(f"{API}?q={query}")
+        assert response.status_code == 422, query
+        assert set(response.json["errors"]) == {"q"}
+
+
+# --- control characters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("first_name", "Ay\x00şe", CONTROL_MESSAGE),
+        ("last_name", "Y\u202eılmaz", CONTROL_MESSAGE),
+        ("city", "Dord\x1brecht", CONTROL_MESSAGE),
+        ("street", "Wielwijk\ud800straat", CONTROL_MESSAGE),
+        ("first_name", "Ayşe\nYılmaz", LINE_BREAK_MESSAGE),
+        ("house_number", "12\t", LINE_BREAK_MESSAGE),
+        ("work_experience", "Magazijn\x00werk", CONTROL_MESSAGE),
+    ],
+)
+def test_control_characters_are_refused_per_field(app, coach_client, field, value, message):
+    response = coach_client.post(API, json=resident_payload(**{field: value}))
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {field: [message]}
+    assert _count(app) == 0
+
+
+def test_text_of_more_lines_keeps_its_line_breaks(app, coach_client):
+    text = "Magazijn:\n\t- orderpicken\r\n\t- heftruck"
+    response = coach_client.post(API, json=resident_payload(work_experience=text))
+    assert response.status_code == 201 and response.json["work_experience"] == text
+    pid = response.json["programme_id"]
+    note = coach_client.post(f"{API}/{pid}/notes", json={"body": "Belt maandag\nterug."})
+    assert note.status_code == 201
+    nul = coach_client.post(f"{API}/{pid}/notes", json={"body": "Belt\x00 terug."})
+    assert nul.status_code == 422 and nul.json["errors"]["body"] == [CONTROL_MESSAGE]
+
+
+def test_control_character_message_in_english(coach_client):
+    response = coach_client.post(f"{API}?lang=en", json=resident_payload(first_name="Ay\x00şe"))
+    assert response.status_code == 422
+    assert response.json["errors"]["first_name"] == [
+        "This contains an invisible control character. Type the text again."
+    ]
+
+
+def test_intake_page_refuses_control_characters_and_bsn(app, coach_client):
+    url = "/intake/deelnemers/nieuw"
+    token = csrf_from(coach_client.get(url).text)
+    form = {
+        "first_name": "Ay\x00şe",
+        "last_name": "Yılmaz",
+        "phone": "06 12345678",
+        "wijk": "wielwijk",
+        "gender": "vrouw",
+        "work_experience": f"kamer 4 {VALID_BSN}",
+        "csrf_token": token,
+    }
+    response = coach_client.client.post(url, data=form)
+    assert response.status_code == 422
+    assert 'id="first_name-error"' in response.text and CONTROL_MESSAGE in response.text
+    assert 'id="work_experience-error"' in response.text and BSN_MESSAGE in response.text
+    assert _count(app) == 0
+
+
+def test_caseload_search_with_a_bsn_is_dropped_with_a_message(coach_client):
+    page = coach_client.get(f"/intake/deelnemers?q=kamer+4+{VALID_BSN}")
+    assert page.status_code == 200
+    assert BSN_MESSAGE in page.text

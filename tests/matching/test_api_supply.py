@@ -16,6 +16,7 @@ def contractor(matching_app, make_user):
     return LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer A"), "/matching")
 
 
+@pytest.mark.both_backends
 def test_contractor_posts_edits_and_closes_own_task(matching_app, contractor):
     created = contractor.post(TASKS, json=task_payload())
     assert created.status_code == 201, created.json

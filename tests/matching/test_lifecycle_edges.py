@@ -69,6 +69,7 @@ def _apply(db, kind, payload, seq: int) -> bool:
     return apply_once(db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS)
 
 
+@pytest.mark.both_backends
 def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
@@ -87,6 +88,7 @@ def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app
         assert s.get(Candidate, "DW-LATE0001").share_with_employer is True
 
 
+@pytest.mark.both_backends
 def test_a_late_older_profile_cannot_undo_a_consent_withdrawal(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
@@ -161,6 +163,7 @@ def test_profile_update_of_trainer_only_candidate_keeps_its_training_proposal(ma
         assert s.get(Proposal, slot_p).status == "coach_akkoord"
 
 
+@pytest.mark.both_backends
 def test_a_rejected_pair_is_not_proposed_again(matching_app, opened, make_user):
     contractor, _, task_id, _ = opened
     coach = make_user("jobcoach")
@@ -186,6 +189,7 @@ def test_a_rejected_pair_is_not_proposed_again(matching_app, opened, make_user):
         assert all(p.opening_key != first_key for p in rows if p.status == "voorgesteld")
 
 
+@pytest.mark.both_backends
 def test_one_engaged_proposal_per_resident(matching_app, opened, make_user):
     contractor, _, task_id, slot_id = opened
     coach = make_user("jobcoach")

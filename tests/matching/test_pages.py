@@ -461,6 +461,36 @@ def test_decline_needs_reason(contractor: LoggedIn, matching_app: Any) -> None:
         assert s.get(Task, task_id).filled == 0
 
 
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("kamer 4 111 222 333", "Een BSN mag niet worden vastgelegd. Haal dit nummer weg."),
+        ("plan\x00ning", "Hier staat een onzichtbaar stuurteken in. Typ de tekst opnieuw."),
+    ],
+)
+def test_decline_reason_with_bsn_or_control_character_is_refused(
+    contractor: LoggedIn, matching_app: Any, reason: str, message: str
+) -> None:
+    task_id = create_task(contractor)
+    proposal_id = add_proposal(matching_app, add_candidate(matching_app), task_id=task_id)
+    url = f"/matching/taken/{task_id}/voorstellen/{proposal_id}/besluit"
+    page = post_form(
+        contractor, url, {"accept": "false", "reason": reason}, page=f"/matching/taken/{task_id}"
+    )
+    assert page.status_code == 422
+    assert field_error(page.text, f"reason-{proposal_id}") == message
+    api = contractor.post(
+        f"/matching/api/v1/proposals/{proposal_id}/decision", json={"accept": False, "reason": reason}
+    )
+    assert api.status_code == 422 and api.json["errors"] == {"reason": [message]}
+    listing = contractor.get("/matching/api/v1/tasks?status=111222333")
+    assert listing.status_code == 422
+    assert listing.json["errors"] == {"status": ["Een BSN mag niet worden vastgelegd. Haal dit nummer weg."]}
+    with db(matching_app) as s:
+        assert s.get(Proposal, proposal_id).status == "coach_akkoord"
+
+
+@pytest.mark.both_backends
 def test_accept_when_full_flashes_conflict(contractor: LoggedIn, matching_app: Any) -> None:
     task_id = create_task(contractor, places="1")
     first = add_proposal(matching_app, add_candidate(matching_app, "DW-EERSTE"), task_id=task_id)

@@ -51,6 +51,7 @@ def setup(matching_app, make_user):
     return coach, contractor, task_id
 
 
+@pytest.mark.both_backends
 def test_full_run_creates_explained_proposals_and_a_second_run_duplicates_nothing(matching_app, setup):
     coach, _, task_id = setup
     db = _db(matching_app)
@@ -76,6 +77,7 @@ def test_full_run_creates_explained_proposals_and_a_second_run_duplicates_nothin
         assert s.scalar(select(func.count()).select_from(Proposal)) == 2
 
 
+@pytest.mark.both_backends
 def test_consent_decides_which_openings_a_candidate_gets(matching_app, setup, make_user):
     coach, _, task_id = setup
     trainer = LoggedIn(matching_app.test_client(), make_user("opleider", org="De Beroepentuin"), "/matching")
@@ -92,6 +94,7 @@ def test_consent_decides_which_openings_a_candidate_gets(matching_app, setup, ma
     assert task_id
 
 
+@pytest.mark.both_backends
 def test_pathway_through_training_when_a_certificate_is_missing(matching_app, setup, make_user):
     coach, _, task_id = setup
     trainer = LoggedIn(matching_app.test_client(), make_user("opleider", org="De Beroepentuin"), "/matching")
@@ -104,6 +107,7 @@ def test_pathway_through_training_when_a_certificate_is_missing(matching_app, se
         assert "haalt hier VCA" in p.explanation_nl and "daarna aan de slag" in p.explanation_nl
 
 
+@pytest.mark.both_backends
 def test_lifecycle_coach_then_contractor_with_pseudonymous_card(matching_app, setup, make_user):
     coach, contractor, task_id = setup
     add_candidate(_db(matching_app), "DW-LIFE0001", coach_id=coach.id)
@@ -151,6 +155,7 @@ def test_contractor_declines_with_reason(matching_app, setup):
     assert ok.status_code == 200 and ok.json["status"] == "aannemer_afgewezen"
 
 
+@pytest.mark.both_backends
 def test_concurrent_accepts_never_exceed_places(matching_app, make_user):
     """Six contractor users accept six proposals on a 3-place task at the same moment."""
     org = "Aannemer Druk"
@@ -223,6 +228,7 @@ def test_runs_api_and_roles(matching_app, make_user):
     assert coach.post("/matching/api/v1/runs", json={"kind": "alles"}).status_code == 422
 
 
+@pytest.mark.both_backends
 def test_tasks_in_the_past_or_full_are_not_offered(matching_app, setup):
     coach, contractor, task_id = setup
     db = _db(matching_app)

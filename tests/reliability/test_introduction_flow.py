@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from services.intake.models import AuditEntry, Introduction
 from services.matching.domain import runs
 from tests.conftest import LoggedIn, resident_payload
 from tests.matching.factories import task_payload
-from tests.reliability.test_outbox_delivery import run_worker_burst
+from tests.support.workers import run_worker_burst
 
 INTAKE = "/intake/api/v1/residents"
 PROPOSALS = "/matching/api/v1/proposals"
@@ -25,6 +26,7 @@ def _resident(coach_client, consents, **fields):
     return pid
 
 
+@pytest.mark.both_backends
 def test_introduction_released_only_after_both_accept_and_with_consent(
     app, matching_app, settings, make_user
 ):

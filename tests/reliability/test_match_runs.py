@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
+import pytest
 import redis as redis_lib
-from sqlalchemy import func, insert, select
+from rq import Queue
+from sqlalchemy import func, insert, select, text
 
 from services.matching.domain import runs
 from services.matching.jobs import enqueue_run, reconcile
 from services.matching.models import Candidate, MatchRun, Proposal, Task
+from shared.app import build_context
 from shared.db import Database, utcnow
+from shared.worker import RelayLoop
 from tests.conftest import LoggedIn
 from tests.matching.factories import TODAY, add_candidate, task_payload
-from tests.reliability.test_outbox_delivery import ROOT, _env, run_worker_burst
+from tests.support.workers import run_worker_burst, worker_process
 
 TASKS = "/matching/api/v1/tasks"
 
@@ -41,6 +43,7 @@ def _status(db: Database, run_id: int) -> str:
         return s.get(MatchRun, run_id).status
 
 
+@pytest.mark.both_backends
 def test_run_requested_over_the_api_is_done_by_a_real_worker_and_twice_is_harmless(
     matching_app, settings, make_user
 ):
@@ -64,8 +67,8 @@ def test_run_requested_over_the_api_is_done_by_a_real_worker_and_twice_is_harmle
     db.dispose()
 
 
-def _big_instance(db: Database, residents: int, tasks: int) -> None:
-    """Enough work that a run takes a few seconds (bulk insert, like a real programme's data)."""
+def _instance(db: Database, residents: int, tasks: int) -> None:
+    """Candidates and tasks in bulk, like a real programme's data."""
     now = utcnow()
     occupations = ["hulpmonteur_zonnepanelen", "isolatiemonteur", "energiefixer", "laadpaalmonteur"]
     with db.unit_of_work() as s:
@@ -128,59 +131,81 @@ def _big_instance(db: Database, residents: int, tasks: int) -> None:
         )
 
 
+@pytest.mark.postgresql  # holds the worker mid-run with a PostgreSQL table lock
 def test_sigkilled_worker_run_is_recovered_once(settings):
-    """A worker killed mid-run leaves the run 'running'; after its deadline the reconciler of
-    another worker queues it again, and it completes exactly once (no duplicate proposals)."""
-    settings = settings.model_copy(update={"matching_run_deadline_seconds": 20})
-    db = _db(settings)
-    from shared.cli import migrate_all
+    """A worker process killed mid-run leaves the run 'running'; once its deadline has passed
+    the reconciler queues it again, and it completes exactly once (no duplicate proposals).
 
-    migrate_all(settings)
-    _big_instance(db, residents=12000, tasks=1000)
+    The test holds a lock on the proposals table, so the worker is certainly inside the run (it
+    waits for the lock) when it is killed, whatever the speed of the machine; and it asks the
+    reconciler with a `now` past the deadline instead of waiting for the deadline."""
+    db = _db(settings)
+    _instance(db, residents=600, tasks=60)
     with db.unit_of_work() as s:
         run_id = runs.request_run(s, "full", None, "test").id
     conn = redis_lib.Redis.from_url(settings.redis_url)
     enqueue_run(conn, run_id, settings.matching_run_deadline_seconds)
 
-    env = _env(settings)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "matching"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait(lambda: _status(db, run_id) == "running", 60, "the run to start")
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
+    with db.engine.connect() as holder:
+        holder.execute(text(f"LOCK TABLE {Proposal.__tablename__} IN ACCESS EXCLUSIVE MODE"))
+        worker = worker_process(settings, "matching")
+        try:
+            _wait(lambda: _status(db, run_id) == "running", 120, "the run to start")
+            _wait(lambda: _waiting_for_lock(db), 60, "the run to wait for the proposals table")
             os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+        holder.rollback()
     assert _status(db, run_id) == "running"  # nobody finished it: the database knows
 
     # Before the deadline the reconciler leaves it alone; after it, the run is queued again.
     assert reconcile(db, conn, settings)["released"] == []
     with db.unit_of_work() as s:
         deadline = s.get(MatchRun, run_id).deadline_at
-    time.sleep(max(0.0, (deadline - utcnow()).total_seconds()) + 0.5)
-    second = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "matching"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait(lambda: _status(db, run_id) == "done", 180, "the recovered run to finish")
-    finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(30)
+    assert reconcile(db, conn, settings, now=deadline - timedelta(seconds=1))["released"] == []
+    recovered = reconcile(db, conn, settings, now=deadline + timedelta(seconds=1))
+    assert recovered["released"] == [run_id] and recovered["enqueued"] == [run_id]
+    assert _status(db, run_id) == "queued"
+    run_worker_burst(settings)  # another worker takes the queued job
     with db.unit_of_work() as s:
         run = s.get(MatchRun, run_id)
+        assert run.status == "done"
         assert run.attempts == 2 and run.counts["created"] > 0
         pairs = s.execute(select(Proposal.programme_id, Proposal.opening_key)).all()
         assert len(pairs) == len(set(pairs)) == run.counts["created"]
     db.dispose()
+
+
+def _waiting_for_lock(db: Database) -> bool:
+    """True while another session (the worker's run) waits for a lock."""
+    with db.engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        )
+
+
+def test_worker_background_loop_enqueues_settled_runs(settings):
+    """The worker's relay loop calls the reconciler every few seconds: a queued run that no job
+    carries (its enqueue was lost) gets one without anybody asking."""
+    db = _db(settings)
+    with db.unit_of_work() as s:
+        run_id = runs.request_run(s, "full", None, "test").id
+    queue = Queue("matching", connection=redis_lib.Redis.from_url(settings.redis_url))
+    assert f"run-{run_id}" not in queue.job_ids
+    ctx = build_context("matching", settings)
+    loop = RelayLoop(ctx, interval=0.05)
+    loop.start()
+    try:
+        _wait(lambda: f"run-{run_id}" in queue.job_ids, 30, "the loop to enqueue the run")
+    finally:
+        loop.stop()
+        loop.join(30)
+        ctx.close()
+        db.dispose()

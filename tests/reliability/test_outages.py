@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from shared.db import Database
 from shared.events import SUBSCRIBERS
 from shared.localservers import LocalServer, start_postgres, start_redis
 from tests.conftest import TEST_PASSWORD, bearer, resident_payload
-from tests.reliability.test_outbox_delivery import relay_everything, run_worker_burst
+from tests.support.workers import relay_everything, run_worker_burst
 
 pytestmark = pytest.mark.slow
 RESIDENTS = "/intake/api/v1/residents"
@@ -152,13 +151,12 @@ def test_postgres_down_gives_503_with_retry_after_and_recovers_without_restart(
 
 
 def test_redis_frozen_during_writes_no_request_waits_and_every_event_arrives_once(
-    tmp_path: Path, own_redis: LocalServer, sqlite_template: Path
+    tmp_path: Path, own_redis: LocalServer
 ) -> None:
     from services.intake.app import create_app
 
-    data_dir = tmp_path / "var"
-    shutil.copytree(sqlite_template, data_dir)
-    settings = _settings(data_dir, own_redis.url)
+    settings = _settings(tmp_path / "var", own_redis.url)
+    migrate_all(settings)
     token, coach_id = _token(settings)
     auth = bearer(token)
     app = create_app(settings)

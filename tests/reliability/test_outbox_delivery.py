@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,72 +19,9 @@ from shared.events import SUBSCRIBERS
 from shared.localservers import find_redis_server, free_port
 from shared.outbox import relay_pending
 from tests.conftest import resident_payload
+from tests.support.workers import relay_everything, run_worker_burst
 
 API = "/intake/api/v1/residents"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(settings: Settings, redis_url: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "INSTAP_ENV": "test",
-            "INSTAP_SECRET_KEY": settings.secret_key,
-            "INSTAP_DATA_DIR": str(settings.data_dir),
-            "REDIS_URL": redis_url or settings.redis_url,
-            "INSTAP_LOG_LEVEL": "WARNING",
-            "MATCHING_NIGHTLY_HOUR": str(settings.matching_nightly_hour),
-            "MATCHING_DEBOUNCE_SECONDS": str(settings.matching_debounce_seconds),
-            "MATCHING_RUN_DEADLINE_SECONDS": str(settings.matching_run_deadline_seconds),
-        }
-    )
-    for comp in ("accounts", "intake", "matching"):
-        env[f"{comp.upper()}_DATABASE_URL"] = settings.database_url(comp)
-    return env
-
-
-def relay_everything(settings: Settings, redis_url: str | None = None) -> int:
-    """What every service's worker relay does: move all pending outbox rows to their queues."""
-    from shared.components import COMPONENTS
-
-    moved = 0
-    conn = redis_lib.Redis.from_url(redis_url or settings.redis_url)
-    try:
-        for comp in COMPONENTS.values():
-            if not comp.outbox:
-                continue
-            db = Database(settings.database_url(comp.name), comp.name)
-            try:
-                while n := relay_pending(db, comp.outbox_model(), conn, comp.name):
-                    moved += n
-            finally:
-                db.dispose()
-    finally:
-        conn.close()
-    return moved
-
-
-def run_worker_burst(settings: Settings, service: str = "matching", redis_url: str | None = None) -> None:
-    """A real `instap worker SERVICE --burst` process: works the queue empty, then exits.
-
-    Requests no longer relay their own events (only workers do), so first the other services'
-    relays run, as their workers would have done by now."""
-    relay_everything(settings, redis_url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", service, "--burst"],
-        env=_env(settings, redis_url),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        output, _ = proc.communicate()
-        raise AssertionError("worker did not finish:\n" + output[-5000:]) from None
-    assert proc.returncode == 0, output[-3000:]
 
 
 def _pending(db: Database) -> int:
@@ -112,6 +47,7 @@ def _share(c, pid: str) -> None:
         assert r.status_code == 201
 
 
+@pytest.mark.both_backends
 def test_worker_delivers_profile_to_matching_and_a_second_delivery_changes_nothing(
     app, settings, make_user, login
 ):
@@ -150,6 +86,7 @@ def test_worker_delivers_profile_to_matching_and_a_second_delivery_changes_nothi
     matching_db.dispose()
 
 
+@pytest.mark.both_backends
 def test_consent_withdrawal_removes_candidate_from_matching(app, settings, make_user, login):
     c = login(make_user("jobcoach"))
     pid = c.post(API, json=resident_payload()).json["programme_id"]
@@ -162,6 +99,7 @@ def test_consent_withdrawal_removes_candidate_from_matching(app, settings, make_
     assert _candidates(settings) == []
 
 
+@pytest.mark.both_backends
 def test_handler_applied_twice_in_process_has_one_effect(app, settings, make_user, login):
     from services.matching import jobs
     from shared.app import build_context
@@ -238,6 +176,7 @@ def own_redis(tmp_path):
     server.stop()
 
 
+@pytest.mark.both_backends
 def test_redis_outage_loses_nothing_and_duplicates_nothing(settings, make_user, own_redis):
     """With Redis stopped, intakes still save; the events go out once Redis is back."""
     from services.intake.app import create_app
@@ -289,6 +228,7 @@ def test_redis_outage_loses_nothing_and_duplicates_nothing(settings, make_user, 
         app.extensions["instap"].close()
 
 
+@pytest.mark.both_backends
 def test_worker_relay_loop_catches_up_after_outage(settings, make_user, own_redis):
     """The worker's own relay loop (not the request) sends what waited during the outage."""
     from services.intake.app import create_app

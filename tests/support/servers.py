@@ -12,7 +12,8 @@ from shared.localservers import start_postgres, start_redis
 
 Cleanup = Callable[[], None]
 
-#: A Redis to use instead of starting one; name a database number reserved for tests.
+#: A Redis to use instead of starting one; name a database number reserved for tests (xdist
+#: worker N uses that number plus N).
 TEST_REDIS_URL = "TEST_REDIS_URL"
 #: A PostgreSQL server to use instead of starting one; each run creates its own database on it.
 TEST_DATABASE_URL = "TEST_DATABASE_URL"
@@ -22,11 +23,23 @@ def _nothing() -> None:
     return None
 
 
-def redis_url_for_tests(tmp_root: Path) -> tuple[str, Cleanup]:
-    """(url, cleanup): $TEST_REDIS_URL as given, else a fresh Redis under `tmp_root`."""
+def xdist_worker_index() -> int:
+    """0 for a plain pytest run or xdist's first worker (gw0), 1 for gw1, and so on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def redis_url_for_tests(tmp_root: Path, worker_index: int = 0) -> tuple[str, Cleanup]:
+    """(url, cleanup): a fresh Redis under `tmp_root`, or one given by $TEST_REDIS_URL.
+
+    Tests flush their Redis database, so parallel pytest-xdist workers must not share one: on a
+    given server worker N uses the given database number plus N.
+    """
     given = os.environ.get(TEST_REDIS_URL)
     if given:
-        return given, _nothing
+        parts = urlsplit(given)
+        database = int(parts.path.strip("/") or 0) + worker_index
+        return urlunsplit(parts._replace(path=f"/{database}")), _nothing
     server = start_redis(Path(tmp_root) / "redis")
     return server.url, server.stop
 

@@ -106,7 +106,9 @@ class ResidentFieldsSchema(NoBsnSchema):
     interests = fields.List(fields.String(validate=_ref_one_of("occupations", "Onbekend beroep.")))
     skills = fields.List(fields.String(validate=_ref_one_of("skills", "Onbekende vaardigheid.")))
     work_experience = fields.String(
-        allow_none=True, validate=validate.Length(max=2000, error="Gebruik hooguit 2000 tekens.")
+        allow_none=True,
+        validate=validate.Length(max=2000, error="Gebruik hooguit 2000 tekens."),
+        metadata={"multiline": True},
     )
     barriers = fields.List(
         fields.String(
@@ -239,7 +241,7 @@ class ResidentListItemSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ResidentQueryArgsSchema(Schema):
+class ResidentQueryArgsSchema(NoBsnSchema):
     q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
@@ -286,7 +288,11 @@ class StageChangeOutSchema(Schema):
 
 
 class NoteCreateSchema(NoBsnSchema):
-    body = fields.String(required=True, validate=validate.Length(1, 4000, error="Schrijf 1 tot 4000 tekens."))
+    body = fields.String(
+        required=True,
+        validate=validate.Length(1, 4000, error="Schrijf 1 tot 4000 tekens."),
+        metadata={"multiline": True},
+    )
 
 
 class NoteSchema(Schema):
@@ -296,5 +302,5 @@ class NoteSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ReassignSchema(Schema):
+class ReassignSchema(NoBsnSchema):
     coach_id = fields.Integer(required=True, validate=_ID)

@@ -19,6 +19,9 @@ def record(
     reason: str,
     **detail: Any,
 ) -> None:
+    if principal.token_id is not None:
+        # A token has no person behind it: its id says which machine client read the data.
+        detail = {**detail, "token_id": principal.token_id}
     session.add(
         AuditEntry(
             actor_id=principal.user_id,

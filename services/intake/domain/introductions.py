@@ -25,6 +25,7 @@ class _System:
     name = "Instap (automatisch)"
     role = "systeem"
     organisation_id = None
+    token_id = None
 
 
 def on_proposal_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:

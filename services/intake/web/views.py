@@ -155,6 +155,9 @@ def edit(programme_id: str) -> Any:
         db_session().rollback()
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         resident = visible_resident(programme_id)[1]
+        # The page shows the stored name again: a read like any other (nothing was changed).
+        audit.record(db_session(), principal, resident, "view_edit", "page", "edit form after error")
+        commit()
         return _form_page(
             resident, forms.values_from_form(request.form), forms.field_errors(messages, payload), 422
         )

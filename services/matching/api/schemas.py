@@ -164,7 +164,7 @@ class SlotSchema(Schema):
     organisation_id = fields.Integer()
 
 
-class ListArgsSchema(Schema):
+class ListArgsSchema(NoBsnSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(("open", "gesloten")))
     page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -224,18 +224,18 @@ class OrganisationProposalSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ProposalQueryArgsSchema(Schema):
+class ProposalQueryArgsSchema(NoBsnSchema):
     status = fields.String(load_default=None)
     task_id = fields.Integer(load_default=None, validate=_ID)
     slot_id = fields.Integer(load_default=None, validate=_ID)
 
 
-class DecisionSchema(Schema):
+class DecisionSchema(NoBsnSchema):
     accept = fields.Boolean(required=True)
     reason = fields.String(allow_none=True, load_default=None)
 
 
-class RunCreateSchema(Schema):
+class RunCreateSchema(NoBsnSchema):
     kind = fields.String(load_default="full", validate=validate.OneOf(("full",)))
 
 

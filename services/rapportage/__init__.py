@@ -1,0 +1,1 @@
+"""The rapportage service: reports in unique persons, protected by disclosure control."""

@@ -1,0 +1,92 @@
+"""One backend's test databases and service apps, shared by the tests of one pytest worker.
+
+Building a service app costs a quarter of a second (routes, OpenAPI spec) and migrating a
+database far more, so each pytest(-xdist) worker migrates each backend once and builds each
+app once. Between tests `reset()` empties every table, Redis and the in-memory login limiter,
+so a test starts from the same state as on a freshly migrated database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from sqlalchemy import text
+
+from shared.components import COMPONENTS
+from shared.config import Settings
+from shared.db import Database
+from shared.peers import link_apps
+
+# A test that left a transaction open would make TRUNCATE wait forever; fail instead.
+LOCK_TIMEOUT = "15s"
+
+
+class World:
+    """Settings, databases and lazily built apps of one backend (SQLite or PostgreSQL)."""
+
+    def __init__(self, backend: str, settings: Settings):
+        self.backend = backend
+        self.settings = settings
+        self.redis = redis.Redis.from_url(settings.redis_url)
+        self.databases = {name: Database(settings.database_url(name), name) for name in COMPONENTS}
+        self._apps: dict[str, Any] = {}
+
+    @property
+    def accounts_db(self) -> Database:
+        return self.databases["accounts"]
+
+    def app(self, service: str) -> Any:
+        """The service's app on this backend, built on first use."""
+        if service not in self._apps:
+            self._apps[service] = COMPONENTS[service].create_app(self.settings)
+            # Like the development suite: every app reaches the others in-process (shared/peers.py).
+            link_apps(*self._apps.values())
+        return self._apps[service]
+
+    def reset(self) -> None:
+        """Empty Redis, every table and the apps' per-process state."""
+        self.redis.flushdb()
+        if self.backend == "postgresql":
+            self._truncate_postgres()
+        else:
+            self._empty_sqlite()
+        for app in self._apps.values():
+            _reset_app_state(app)
+
+    def _truncate_postgres(self) -> None:
+        tables = [
+            f'"{name}"."{table.name}"'
+            for name, comp in COMPONENTS.items()
+            for table in comp.base().metadata.sorted_tables
+        ]
+        with self.accounts_db.engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+
+    def _empty_sqlite(self) -> None:
+        for name, comp in COMPONENTS.items():
+            with self.databases[name].engine.begin() as conn:
+                for table in reversed(comp.base().metadata.sorted_tables):
+                    conn.execute(table.delete())
+                # AUTOINCREMENT counters, if a table has one: ids start at 1 again, as on PostgreSQL.
+                if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
+                    conn.execute(text("DELETE FROM sqlite_sequence"))
+
+    def close(self) -> None:
+        for app in self._apps.values():
+            app.extensions["instap"].close()
+        for db in self.databases.values():
+            db.dispose()
+        self.redis.close()
+
+
+def _reset_app_state(app: Any) -> None:
+    """Forget per-process state a test may have changed: login attempts counted in memory."""
+    login_limiter = app.extensions["instap"].extras.get("login_limiter")
+    if login_limiter is not None:
+        login_limiter[0].storage.reset()
+    limiters = app.extensions.get("limiter")  # Flask-Limiter keeps its Limiter(s) here
+    if limiters is not None:
+        for limiter in limiters if isinstance(limiters, set | list | tuple) else [limiters]:
+            limiter.reset()
