@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, make_response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from shared import reference
-from shared.api import Api, api_settings
+from shared.api import Api, _error_response, api_settings
 from shared.auth import web as auth_web
 from shared.auth.lockout import AccountLockout, LockoutPolicy
 from shared.auth.oidc import init_oidc
@@ -30,6 +32,7 @@ from shared.db import Database
 from shared.i18n import init_i18n
 from shared.logs import configure_logging, correlation_id, safe_request_id
 from shared.metrics import init_metrics
+from shared.peers import Peers
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
 
@@ -39,9 +42,36 @@ csrf = CSRFProtect()
 
 def build_context(name: str, settings: Settings) -> ServiceContext:
     """The wiring of one service, shared by its web app and its worker."""
-    db = Database(settings.database_url(name), name)
-    accounts_db = Database(settings.database_url("accounts"), "accounts")
-    return ServiceContext(name=name, settings=settings, db=db, accounts_db=accounts_db)
+    timeout = settings.db_statement_timeout_ms
+    db = Database(settings.database_url(name), name, statement_timeout_ms=timeout)
+    accounts_db = Database(settings.database_url("accounts"), "accounts", statement_timeout_ms=timeout)
+    return ServiceContext(
+        name=name,
+        settings=settings,
+        db=db,
+        accounts_db=accounts_db,
+        peers=Peers.from_setting(settings.peer_urls),
+    )
+
+
+UNAVAILABLE_MESSAGE = (
+    "Dit lukt nu even niet: een onderdeel is niet bereikbaar. Probeer het over een paar seconden opnieuw."
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def register_unavailable_handlers(app: Flask) -> None:
+    """A database or Redis that is down, stuck or refusing gives a 503 with Retry-After in the
+    one error shape (and the Dutch error page), never a 500 with a traceback."""
+
+    def unavailable(error: Exception) -> Any:
+        app.logger.warning("dependency unavailable", extra={"error": type(error).__name__})
+        response = make_response(_error_response(503, UNAVAILABLE_MESSAGE))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for error in (OperationalError, InterfaceError, SqlPoolTimeout, redis.RedisError):
+        app.register_error_handler(error, unavailable)
 
 
 def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -107,6 +137,7 @@ def create_service_app(
     init_i18n(app)
     csrf.init_app(app)
     api = Api(app)
+    register_unavailable_handlers(app)
 
     static = Blueprint(
         "shared_static", __name__, static_folder=str(SHARED_DIR / "static"), static_url_path="/static"
@@ -155,12 +186,20 @@ def create_service_app(
                 checks[label] = "ok"
             except Exception as exc:  # report, don't crash: this is a probe
                 checks[label] = f"error: {type(exc).__name__}"
-        try:
-            ctx.redis.ping()
-            checks["redis"] = "ok"
-        except (redis.RedisError, OSError) as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
+        # Web requests do not need Redis (events leave through the workers), so Redis alone never
+        # takes a web node out of service; it is reported for the operator.
         ok = all(v == "ok" for v in checks.values())
+        try:
+            probe = ctx.extras.get("redis_probe")
+            if probe is None:  # short timeouts: a frozen Redis must not hold the probe
+                probe = redis.Redis.from_url(
+                    ctx.settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+                )
+                ctx.extras["redis_probe"] = probe
+            probe.ping()
+            checks["redis"] = "ok"
+        except (redis.RedisError, OSError, ValueError) as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
         return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)
 
     @app.context_processor

@@ -65,7 +65,15 @@ class Settings(BaseSettings):
     matching_debounce_seconds: int = Field(default=5, ge=0, validation_alias="MATCHING_DEBOUNCE_SECONDS")
     # Hour (Europe/Amsterdam) after which the daily full run is requested; -1 switches it off.
     matching_nightly_hour: int = Field(default=2, ge=-1, le=23, validation_alias="MATCHING_NIGHTLY_HOUR")
-    relay_interval_seconds: float = Field(default=1.0, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # Longest a single database statement may run (PostgreSQL); a stuck query gives a 503 then.
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=100, le=3_600_000, validation_alias="INSTAP_DB_STATEMENT_TIMEOUT_MS"
+    )
+    # Where the other services answer when they do not run in this process, e.g.
+    # "intake=http://intake-web:8000,matching=http://matching-web:8000" (see shared/peers.py).
+    peer_urls: str = Field(default="", validation_alias="INSTAP_PEER_URLS")
+    # Longest sleep of the outbox relay: PostgreSQL wakes it at once; with SQLite it polls this often.
+    relay_interval_seconds: float = Field(default=0.5, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
     # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
     public_url: str = Field(
         default=DEFAULT_PUBLIC_URL,

@@ -20,6 +20,12 @@ NAMING_CONVENTION = {
 }
 
 
+CONNECT_TIMEOUT_S = 3
+POOL_TIMEOUT_S = 5
+LOCK_TIMEOUT_MS = 5000
+STATEMENT_TIMEOUT_MS = 30_000
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; the only clock the models use."""
     return datetime.now(UTC)
@@ -56,34 +62,47 @@ class Database:
     possibly one shared database; in SQLite each component is its own file.
     """
 
-    def __init__(self, url: str, component: str):
+    def __init__(self, url: str, component: str, *, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS):
         self.url = url
         self.component = component
-        self.engine = self._make_engine(url, component)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.engine = self._make_engine(url, component, statement_timeout_ms)
+        # The component's name travels with each session (outbox NOTIFY channel, logs).
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"component": component})
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     @staticmethod
-    def _make_engine(url: str, component: str) -> Engine:
+    def _make_engine(url: str, component: str, statement_timeout_ms: int) -> Engine:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
                 cur.close()
 
             return engine
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # Bounded waits everywhere: a database that is down or stuck gives an error (503 to the
+        # caller) in seconds, never a request that hangs until the proxy gives up.
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=POOL_TIMEOUT_S,
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                "options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={LOCK_TIMEOUT_MS}",
+            },
+        )
 
         @event.listens_for(engine, "connect")
         def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]

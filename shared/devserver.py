@@ -18,12 +18,14 @@ from werkzeug.wrappers import Response
 
 from shared.components import services, workers
 from shared.config import load_settings
+from shared.peers import link_apps
 
 
 def create_suite_app() -> Callable[..., Iterable[bytes]]:
     """One WSGI app serving every service under its prefix (/intake, /matching, ...)."""
     settings = load_settings()
     apps = {f"/{c.name}": c.create_app(settings) for c in services()}
+    link_apps(*apps.values())  # pages that need another service's data ask it in-process
 
     def suite(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"

@@ -1,15 +1,26 @@
-"""Helpers for RQ jobs: apply an event exactly once per consumer, carry the correlation id."""
+"""Helpers for RQ jobs: apply an event exactly once per consumer, in order per subject.
+
+At-least-once delivery (RQ retries, relay re-sends, `instap outbox replay`) becomes exactly-once
+effect through the inbox: the inbox row and the change commit together, and its primary key
+refuses a second one. Events that carry *state* about a subject (a resident's profile and consent,
+a proposal's status) are also applied in order: each carries the subject's sequence number, and
+the consumer ignores an event older than what it already applied for that subject, so a late,
+older event can never undo a newer one (issue 12). Events that are *facts* (history for reports)
+are applied whatever their order: each is kept on its own.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Integer, String
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.db import Database
+from shared.db import Database, UTCDateTime, utcnow
 from shared.events import load_payload
 from shared.logs import correlation_id
 
@@ -18,13 +29,47 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, dict[str, Any], dict[str, Any]], None]
 
 
-def apply_once(
-    db: Database, inbox_model: type[Any], env: dict[str, Any], handlers: dict[str, Handler]
-) -> bool:
-    """Apply one delivered event in one transaction with its inbox row; False if seen before.
+class SubjectProgressMixin:
+    """Per subject, the highest sequence number a consumer has applied."""
 
-    At-least-once delivery (RQ retries, relay re-sends) becomes exactly-once effect here:
-    the inbox row and the change commit together, and the primary key refuses a second one.
+    subject: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _is_stale(session: Session, progress_model: type[Any], env: dict[str, Any]) -> bool:
+    """True when a newer (or the same) event about this subject was applied already; else
+    record this one as the newest. Locks the subject's row in PostgreSQL until commit, so two
+    workers applying events of one subject take turns."""
+    subject, seq = env.get("subject"), env.get("seq")
+    if subject is None or seq is None:  # events written before subjects existed: no ordering
+        return False
+    progress = session.get(progress_model, subject, with_for_update=True)
+    if progress is not None and progress.seq >= seq:
+        return True
+    if progress is None:
+        session.add(progress_model(subject=subject, seq=seq, updated_at=utcnow()))
+    else:
+        progress.seq = seq
+        progress.updated_at = utcnow()
+    session.flush()
+    return False
+
+
+def apply_once(
+    db: Database,
+    inbox_model: type[Any],
+    env: dict[str, Any],
+    handlers: dict[str, Handler],
+    *,
+    progress_model: type[Any] | None = None,
+    ordered: Collection[str] = (),
+) -> bool:
+    """Apply one delivered event in one transaction with its inbox row; False if it had no effect
+    (seen before, no handler, or older than what was applied for its subject).
+
+    `ordered` names the event types that carry state: those are checked against
+    `progress_model` (a table with `SubjectProgressMixin`) and skipped when stale.
     """
     token = correlation_id.set(env.get("correlation_id") or "-")
     try:
@@ -39,9 +84,20 @@ def apply_once(
                     return False
                 session.add(inbox_model(event_id=env["id"], type=env["type"]))
                 session.flush()
+                if (
+                    progress_model is not None
+                    and env["type"] in ordered
+                    and _is_stale(session, progress_model, env)
+                ):
+                    log.info(
+                        "event skipped: a newer one about its subject was applied",
+                        extra={"event_id": env["id"], "event_type": env["type"], "seq": env.get("seq")},
+                    )
+                    return False
                 handler(session, payload, env)
         except IntegrityError:
-            # Another worker applied the same event at the same moment.
+            # Another worker applied the same event, or the first event of the same subject,
+            # at the same moment: if it was this event, we are done; otherwise RQ retries.
             with db.unit_of_work() as session:
                 if session.get(inbox_model, env["id"]) is not None:
                     return False

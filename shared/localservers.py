@@ -10,6 +10,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sysconfig
@@ -58,12 +59,27 @@ class LocalServer:
     directory: Path
     executable: Path
     _stop: Callable[[], None] = field(repr=False)
+    # Fault injection for tests: Redis is frozen (SIGSTOP), PostgreSQL shut down; then back.
+    _pause: Callable[[], None] | None = field(default=None, repr=False)
+    _resume: Callable[[], None] | None = field(default=None, repr=False)
     _stopped: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    def pause(self) -> None:
+        """Make the server stop answering (Redis: frozen, connections hang; PostgreSQL: shut
+        down, connections refused) without losing its data; `resume()` brings it back."""
+        if self._pause is None:
+            raise LocalServerError(f"{self.kind} cannot be paused")
+        self._pause()
+
+    def resume(self) -> None:
+        if self._resume is None:
+            raise LocalServerError(f"{self.kind} cannot be resumed")
+        self._resume()
 
     def stop(self) -> None:
         with self._lock:
@@ -257,6 +273,8 @@ def start_redis(
                         directory=workdir,
                         executable=binary,
                         _stop=functools.partial(_terminate, process),
+                        _pause=functools.partial(process.send_signal, signal.SIGSTOP),
+                        _resume=functools.partial(process.send_signal, signal.SIGCONT),
                     )
                 )
             time.sleep(0.02)
@@ -398,6 +416,7 @@ def start_postgres(
         raise
 
     def stop_cluster() -> None:
+        # Also fine for a paused (already shut down) cluster: pg_ctl says so, we delete the dir.
         subprocess.run(
             _as_user(user, [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
             cwd=base,
@@ -448,6 +467,16 @@ def start_postgres(
         stop_cluster()
         raise LocalServerError(f"pg_ctl start failed; log {log_path}:\n{last_error}")
 
+    def shut_down() -> None:
+        _run(_as_user(user, [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), "pg_ctl stop", cwd=base)
+
+    def start_again() -> None:
+        _run(
+            _as_user(user, [pg_ctl, "-D", str(data), "-l", str(log_path), "-o", options, "-w", "start"]),
+            "pg_ctl start",
+            cwd=base,
+        )
+
     server = _register(
         LocalServer(
             kind="postgres",
@@ -456,6 +485,8 @@ def start_postgres(
             directory=base,
             executable=Path(pg_ctl),
             _stop=stop_cluster,
+            _pause=shut_down,
+            _resume=start_again,
         )
     )
     try:

@@ -1,16 +1,27 @@
-"""Transactional outbox (events written in the same transaction as the change) and inbox (dedup)."""
+"""Transactional outbox (events written in the same transaction as the change) and inbox (dedup).
+
+Events leave only through the relay in the service's worker, never from a request: a request
+commits its change and its outbox rows and answers, whatever Redis is doing. In PostgreSQL the
+commit also NOTIFYs the worker, which relays at once; elsewhere the worker polls (a fraction of a
+second). One relay at a time per service (an advisory lock), in the order the rows were written.
+
+Events about one subject (a resident, a proposal) carry the subject and a sequence number that
+grows with every event about it, so a consumer that keeps *state* can ignore anything older than
+what it already applied, whatever order RQ's workers deliver them in (see `shared/jobs.py`).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
+import zlib
 from datetime import datetime
 from typing import Any
 
 import redis
 from rq import Queue, Retry
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import Database, UTCDateTime, utcnow
@@ -33,6 +44,9 @@ class OutboxMixin:
     version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)
     correlation_id: Mapped[str] = mapped_column(String(64))
+    # What the event is about ("DW-…", "proposal:12") and its place among that subject's events.
+    subject: Mapped[str | None] = mapped_column(String(60), index=True)
+    seq: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -47,8 +61,30 @@ class InboxMixin:
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def notify_channel(component: str) -> str:
+    """The PostgreSQL NOTIFY channel a component's worker listens on for new outbox rows."""
+    return f"instap_outbox_{component}"
+
+
+def wake_worker(session: Session) -> None:
+    """Tell the component's worker (PostgreSQL: at commit; a rollback sends nothing) that there
+    is work: outbox rows or runs. Elsewhere the worker polls; nothing to do here."""
+    component = session.info.get("component")
+    bind = session.get_bind()
+    if component and bind.dialect.name == "postgresql":
+        # Identical notifications in one transaction are delivered once.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(component)})
+
+
 def add_event(
-    session: Session, outbox_model: type[Any], event_type: str, payload: dict[str, Any], version: int = 1
+    session: Session,
+    outbox_model: type[Any],
+    event_type: str,
+    payload: dict[str, Any],
+    version: int = 1,
+    *,
+    subject: str | None = None,
+    seq: int | None = None,
 ) -> str:
     """Write an event in the caller's transaction; it leaves only if that transaction commits."""
     body = validate_payload(event_type, version, payload)
@@ -60,10 +96,12 @@ def add_event(
             version=version,
             payload=json.dumps(body, sort_keys=True),
             correlation_id=correlation_id.get(),
+            subject=subject,
+            seq=seq,
             created_at=utcnow(),
         )
     )
-    session.info["has_events"] = True  # tells the request boundary to relay after commit
+    wake_worker(session)
     return event_id
 
 
@@ -75,6 +113,8 @@ def envelope(row: Any, source: str) -> dict[str, Any]:
         "source": source,
         "occurred_at": row.created_at.isoformat(),
         "correlation_id": row.correlation_id,
+        "subject": row.subject,
+        "seq": row.seq,
         "payload": json.loads(row.payload),
     }
 
@@ -94,24 +134,33 @@ def enqueue_event(conn: redis.Redis, consumer: str, env: dict[str, Any]) -> None
     )
 
 
+def _relay_lock_key(source: str) -> int:
+    """A stable 32-bit key for PostgreSQL's advisory lock of one service's relay."""
+    return zlib.crc32(f"instap-relay-{source}".encode())
+
+
 def relay_pending(
     db: Database, outbox_model: type[Any], conn: redis.Redis, source: str, batch: int = 200
 ) -> int:
     """Move unrelayed outbox rows to their consumers' queues; returns how many were relayed.
 
-    Rows are marked only after Redis accepted the job, in the same transaction that locked
-    them, so a Redis outage leaves them pending and a crash at worst re-sends (harmless).
+    Rows are marked only after Redis accepted the job, in the same transaction that read them,
+    so a Redis outage leaves them pending and a crash at worst re-sends (harmless: inboxes).
+    In PostgreSQL only one relay of a service runs at a time (a transaction-scoped advisory
+    lock), so rows leave in the order they were written; another worker's relay skips its turn.
     """
     relayed = 0
     with db.unit_of_work() as session:
+        if db.is_postgres and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _relay_lock_key(source)}
+        ):
+            return 0
         query = (
             select(outbox_model)
             .where(outbox_model.relayed_at.is_(None))
-            .order_by(outbox_model.created_at, outbox_model.id)
+            .order_by(outbox_model.created_at, outbox_model.seq, outbox_model.id)
             .limit(batch)
         )
-        if db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
         rows = session.scalars(query).all()
         for row in rows:
             env = envelope(row, source)
@@ -128,17 +177,6 @@ def relay_pending(
             row.relayed_at = utcnow()
             relayed += 1
     return relayed
-
-
-def try_relay(db: Database, outbox_model: type[Any], conn_factory: Any, source: str) -> int:
-    """Best-effort relay right after a commit; never fails the caller (the worker catches up)."""
-    try:
-        return relay_pending(db, outbox_model, conn_factory(), source)
-    except redis.RedisError as exc:
-        log.warning("outbox relay skipped", extra={"error": str(exc)})
-    except Exception:  # the request already succeeded; the relay loop will retry
-        log.exception("outbox relay failed")
-    return 0
 
 
 def replay(

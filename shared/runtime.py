@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 
 from shared.config import Settings
 from shared.db import Database
+from shared.peers import Peers
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ServiceContext:
     settings: Settings
     db: Database
     accounts_db: Database
+    peers: Peers = field(default_factory=Peers)
     extras: dict[str, Any] = field(default_factory=dict)
     _redis: redis.Redis | None = None
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import g
 from sqlalchemy.orm import Session
 
-from shared.outbox import try_relay
 from shared.runtime import service_context
 
 
@@ -21,15 +20,9 @@ def db_session() -> Session:
 
 
 def commit() -> None:
-    """Commit the request's unit of work once; then try to relay the events it wrote."""
-    session = db_session()
-    had_events = bool(session.info.pop("has_events", False))
-    session.commit()
-    if had_events:
-        ctx = service_context()
-        outbox = ctx.extras.get("outbox_model")
-        if outbox is not None and ctx.settings.redis_url:
-            try_relay(ctx.db, outbox, lambda: ctx.redis, ctx.name)
+    """Commit the request's unit of work once. Events it wrote leave through the worker's relay,
+    never from the request: a slow or frozen Redis cannot hold up a page or an API call."""
+    db_session().commit()
 
 
 def close_request_session(_exc: BaseException | None = None) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from typing import Any
 
+import psycopg
+from psycopg import sql
 from rq import Queue, SimpleWorker
 
 from shared.app import build_context
@@ -14,7 +17,7 @@ from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.logs import configure_logging, correlation_id
 from shared.metrics import serve_worker_metrics, timed_job
-from shared.outbox import relay_pending
+from shared.outbox import notify_channel, relay_pending
 from shared.runtime import ServiceContext, set_worker_context
 
 log = logging.getLogger(__name__)
@@ -24,36 +27,103 @@ def outbox_model(service: str) -> Any:
     return COMPONENTS[service].outbox_model()
 
 
-class RelayLoop(threading.Thread):
-    """Moves the service's outbox to Redis every second and runs the service's periodic hook
-    (e.g. matching's reconciler) every few seconds; survives Redis and database outages."""
+class Waker:
+    """How the relay loop sleeps: until PostgreSQL NOTIFYs new outbox rows (or runs), or until
+    `interval` passes. Without PostgreSQL (SQLite), it simply sleeps `interval`: a poll."""
 
-    PERIODIC_EVERY = 5.0
+    def __init__(self, ctx: ServiceContext, interval: float, stopped: threading.Event):
+        self.ctx = ctx
+        self.interval = interval
+        self.stopped = stopped
+        self._conn: Any = None
+
+    def _listen(self) -> Any:
+        if self._conn is None and self.ctx.db.is_postgres:
+            url = self.ctx.db.engine.url.set(drivername="postgresql")
+            conn = psycopg.connect(
+                url.render_as_string(hide_password=False), autocommit=True, connect_timeout=2
+            )
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(notify_channel(self.ctx.name))))
+            self._conn = conn
+        return self._conn
+
+    def wait(self) -> bool:
+        """Sleep; True when woken by a notification (there is work now)."""
+        try:
+            conn = self._listen()
+        except psycopg.Error:
+            log.warning("cannot listen for outbox notifications; polling", extra={"service": self.ctx.name})
+            conn = None
+        if conn is None:
+            self.stopped.wait(self.interval)
+            return False
+        try:
+            woken = any(True for _ in conn.notifies(timeout=self.interval, stop_after=1))
+            # Several commits may have notified: take them all now, relay once.
+            while any(True for _ in conn.notifies(timeout=0, stop_after=1)):
+                pass
+            return woken
+        except psycopg.Error:  # the database went away: reconnect next time
+            self.close()
+            self.stopped.wait(self.interval)
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+
+class RelayLoop(threading.Thread):
+    """Moves the service's outbox to Redis as soon as there is something to move (woken by
+    PostgreSQL, or polling every `interval` seconds), and runs the service's periodic hook (e.g.
+    matching's reconciler) when woken and at least every PERIODIC_EVERY seconds; survives Redis
+    and database outages."""
+
+    PERIODIC_EVERY = 1.0
 
     def __init__(self, ctx: ServiceContext, interval: float):
         super().__init__(name=f"relay-{ctx.name}", daemon=True)
         self.ctx = ctx
         self.interval = interval
         self.stopped = threading.Event()
+        self.waker = Waker(ctx, interval, self.stopped)
+        self._last_hook = 0.0
+
+    def catch_up(self) -> None:
+        """One round before the worker takes jobs: relay what waits and run the hook, so a
+        burst worker sees the jobs this round enqueues (e.g. runs requested while none ran)."""
+        self._round(outbox_model(self.ctx.name), COMPONENTS[self.ctx.name].periodic_hook())
+
+    def _round(self, model: Any, hook: Any) -> None:
+        self._relay(model)
+        if hook is not None:
+            self._last_hook = time.monotonic()
+            try:
+                hook(self.ctx)
+            except Exception:
+                log.exception("periodic task failed")
 
     def run(self) -> None:
         model = outbox_model(self.ctx.name)
         hook = COMPONENTS[self.ctx.name].periodic_hook()
-        last_hook = 0.0
-        while not self.stopped.is_set():
-            try:
-                while relay_pending(self.ctx.db, model, self.ctx.redis, self.ctx.name) > 0:
-                    pass
-            except Exception:  # keep relaying; the next round retries
-                log.exception("relay round failed")
-            if hook is not None and time.monotonic() - last_hook >= self.PERIODIC_EVERY:
-                last_hook = time.monotonic()
-                try:
-                    hook(self.ctx)
-                except Exception:
-                    log.exception("periodic task failed")
-            self.stopped.wait(self.interval)
+        woken = True
+        try:
+            while not self.stopped.is_set():
+                due = time.monotonic() - self._last_hook >= self.PERIODIC_EVERY
+                self._round(model, hook if (woken or due) else None)
+                woken = self.waker.wait()
+        finally:
+            self.waker.close()
         self._drain(model)
+
+    def _relay(self, model: Any) -> None:
+        try:
+            while relay_pending(self.ctx.db, model, self.ctx.redis, self.ctx.name) > 0:
+                pass
+        except Exception:  # keep relaying; the next round retries
+            log.exception("relay round failed")
 
     def _drain(self, model: Any) -> None:
         """On stop, send what is still pending (a burst worker may stop before a first round)."""
@@ -90,6 +160,7 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     ctx = build_context(service, settings)
     set_worker_context(ctx)
     relay = RelayLoop(ctx, settings.relay_interval_seconds)
+    relay.catch_up()
     relay.start()
     state = COMPONENTS[service].state_metrics_hook()
     metrics_server = serve_worker_metrics(ctx, outbox_model(service), [service], state)

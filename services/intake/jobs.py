@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake.domain.introductions import on_proposal_changed
-from services.intake.models import InboxEvent
+from services.intake.models import InboxEvent, SubjectProgress
 from shared.jobs import apply_once
 from shared.runtime import service_context
 
@@ -14,4 +14,7 @@ HANDLERS = {"proposal.changed": on_proposal_changed}
 
 def handle_event(env: dict[str, Any]) -> bool:
     """Entry point the outbox relay enqueues; safe to run any number of times."""
-    return apply_once(service_context().db, InboxEvent, env, HANDLERS)
+    # A proposal's status is state: never let an older one undo a newer one.
+    return apply_once(
+        service_context().db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
+from shared.jobs import SubjectProgressMixin
 from shared.outbox import InboxMixin, OutboxMixin
 
 
@@ -57,6 +58,8 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Number of the last event about this resident (see domain/publishing.py: ordering).
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     certificates: Mapped[list[ResidentCertificate]] = relationship(
         back_populates="resident", cascade="all, delete-orphan", order_by="ResidentCertificate.code"
@@ -201,3 +204,9 @@ class OutboxEvent(OutboxMixin, Base):
 
 class InboxEvent(InboxMixin, Base):
     __tablename__ = "inbox"
+
+
+class SubjectProgress(SubjectProgressMixin, Base):
+    """The newest event applied per proposal (matching's proposal.changed)."""
+
+    __tablename__ = "subject_progress"

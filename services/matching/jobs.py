@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.matching.domain import proposals, runs
-from services.matching.models import Candidate, InboxEvent, MatchRun
+from services.matching.models import Candidate, InboxEvent, MatchRun, SubjectProgress
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
 from shared.metrics import observe_match_run
@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 
 RUN_JOB = "services.matching.jobs.run_match"
 RUN_TIMEOUT = 600
-
-
-def _occurred(env: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(env["occurred_at"])
 
 
 def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
@@ -78,25 +74,20 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     runs.request_run(session, "candidate", candidate.programme_id, "wijziging")
 
 
-def _tombstone(candidate: Candidate, at: datetime) -> None:
-    """Keep the row, drop what it says: a late, older profile event cannot bring it back."""
-    candidate.share_with_employer = False
-    candidate.share_with_trainer = False
-    candidate.certificates, candidate.interests, candidate.skills, candidate.days = [], [], [], []
-    candidate.removed_at = at
-    candidate.profile_updated_at = max(candidate.profile_updated_at, at)
+def _forget(session: Session, programme_id: str, reason: str) -> None:
+    """The resident may no longer be shared (consent withdrawn, left, erased): their proposals
+    stop and matching forgets the profile. Nothing is kept to stop an older profile from coming
+    back: the resident's event sequence (SubjectProgress) already makes any older event stale."""
+    proposals.withdraw_for_candidate(session, programme_id, reason[:40], "all")
+    session.execute(delete(Candidate).where(Candidate.programme_id == programme_id))
 
 
-def _remove_candidate(session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
-    proposals.withdraw_for_candidate(session, p["programme_id"], p.get("reason", "gewist")[:40], "all")
-    candidate = session.get(Candidate, p["programme_id"])
-    if candidate is not None:
-        _tombstone(candidate, _occurred(env))
+def _remove_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
+    _forget(session, p["programme_id"], p.get("reason", "gewist"))
 
 
-def _consent_changed(session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
-    # Withdrawal takes effect at once, even before the next profile event arrives; profiles
-    # older than the withdrawal are ignored from now on.
+def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
+    # Withdrawal takes effect at once, even before the next profile event arrives.
     candidate = session.get(Candidate, p["programme_id"])
     if candidate is None or p["active"]:
         return
@@ -108,8 +99,7 @@ def _consent_changed(session: Session, p: dict[str, Any], env: dict[str, Any]) -
         candidate.share_with_trainer = False
         proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "trainer")
     elif p["purpose"] == "registratie":
-        proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "all")
-        _tombstone(candidate, p["changed_at"])
+        _forget(session, pid, "toestemming_ingetrokken")
         return
     candidate.profile_updated_at = max(candidate.profile_updated_at, p["changed_at"])
 
@@ -125,7 +115,8 @@ HANDLERS = {
 def handle_event(env: dict[str, Any]) -> bool:
     """Entry point the outbox relay enqueues; safe to run any number of times."""
     ctx = service_context()
-    return apply_once(ctx.db, InboxEvent, env, HANDLERS)
+    # All of intake's events about a resident carry state: apply them in the resident's order.
+    return apply_once(ctx.db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS)
 
 
 def enqueue_run(conn: Any, run_id: int, timeout: int = RUN_TIMEOUT, delay: int = 0) -> None:

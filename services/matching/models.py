@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
+from shared.jobs import SubjectProgressMixin
 from shared.outbox import InboxMixin, OutboxMixin
 
 
@@ -177,6 +178,8 @@ class Proposal(Base):
     explanation: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     explanation_nl: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(30), default="voorgesteld", index=True)
+    # Number of the proposal's last event (domain/events.py: consumers apply them in order).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     coach_reason: Mapped[str | None] = mapped_column(String(40))
     organisation_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -209,3 +212,9 @@ class OutboxEvent(OutboxMixin, Base):
 
 class InboxEvent(InboxMixin, Base):
     __tablename__ = "inbox"
+
+
+class SubjectProgress(SubjectProgressMixin, Base):
+    """The newest event applied per resident (intake's profile, consent and erasure events)."""
+
+    __tablename__ = "subject_progress"

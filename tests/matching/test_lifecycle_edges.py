@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,10 @@ from sqlalchemy import select
 from services.matching.domain import runs
 from services.matching.domain.instance import build
 from services.matching.jobs import HANDLERS
-from services.matching.models import Candidate, Proposal
+from services.matching.models import Candidate, InboxEvent, Proposal, SubjectProgress
 from shared.db import utcnow
+from shared.events import validate_payload
+from shared.jobs import apply_once
 from tests.conftest import LoggedIn
 from tests.matching.factories import add_candidate, add_proposal, slot_payload, task_payload
 
@@ -51,51 +54,53 @@ def _profile(pid: str, updated_at, **consent: bool) -> dict:
     }
 
 
-def _apply(db, kind, payload, occurred_at):
-    with db.unit_of_work() as s:
-        HANDLERS[kind](s, payload, {"occurred_at": occurred_at.isoformat()})
+def _apply(db, kind, payload, seq: int) -> bool:
+    """Deliver one event as the relay would: with the resident as subject and its number."""
+    env = {
+        "id": uuid.uuid4().hex,
+        "type": kind,
+        "version": 1,
+        "occurred_at": utcnow().isoformat(),
+        "correlation_id": "test",
+        "subject": payload["programme_id"],
+        "seq": seq,
+        "payload": validate_payload(kind, 1, payload),
+    }
+    return apply_once(db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS)
 
 
 @pytest.mark.both_backends
 def test_a_late_older_profile_cannot_bring_back_a_removed_candidate(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
-    _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0), t0)
-    _apply(
-        db,
-        "candidate.removed",
-        {"programme_id": "DW-LATE0001", "reason": "toestemming_ingetrokken"},
-        t0 + timedelta(seconds=2),
+    assert _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0), seq=1)
+    assert _apply(
+        db, "candidate.removed", {"programme_id": "DW-LATE0001", "reason": "toestemming_ingetrokken"}, 3
     )
     # The older upsert is retried after the removal (RQ backoff): it must change nothing.
-    _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0 + timedelta(seconds=1)), t0)
+    assert not _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0 + timedelta(seconds=1)), seq=2)
     with db.unit_of_work() as s:
-        c = s.get(Candidate, "DW-LATE0001")
-        assert c.removed_at is not None and not c.share_with_employer and c.skills == []
+        assert s.get(Candidate, "DW-LATE0001") is None  # matching forgot the profile
         assert build(s, t0.date()).candidates == {}
     # A newer profile (consent given again) brings the candidate back.
-    _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0 + timedelta(seconds=5)), t0)
+    assert _apply(db, "candidate.upserted", _profile("DW-LATE0001", t0 + timedelta(seconds=5)), seq=6)
     with db.unit_of_work() as s:
-        assert s.get(Candidate, "DW-LATE0001").removed_at is None
+        assert s.get(Candidate, "DW-LATE0001").share_with_employer is True
 
 
 @pytest.mark.both_backends
 def test_a_late_older_profile_cannot_undo_a_consent_withdrawal(matching_app):
     db = _db(matching_app)
     t0 = utcnow()
-    _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0), t0)
-    _apply(
-        db,
-        "consent.changed",
-        {
-            "programme_id": "DW-LATE0002",
-            "purpose": "delen_werkgever",
-            "active": False,
-            "changed_at": t0 + timedelta(seconds=2),
-        },
-        t0,
-    )
-    _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0 + timedelta(seconds=1)), t0)
+    _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0), seq=1)
+    withdrawn = {
+        "programme_id": "DW-LATE0002",
+        "purpose": "delen_werkgever",
+        "active": False,
+        "changed_at": t0 + timedelta(seconds=2),
+    }
+    assert _apply(db, "consent.changed", withdrawn, seq=3)
+    assert not _apply(db, "candidate.upserted", _profile("DW-LATE0002", t0 + timedelta(seconds=1)), seq=2)
     with db.unit_of_work() as s:
         assert s.get(Candidate, "DW-LATE0002").share_with_employer is False
 
@@ -137,7 +142,7 @@ def test_withdrawing_trainer_consent_withdraws_training_proposals_only(matching_
         db,
         "consent.changed",
         {"programme_id": "DW-KIND0001", "purpose": "delen_opleider", "active": False, "changed_at": utcnow()},
-        utcnow(),
+        seq=1,
     )
     assert trainer.get(PROPOSALS).json == []
     with db.unit_of_work() as s:
@@ -149,9 +154,11 @@ def test_profile_update_of_trainer_only_candidate_keeps_its_training_proposal(ma
     _, _, _, slot_id = opened
     db = _db(matching_app)
     t0 = utcnow()
-    _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0, werkgever=False), t0)
+    _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0, werkgever=False), seq=1)
     slot_p = _slot_proposal(db, "DW-KIND0002", slot_id)
-    _apply(db, "candidate.upserted", _profile("DW-KIND0002", t0 + timedelta(seconds=1), werkgever=False), t0)
+    _apply(
+        db, "candidate.upserted", _profile("DW-KIND0002", t0 + timedelta(seconds=1), werkgever=False), seq=2
+    )
     with db.unit_of_work() as s:
         assert s.get(Proposal, slot_p).status == "coach_akkoord"
 
@@ -220,10 +227,10 @@ def test_reassigned_resident_moves_proposals_to_new_coach(matching_app, opened, 
     t0 = utcnow()
     profile = _profile("DW-MOVE0001", t0)
     profile["coach_id"] = a.id
-    _apply(db, "candidate.upserted", profile, t0)
+    _apply(db, "candidate.upserted", profile, seq=1)
     add_proposal(db, "DW-MOVE0001", task_id, status="voorgesteld", coach_id=a.id)
     moved = dict(profile, coach_id=b.id, updated_at=t0 + timedelta(seconds=1))
-    _apply(db, "candidate.upserted", moved, t0)
+    _apply(db, "candidate.upserted", moved, seq=2)
     assert LoggedIn(matching_app.test_client(), a, "/matching").get(PROPOSALS).json == []
     assert len(LoggedIn(matching_app.test_client(), b, "/matching").get(PROPOSALS).json) == 1
 

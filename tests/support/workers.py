@@ -14,18 +14,45 @@ import subprocess
 import sys
 from pathlib import Path
 
+import redis
+
 from shared.components import COMPONENTS
 from shared.config import Settings
+from shared.db import Database
+from shared.outbox import relay_pending
 from shared.runtime import set_worker_context
 from shared.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def relay_everything(settings: Settings, redis_url: str | None = None) -> int:
+    """What every service's worker relay does: move all pending outbox rows to their queues."""
+    moved = 0
+    conn = redis.Redis.from_url(redis_url or settings.redis_url)
+    try:
+        for comp in COMPONENTS.values():
+            if not comp.outbox:
+                continue
+            db = Database(settings.database_url(comp.name), comp.name)
+            try:
+                while n := relay_pending(db, comp.outbox_model(), conn, comp.name):
+                    moved += n
+            finally:
+                db.dispose()
+    finally:
+        conn.close()
+    return moved
+
+
 def run_worker_burst(settings: Settings, service: str = "matching", redis_url: str | None = None) -> None:
-    """Work SERVICE's queue empty in this process (`instap worker SERVICE --burst`), then return."""
+    """Work SERVICE's queue empty in this process (`instap worker SERVICE --burst`), then return.
+
+    Requests do not relay their own events (only workers do), so first the other services'
+    relays run, as their workers would have done by now."""
     if redis_url is not None:
         settings = settings.model_copy(update={"redis_url": redis_url})
+    relay_everything(settings)
     # The RQ worker installs its own SIGINT/SIGTERM handlers; give pytest its own back.
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

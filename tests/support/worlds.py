@@ -16,6 +16,7 @@ from sqlalchemy import text
 from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.db import Database
+from shared.peers import link_apps
 
 # A test that left a transaction open would make TRUNCATE wait forever; fail instead.
 LOCK_TIMEOUT = "15s"
@@ -39,6 +40,8 @@ class World:
         """The service's app on this backend, built on first use."""
         if service not in self._apps:
             self._apps[service] = COMPONENTS[service].create_app(self.settings)
+            # Like the development suite: every app reaches the others in-process (shared/peers.py).
+            link_apps(*self._apps.values())
         return self._apps[service]
 
     def reset(self) -> None:

@@ -1,10 +1,18 @@
-"""What intake tells other services: pseudonymous profile, consent and stage events (outbox)."""
+"""What intake tells other services: pseudonymous profile, consent and stage events (outbox).
+
+Every event about a resident carries the resident's programme id as its subject and the next
+number of the resident's own event sequence, taken with one atomic UPDATE in the transaction that
+writes the event: consumers that keep state ignore anything older than what they applied.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.intake.models import OutboxEvent, Resident
 from shared import reference
@@ -12,6 +20,32 @@ from shared.db import utcnow
 from shared.outbox import add_event
 
 SHARING_PURPOSES = ("delen_opleider", "delen_werkgever")
+
+
+def next_seq(session: Session, resident: Resident) -> int:
+    """The resident's next event number. The UPDATE locks the row until commit (PostgreSQL), so
+    two transactions about one resident number their events in commit order."""
+    session.flush()
+    seq = session.execute(
+        update(Resident)
+        .where(Resident.id == resident.id)
+        .values(event_seq=Resident.event_seq + 1)
+        .returning(Resident.event_seq)
+    ).scalar_one()
+    set_committed_value(resident, "event_seq", seq)
+    return int(seq)
+
+
+def publish(session: Session, resident: Resident, event_type: str, payload: dict[str, Any]) -> None:
+    """Write one event about this resident into the outbox, numbered in the resident's sequence."""
+    add_event(
+        session,
+        OutboxEvent,
+        event_type,
+        payload,
+        subject=resident.programme_id,
+        seq=next_seq(session, resident),
+    )
 
 
 def active_purposes(resident: Resident) -> set[str]:
@@ -39,17 +73,17 @@ def publish_profile(session: Session, resident: Resident, *, removed_reason: str
     """Send the pseudonymous candidate profile, or its removal when sharing is not allowed."""
     if not may_share_profile(resident):
         reason = removed_reason or ("gestopt" if resident.stage == "gestopt" else "toestemming_ingetrokken")
-        add_event(
+        publish(
             session,
-            OutboxEvent,
+            resident,
             "candidate.removed",
             {"programme_id": resident.programme_id, "reason": reason},
         )
         return
     purposes = active_purposes(resident)
-    add_event(
+    publish(
         session,
-        OutboxEvent,
+        resident,
         "candidate.upserted",
         {
             "programme_id": resident.programme_id,
@@ -76,9 +110,9 @@ def publish_profile(session: Session, resident: Resident, *, removed_reason: str
 
 
 def publish_consent(session: Session, resident: Resident, purpose: str, active: bool) -> None:
-    add_event(
+    publish(
         session,
-        OutboxEvent,
+        resident,
         "consent.changed",
         {
             "programme_id": resident.programme_id,
@@ -92,9 +126,9 @@ def publish_consent(session: Session, resident: Resident, purpose: str, active: 
 def publish_stage(
     session: Session, resident: Resident, from_stage: str | None, to_stage: str, reason_code: str | None
 ) -> None:
-    add_event(
+    publish(
         session,
-        OutboxEvent,
+        resident,
         "stage.changed",
         {
             "programme_id": resident.programme_id,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from services.intake.domain import caseload, publishing
 from services.intake.models import (
     LadderMeasurement,
-    OutboxEvent,
     Resident,
     ResidentCertificate,
     StageChange,
@@ -22,7 +21,6 @@ from shared.auth.models import User
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
-from shared.outbox import add_event
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -227,10 +225,12 @@ def erase(session: Session, resident: Resident) -> None:
             consent.withdrawn_at = utcnow()
     resident.erased_at = utcnow()
     session.flush()
-    add_event(
+    publishing.publish_profile(session, resident, removed_reason="gewist")
+    # Last, so it is the newest event about the resident: consumers that keep state ignore
+    # anything older once they have applied the erasure.
+    publishing.publish(
         session,
-        OutboxEvent,
+        resident,
         "resident.erased",
         {"programme_id": resident.programme_id, "erased_at": resident.erased_at},
     )
-    publishing.publish_profile(session, resident, removed_reason="gewist")

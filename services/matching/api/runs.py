@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from flask.views import MethodView
 from sqlalchemy import select
 
 from services.matching.api import schemas as s
 from services.matching.domain import runs
-from services.matching.jobs import enqueue_run
 from services.matching.models import MatchRun
 from shared.api import Blueprint
 from shared.auth.roles import BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import require_principal, roles_required
 from shared.errors import NotFound
-from shared.runtime import service_context
 from shared.web import commit, db_session
 
 log = logging.getLogger(__name__)
@@ -40,15 +37,11 @@ class Runs(MethodView):
     @blp.arguments(s.RunCreateSchema)
     @blp.response(202, s.RunSchema)
     def post(self, data: dict[str, Any]) -> Any:
-        """Request a full run over all open tasks and slots (a queued one is reused)."""
+        """Request a full run over all open tasks and slots (a queued one is reused); a matching
+        worker picks it up at once (it is woken at commit), whatever Redis is doing now."""
         principal = require_principal()
         run = runs.request_run(db_session(), data["kind"], None, principal.name)
         commit()
-        try:
-            ctx = service_context()
-            enqueue_run(ctx.redis, run.id, ctx.settings.matching_run_deadline_seconds)
-        except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
-            log.warning("run %s waits for Redis: %s", run.id, exc)
         return run
 
 

@@ -1,4 +1,9 @@
-"""What matching tells other services (outbox): proposal changes."""
+"""What matching tells other services (outbox): proposal changes, numbered per proposal.
+
+Each proposal counts its own events (`Proposal.version`); the event carries the proposal as its
+subject and that number, so intake never lets an older status (say "accepted") undo a newer one
+("withdrawn") when RQ delivers them the other way round.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,15 @@ from shared.outbox import add_event
 
 
 def publish_proposal(
-    session: Session, proposal: Proposal, opening: Task | TrainingSlot | None = None
+    session: Session, proposal: Proposal, opening: Task | TrainingSlot | None = None, *, new: bool = False
 ) -> None:
-    """`opening` may be passed by callers that have it, saving a lookup per proposal."""
+    """Number and write the proposal's event. `new`: a proposal just inserted with version 1
+    (a match run stores thousands at once; no extra round trip each). `opening` may be passed by
+    callers that have it, saving a lookup per proposal."""
+    if not new:
+        # In the database, not in Python: two transactions changing one proposal count both.
+        proposal.version = Proposal.version + 1  # type: ignore[assignment]
+        session.flush()
     if opening is None:
         opening = (
             session.get(Task, proposal.task_id)
@@ -35,4 +46,6 @@ def publish_proposal(
             "leads_to_task_id": proposal.leads_to_task_id,
             "changed_at": utcnow(),
         },
+        subject=f"proposal:{proposal.id}",
+        seq=proposal.version,
     )

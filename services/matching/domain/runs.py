@@ -18,6 +18,7 @@ from services.matching.domain.instance import Built, build
 from services.matching.models import MatchRun, Proposal
 from shared.db import Database, utcnow
 from shared.errors import Conflict
+from shared.outbox import wake_worker
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     )
     session.add(run)
     session.flush()
+    wake_worker(session)  # the reconciler enqueues it as soon as this commits
     return run
 
 
@@ -221,6 +223,7 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
             explanation=a.explanation or {},
             explanation_nl=text,
             status="voorgesteld",
+            version=1,
             created_at=utcnow(),
             updated_at=utcnow(),
         )
@@ -229,7 +232,7 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
         created += 1
     s.flush()  # one round trip for all new rows; their ids go into the events
     for proposal, opening in new:
-        publish_proposal(s, proposal, opening)
+        publish_proposal(s, proposal, opening, new=True)
     return created, kept
 
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from services.matching.domain import runs as match_runs
-from services.matching.jobs import enqueue_run
 from services.matching.models import MatchRun
 from services.matching.web.helpers import local_iso, render
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.pages import local_date, local_datetime
-from shared.runtime import service_context
 from shared.web import commit, db_session
 
 log = logging.getLogger(__name__)
@@ -60,11 +57,7 @@ def start_run() -> Any:
     principal = require_principal()
     run = match_runs.request_run(db_session(), "full", None, principal.name)
     run_id = run.id
-    commit()
-    try:
-        enqueue_run(service_context().redis, run_id, service_context().settings.matching_run_deadline_seconds)
-    except redis.RedisError as exc:  # the worker's reconciler enqueues queued runs later
-        log.warning("run %s waits for Redis: %s", run_id, exc)
+    commit()  # a matching worker is woken at commit and enqueues the run: no wait on Redis here
     flash(
         _("Matchronde %(id)s is aangevraagd. Vernieuw deze pagina om de voortgang te zien.", id=run_id),
         "success",
