@@ -37,8 +37,10 @@ class Runs(MethodView):
     @blp.arguments(s.RunCreateSchema)
     @blp.response(202, s.RunSchema)
     def post(self, data: dict[str, Any]) -> Any:
-        """Request a full run over all open tasks and slots (a queued one is reused); a matching
-        worker picks it up at once (it is woken at commit), whatever Redis is doing now."""
+        """Request a full run over all open tasks and slots (a queued one is reused).
+
+        A matching worker picks it up at once (it is woken at commit), whatever Redis is doing now.
+        """
         principal = require_principal()
         run = runs.request_run(db_session(), data["kind"], None, principal.name)
         commit()
