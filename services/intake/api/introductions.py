@@ -27,8 +27,8 @@ class ContactSchema(Schema):
 
 
 class IntroductionSchema(Schema):
-    programme_id = fields.String()
-    proposal_id = fields.Integer()
+    """No programme id, proposal id or pseudonym: nothing links it to a candidate card."""
+
     name = fields.String()
     contact = fields.Nested(ContactSchema)
     opening_title = fields.String()

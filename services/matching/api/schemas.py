@@ -191,6 +191,21 @@ class CandidateCardSchema(Schema):
     skills = fields.List(fields.String())
 
 
+class OrganisationCandidateCardSchema(Schema):
+    """The card an organisation sees: no programme id (the proposal carries a pseudonym)."""
+
+    wijk = fields.String()
+    age_band = fields.String()
+    language_spoken = fields.String(allow_none=True)
+    language_written = fields.String(allow_none=True)
+    certificates = fields.List(fields.Nested(CertificateCardSchema))
+    driving_licence = fields.Boolean()
+    hours_per_week = fields.Integer(allow_none=True)
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String())
+    skills = fields.List(fields.String())
+
+
 class ProposalSchema(Schema):
     """Coach and beheerder view of a proposal."""
 
@@ -220,7 +235,17 @@ class OrganisationProposalSchema(Schema):
     explanation_nl = fields.String()
     status = fields.String()
     organisation_reason = fields.String(allow_none=True)
-    candidate = fields.Nested(CandidateCardSchema)
+    pseudonym = fields.String(
+        metadata={
+            "description": "The candidate as your organisation sees them for this opening: "
+            "not the programme id, different at every other organisation and opening."
+        }
+    )
+    candidate = fields.Nested(
+        OrganisationCandidateCardSchema,
+        allow_none=True,
+        metadata={"description": "null once the candidate no longer shares their profile with you"},
+    )
     updated_at = fields.DateTime()
 
 

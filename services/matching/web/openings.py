@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from services.matching.api import schemas as s
 from services.matching.domain import proposals, runs, supply
+from services.matching.domain.pseudonyms import for_proposal as pseudonym_of
 from services.matching.models import Proposal, Task, TrainingSlot
 from services.matching.web import forms
-from services.matching.web.helpers import cards_for, render
+from services.matching.web.helpers import cards_for, pseudonyms_for, render
 from services.matching.web.views import bp
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
@@ -317,6 +318,7 @@ def _show(
         groups=groups,
         group_titles=dict(ORG_GROUPS),
         cards=cards_for(items),
+        pseudonyms=pseudonyms_for(items),
         errors=errors or {},
         values=values or {},
         kind=kind.name,
@@ -385,12 +387,12 @@ def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
             _(
                 "U heeft kandidaat %(id)s geaccepteerd. De jobcoach brengt u met de deelnemer in "
                 "contact. Bevestig de start als de deelnemer begonnen is.",
-                id=proposal.programme_id,
+                id=pseudonym_of(proposal),
             ),
             "success",
         )
     else:
-        flash(_("U heeft kandidaat %(id)s afgewezen.", id=proposal.programme_id), "success")
+        flash(_("U heeft kandidaat %(id)s afgewezen.", id=pseudonym_of(proposal)), "success")
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))
 
 
@@ -405,9 +407,9 @@ def _start(kind: Kind, row_id: int, proposal_id: int) -> Any:
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     commit()
     flash(
-        _("De start van kandidaat %(id)s is bevestigd.", id=proposal.programme_id)
+        _("De start van kandidaat %(id)s is bevestigd.", id=pseudonym_of(proposal))
         if kind is TASK
-        else _("De inschrijving van kandidaat %(id)s is bevestigd.", id=proposal.programme_id),
+        else _("De inschrijving van kandidaat %(id)s is bevestigd.", id=pseudonym_of(proposal)),
         "success",
     )
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))
