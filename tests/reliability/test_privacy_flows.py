@@ -291,3 +291,46 @@ def test_consent_given_again_needs_a_new_mutual_acceptance(app, matching_app, se
     assert contractor.post(f"{PROPOSALS}/{proposal_id}/decision", json={"accept": True}).status_code == 200
     _settle(settings)
     assert [i["name"] for i in seen.get(INTRODUCTIONS).json] == ["Samira Bouali"]
+
+
+def test_the_residents_export_includes_introductions_and_what_matching_holds(
+    app, matching_app, settings, make_user, accepted
+):
+    pid, coach = accepted["pid"], accepted["intake_coach"]
+    doc = coach.get(f"{INTAKE}/{pid}/export").json
+    [intro] = doc["introductions"]
+    assert intro["organisation"] == "Installateur Dordt" and intro["kind"] == "task"
+    assert intro["shared"] == ["naam", "telefoon"] and intro["granted_at"] and intro["still_shown"]
+    assert doc["matching"]["status"] == "ok"
+    held = doc["matching"]["data"]
+    assert held["candidate"]["wijk"] == "wielwijk" and held["candidate"]["share_with_employer"] is True
+    [proposal] = held["proposals"]
+    assert proposal["status"] == "aannemer_akkoord" and proposal["explanation_nl"]
+    assert proposal["opening"]["organisation"] == "Installateur Dordt"
+    [placement] = held["placements"]
+    assert placement["status"] == "afgesproken" and held["enrolments"] == []
+
+    # The page says it in plain Dutch: no raw codes.
+    page = coach.get(f"/intake/deelnemers/{pid}/inzage").get_data(as_text=True)
+    assert "Installateur Dordt" in page and "Organisaties die naam en contactgegevens kregen" in page
+    assert "Geaccepteerd door de organisatie" in page and proposal["explanation_nl"] in page
+    for code in ("stage.changed", "candidate.upserted", "aannemer_akkoord", "view_edit", "delen_werkgever"):
+        assert code not in page, code
+
+    # Matching decides who may ask: another coach gets nothing, an organisation is refused.
+    other = LoggedIn(matching_app.test_client(), make_user("jobcoach"), "/matching")
+    assert other.get(f"/matching/api/v1/subjects/{pid}").status_code == 404
+    assert accepted["contractor"].get(f"/matching/api/v1/subjects/{pid}").status_code == 403
+    beheer = LoggedIn(matching_app.test_client(), make_user("beheerder"), "/matching")
+    assert beheer.get(f"/matching/api/v1/subjects/{pid}").json["proposals"]
+
+
+def test_export_says_so_when_matching_does_not_answer(app, settings, make_user, monkeypatch):
+    coach = LoggedIn(app.test_client(), make_user("jobcoach"))
+    pid = coach.post(INTAKE, json=resident_payload()).json["programme_id"]
+    peers = app.extensions["instap"].peers
+    monkeypatch.setattr(peers, "apps", {})
+    monkeypatch.setattr(peers, "urls", {"matching": "http://127.0.0.1:9"})  # nothing listens
+    assert coach.get(f"{INTAKE}/{pid}/export").json["matching"] == {"status": "onbereikbaar", "data": None}
+    page = coach.get(f"/intake/deelnemers/{pid}/inzage")
+    assert page.status_code == 200 and "nog niet compleet" in page.get_data(as_text=True)
