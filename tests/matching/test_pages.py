@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from services.matching.models import Candidate, MatchRun, Placement, Proposal, Task, TrainingSlot
 from shared.db import utcnow
 from tests.conftest import LoggedIn, csrf_from
+from tests.matching.factories import card_pseudonym
 
 START = (date.today() + timedelta(days=60)).isoformat()
 # What intake knows and matching must never show (names, contact, address, birth year).
@@ -393,7 +394,9 @@ def test_candidate_card_is_pseudonymous(contractor: LoggedIn, matching_app: Any)
     add_proposal(matching_app, "DW-NOGNIET", task_id=task_id, status="voorgesteld")
     html = contractor.get(f"/matching/taken/{task_id}").text
     assert "Kandidaten om te beoordelen" in html
-    assert "DW-K7Q2M9" in html and "DW-NOGNIET" not in html
+    # A pseudonym of this organisation and task, never the programme id (issue 7).
+    assert card_pseudonym(matching_app, pid, task_id) in html
+    assert "DW-K7Q2M9" not in html and "DW-NOGNIET" not in html
     assert "heeft VCA, woont in de wijk ernaast" in html
     for shown in (
         "Wielwijk",
@@ -419,7 +422,8 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     response = post_form(contractor, url, {"accept": "true", "reason": ""}, page=f"/matching/taken/{task_id}")
     assert response.status_code == 302
     page = contractor.get(f"/matching/taken/{task_id}").text
-    assert f"U heeft kandidaat {pid} geaccepteerd." in page
+    shown = card_pseudonym(matching_app, pid, task_id)
+    assert f"U heeft kandidaat {shown} geaccepteerd." in page
     assert "1 van 2 plaatsen vergeven" in page
     assert "Start bevestigen" in page
     with db(matching_app) as s:
@@ -434,7 +438,9 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
         page=f"/matching/taken/{task_id}",
     )
     assert start.status_code == 302
-    assert f"De start van kandidaat {pid} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
+    assert (
+        f"De start van kandidaat {shown} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
+    )
     with db(matching_app) as s:
         assert s.get(Proposal, proposal_id).status == "geplaatst"
 
