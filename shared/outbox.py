@@ -229,7 +229,7 @@ def scrub_subjects(session: Session, outbox_model: type[Any], subjects: Collecti
         .values(payload=SCRUBBED, relayed_at=func.coalesce(outbox_model.relayed_at, now))
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def scrub_delivered(
@@ -250,7 +250,7 @@ def scrub_delivered(
             .values(payload=SCRUBBED)
             .execution_options(synchronize_session=False)
         )
-        count = int(result.rowcount or 0)
+        count = int(getattr(result, "rowcount", 0) or 0)
     if count:
         log.info("outbox payloads scrubbed", extra={"count": count, "retention_days": retention_days})
     return count
