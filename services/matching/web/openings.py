@@ -351,8 +351,8 @@ def _proposal_of(kind: Kind, row_id: int, proposal_id: int) -> Proposal:
 
 
 def _conflict(err: Conflict) -> None:
-    if err.message == FULL:
-        flash(translate_message(FULL), "error")
+    if err.message in (FULL, proposals.WITHDRAWN):
+        flash(translate_message(err.message), "error")
     else:
         flash(
             _("Dit voorstel wacht niet meer op uw besluit. Misschien heeft een collega het al behandeld."),
@@ -401,9 +401,14 @@ def _start(kind: Kind, row_id: int, proposal_id: int) -> Any:
     proposal = _proposal_of(kind, row_id, proposal_id)
     try:
         proposals.confirm_start(db_session(), principal, proposal)
-    except Conflict:
+    except Conflict as err:
         db_session().rollback()
-        flash(_("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."), "error")
+        if err.message == proposals.WITHDRAWN:
+            flash(translate_message(proposals.WITHDRAWN), "error")
+        else:
+            flash(
+                _("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."), "error"
+            )
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     commit()
     flash(
