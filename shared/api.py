@@ -89,13 +89,27 @@ class NoBsnSchema(Schema):
         return data
 
 
+GLOBAL_QUERY_ARGUMENTS = ("lang",)
+"""Query arguments every page and operation takes (the language switch, shared/i18n.py)."""
+
+
+class _Parser(FlaskParser):
+    """Query arguments go to the schema without the global ones (which the app reads itself)."""
+
+    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
+        args = req.args.copy()
+        for name in GLOBAL_QUERY_ARGUMENTS:
+            args.pop(name, None)
+        return self._makeproxy(args, schema)
+
+
 class Blueprint(_Blueprint):
     """API blueprint; documents the bearer/session auth and our error shape per operation.
 
     Query arguments follow the schema's own rule, like JSON bodies: an unknown parameter is a
     422 ("Dit veld bestaat niet."), never silently ignored (webargs ignores them by default)."""
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    ARGUMENTS_PARSER = _Parser(unknown=None)
 
 
 class ErrorSchema(Schema):
@@ -152,12 +166,13 @@ def _takes_query_arguments(view: Any, method: str) -> bool:
 def _no_stray_query_arguments() -> Any:
     """An API operation without query arguments answers 422 to any, like an unknown body field;
     those with a query schema are judged by it (unknown = RAISE, see Blueprint)."""
-    if not request.args or "/api/v1/" not in request.path or request.endpoint is None:
+    stray = [name for name in request.args if name not in GLOBAL_QUERY_ARGUMENTS]
+    if not stray or "/api/v1/" not in request.path or request.endpoint is None:
         return None
     view = current_app.view_functions.get(request.endpoint)
     if view is None or _takes_query_arguments(view, request.method):
         return None
-    errors = {name: ["Dit veld bestaat niet."] for name in request.args}
+    errors = {name: ["Dit veld bestaat niet."] for name in stray}
     return _error_response(422, "Niet alle gegevens zijn goed ingevuld.", errors)
 
 

@@ -642,8 +642,11 @@ def test_coach_accepts_and_rejects(matching_app: Any, contractor: LoggedIn, coac
         assert s.get(Proposal, mine).status == "coach_akkoord"
         assert s.get(Proposal, second).status == "coach_afgewezen"
         assert s.get(Proposal, second).coach_reason == "reistijd"
-    # Now the contractor sees the accepted one.
-    assert "DW-MIJN01" in contractor.get(f"/matching/taken/{task_id}").text
+    # Now the contractor sees the accepted one, under its pseudonym.
+    assert (
+        card_pseudonym(matching_app, "DW-MIJN01", task_id)
+        in contractor.get(f"/matching/taken/{task_id}").text
+    )
 
 
 def test_coach_cannot_decide_for_another_coach(
