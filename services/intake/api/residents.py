@@ -115,7 +115,7 @@ class ResidentCoach(MethodView):
 @blp.route("/<programme_id>/export")
 class ResidentExport(MethodView):
     @roles_required(JOBCOACH, BEHEERDER)
-    @blp.response(200)
+    @blp.response(200, s.ResidentExportSchema)
     def get(self, programme_id: str) -> Any:
         """Everything held on one resident (right of access), as JSON."""
         principal = require_principal()

@@ -304,3 +304,20 @@ class NoteSchema(Schema):
 
 class ReassignSchema(NoBsnSchema):
     coach_id = fields.Integer(required=True, validate=_ID)
+
+
+class ResidentExportSchema(Schema):
+    """Right of access (services/intake/domain/export.py): everything intake holds on one resident."""
+
+    format = fields.String(metadata={"example": "instap.resident-export/1"})
+    programme_id = fields.String()
+    personal = fields.Dict(keys=fields.String())
+    profile = fields.Dict(keys=fields.String())
+    certificates = fields.List(fields.Dict(keys=fields.String()))
+    participatieladder = fields.List(fields.Dict(keys=fields.String()))
+    consents = fields.List(fields.Dict(keys=fields.String()))
+    stage_history = fields.List(fields.Dict(keys=fields.String()))
+    notes = fields.List(fields.Dict(keys=fields.String()))
+    shared_with_other_services = fields.List(fields.Dict(keys=fields.String()))
+    access_log = fields.List(fields.Dict(keys=fields.String()))
+    created_at = fields.String(allow_none=True)

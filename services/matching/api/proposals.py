@@ -61,7 +61,7 @@ def _out(principal: Principal, items: list[Proposal]) -> Any:
 class Proposals(MethodView):
     @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
     @blp.arguments(s.ProposalQueryArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema, many=True)
     def get(self, args: dict[str, Any]) -> Any:
         """Proposals you may see; organisations only for their own tasks or slots."""
         principal = require_principal()
@@ -79,7 +79,7 @@ class Proposals(MethodView):
 @blp.route("/<int:proposal_id>")
 class ProposalItem(MethodView):
     @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def get(self, proposal_id: int) -> Any:
         principal = require_principal()
         return _out(principal, [proposals.get(db_session(), principal, proposal_id)])[0]
@@ -105,7 +105,7 @@ class CoachDecision(MethodView):
 class OrganisationDecision(MethodView):
     @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
     @blp.arguments(s.DecisionSchema)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def post(self, data: dict[str, Any], proposal_id: int) -> Any:
         """The contractor or trainer accepts (takes a place, 409 when full) or declines."""
         principal = require_principal()
@@ -120,7 +120,7 @@ class OrganisationDecision(MethodView):
 @blp.route("/<int:proposal_id>/start")
 class ConfirmStart(MethodView):
     @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def post(self, proposal_id: int) -> Any:
         """The organisation confirms the start (task) or enrolment (training)."""
         principal = require_principal()
