@@ -16,6 +16,7 @@ from marshmallow import (
 
 from shared import reference
 from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.states import FUNNEL
 from shared.validators import normalise_phone, normalise_postcode
 
 MIN_BIRTH_YEAR = 1940
@@ -219,7 +220,7 @@ class ResidentSchema(Schema):
     income = fields.String(allow_none=True)
     work_at_height = fields.Boolean()
     heavy_work = fields.Boolean()
-    stage = fields.String()
+    stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     coach_id = fields.Integer(allow_none=True)
     consents = fields.Method("_active_consents")
     created_at = fields.DateTime()
@@ -236,7 +237,7 @@ class ResidentListItemSchema(Schema):
     programme_id = fields.String()
     name = fields.String(attribute="display_name")
     wijk = fields.String()
-    stage = fields.String()
+    stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     coach_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()
 
@@ -244,7 +245,7 @@ class ResidentListItemSchema(Schema):
 class ResidentQueryArgsSchema(NoBsnSchema):
     q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
-    stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    stage = fields.String(load_default=None, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     coach_id = fields.Integer(load_default=None, validate=_ID)
     page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
@@ -271,7 +272,7 @@ class ConsentGiveSchema(NoBsnSchema):
 
 
 class StageChangeSchema(NoBsnSchema):
-    to_stage = fields.String(required=True, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    to_stage = fields.String(required=True, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     reason_code = fields.String(
         allow_none=True,
         load_default=None,
@@ -280,8 +281,8 @@ class StageChangeSchema(NoBsnSchema):
 
 
 class StageChangeOutSchema(Schema):
-    from_stage = fields.String(allow_none=True)
-    to_stage = fields.String()
+    from_stage = fields.String(allow_none=True, validate=validate.OneOf(FUNNEL.values))
+    to_stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     reason_code = fields.String(allow_none=True)
     changed_at = fields.DateTime()
     changed_by = fields.Integer(allow_none=True)

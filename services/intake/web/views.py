@@ -13,12 +13,12 @@ from services.intake.domain import audit, residents
 from services.intake.models import Resident
 from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
-from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid
 from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
+from shared.states import FUNNEL
 from shared.web import commit, db_session
 
 bp = Blueprint("web", __name__)
@@ -169,7 +169,7 @@ def edit(programme_id: str) -> Any:
 
 @bp.app_context_processor
 def _intake_globals() -> dict[str, Any]:
-    return {"stages": reference.STAGES}
+    return {"stages": FUNNEL.values}
 
 
 # The resident pages register their routes on the same blueprint.

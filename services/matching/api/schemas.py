@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared import reference
 from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.states import OPENING, PROPOSAL, RUN
 
 CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
 # Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
@@ -107,7 +108,7 @@ class TaskSchema(Schema):
     skills = fields.List(fields.String())
     werkprocessen = fields.List(fields.String())
     sroi_tag = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
     updated_at = fields.DateTime()
 
@@ -160,12 +161,12 @@ class SlotSchema(Schema):
     site = fields.String(allow_none=True)
     min_language_spoken = fields.String(allow_none=True)
     vca_exam_included = fields.Boolean()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
 
 
 class ListArgsSchema(NoBsnSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(("open", "gesloten")))
+    status = fields.String(load_default=None, validate=validate.OneOf(OPENING.values))
     page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
@@ -202,7 +203,7 @@ class ProposalSchema(Schema):
     score = fields.Float()
     explanation = fields.Dict(keys=fields.String(), values=fields.Float())
     explanation_nl = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(PROPOSAL.values))
     coach_reason = fields.String(allow_none=True)
     organisation_reason = fields.String(allow_none=True)
     run_id = fields.Integer(allow_none=True)
@@ -218,14 +219,16 @@ class OrganisationProposalSchema(Schema):
     slot_id = fields.Integer(allow_none=True)
     score = fields.Float()
     explanation_nl = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(PROPOSAL.values))
     organisation_reason = fields.String(allow_none=True)
     candidate = fields.Nested(CandidateCardSchema)
     updated_at = fields.DateTime()
 
 
 class ProposalQueryArgsSchema(NoBsnSchema):
-    status = fields.String(load_default=None)
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(PROPOSAL.values, error="Onbekende status.")
+    )
     task_id = fields.Integer(load_default=None, validate=_ID)
     slot_id = fields.Integer(load_default=None, validate=_ID)
 
@@ -243,7 +246,7 @@ class RunSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     scope = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(RUN.values))
     progress = fields.Integer()
     counts = fields.Dict()
     timings = fields.Dict()

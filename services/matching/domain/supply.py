@@ -13,6 +13,7 @@ from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.states import OpeningStatus
 
 READERS = (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
 
@@ -61,7 +62,7 @@ def create_task(session: Session, principal: Principal, data: dict[str, Any]) ->
     task = Task(
         organisation_id=principal.organisation_id,
         filled=0,
-        status="open",
+        status=OpeningStatus.OPEN,
         created_at=utcnow(),
         updated_at=utcnow(),
         **data,
@@ -74,7 +75,7 @@ def create_task(session: Session, principal: Principal, data: dict[str, Any]) ->
 def update_task(session: Session, principal: Principal, task: Task, data: dict[str, Any]) -> Task:
     if principal.role != AANNEMER:
         raise Forbidden("Alleen de aannemer van deze taak kan haar wijzigen.")
-    if task.status != "open":
+    if task.status != OpeningStatus.OPEN:
         raise Conflict("Een gesloten taak kan niet meer worden gewijzigd.")
     _check_dates(data, data.get("start_date", task.start_date), data.get("end_date", task.end_date))
     if "places" in data and data["places"] < task.filled:
@@ -90,7 +91,7 @@ def close_task(session: Session, principal: Principal, task: Task) -> Task:
     if principal.role != AANNEMER:
         raise Forbidden("Alleen de aannemer van deze taak kan haar sluiten.")
     withdraw_for_opening(session, task_id=task.id)
-    task.status = "gesloten"
+    task.status = OpeningStatus.GESLOTEN
     task.updated_at = utcnow()
     return task
 
@@ -101,7 +102,7 @@ def create_slot(session: Session, principal: Principal, data: dict[str, Any]) ->
     slot = TrainingSlot(
         organisation_id=principal.organisation_id,
         filled=0,
-        status="open",
+        status=OpeningStatus.OPEN,
         created_at=utcnow(),
         updated_at=utcnow(),
         **data,
@@ -116,7 +117,7 @@ def update_slot(
 ) -> TrainingSlot:
     if principal.role != OPLEIDER:
         raise Forbidden("Alleen de opleider van deze plek kan haar wijzigen.")
-    if slot.status != "open":
+    if slot.status != OpeningStatus.OPEN:
         raise Conflict("Een gesloten opleidingsplek kan niet meer worden gewijzigd.")
     if "seats" in data and data["seats"] < slot.filled:
         raise Conflict(f"Er zijn al {slot.filled} plekken vergeven; minder kan niet.")
@@ -131,6 +132,6 @@ def close_slot(session: Session, principal: Principal, slot: TrainingSlot) -> Tr
     if principal.role != OPLEIDER:
         raise Forbidden("Alleen de opleider van deze plek kan haar sluiten.")
     withdraw_for_opening(session, slot_id=slot.id)
-    slot.status = "gesloten"
+    slot.status = OpeningStatus.GESLOTEN
     slot.updated_at = utcnow()
     return slot
