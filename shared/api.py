@@ -11,17 +11,23 @@ from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest.utils import prepare_response
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from shared.auth.roles import ALL_ROLES
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
+from shared.runtime import service_context
 from shared.validators import reject_bsn
 
 MAX_ID = 2**31 - 1
 """The largest id an INTEGER column holds (PostgreSQL's int4; SQLite's limit is higher)."""
+MAX_PAGE_SIZE = 500
+"""The largest `page_size` a list answers (the bound of INSTAP_PAGE_SIZE too)."""
+PAGINATION_ARGS = ("page", "page_size")
 
 
 class Schema(ma.Schema):
@@ -47,6 +53,23 @@ class NoBsnSchema(Schema):
             ]
             reject_bsn(data, multiline)
         return data
+
+
+class QueryArgsSchema(NoBsnSchema):
+    """Query arguments of a paged list: `page` and `page_size` belong to `Blueprint.paginate`
+    (flask-smorest reads them with its own schema); every other unknown argument is an error."""
+
+    @ma.pre_load
+    def _leave_pagination(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):  # webargs' proxy gives lists for List fields
+            return {key: data[key] for key in data if key not in PAGINATION_ARGS}
+        return data
+
+
+def page_of(session: Session, query: Select[Any], params: Any) -> list[Any]:
+    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header."""
+    params.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
 
 
 class ErrorSchema(Schema):
@@ -142,6 +165,27 @@ class Blueprint(_Blueprint):
 
         return decorator
 
+    def paginate(  # type: ignore[override]
+        self, pager: Any = None, *, max_page_size: int = MAX_PAGE_SIZE
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """flask-smorest's pagination (`?page=&page_size=`, metadata in the X-Pagination header) with
+        the configured page size (INSTAP_PAGE_SIZE, `settings.page_size`) as the default."""
+        decorator = super().paginate(pager, page=1, page_size=1, max_page_size=max_page_size)
+
+        def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+            wrapped = decorator(function)
+            schema = wrapped._apidoc["pagination"]["parameters"]["schema"]  # type: ignore[attr-defined]
+            # Beyond an INTEGER the offset overflows the database driver (a 500, not a 422).
+            schema._declared_fields["page"].validators = [
+                ma.validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
+            ]
+            page_size = schema._declared_fields["page_size"]
+            page_size.load_default = _configured_page_size
+            page_size.metadata["description"] = "Items per page (default: INSTAP_PAGE_SIZE, 25)."
+            return wrapped
+
+        return apply
+
     def response_one_of(
         self, status: int, *schemas: type[ma.Schema], many: bool = False, description: str | None = None
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -168,6 +212,11 @@ class Blueprint(_Blueprint):
         for status in sorted(doc_info.get("errors", ())):
             responses[str(status)] = http.HTTPStatus(status).name
         return doc
+
+
+def _configured_page_size() -> int:
+    """Read at request time: the running app's own settings."""
+    return int(service_context().settings.page_size)
 
 
 def _wants_json() -> bool:

@@ -15,7 +15,7 @@ from marshmallow import (
 )
 
 from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.api import MAX_ID, NoBsnSchema, QueryArgsSchema, Schema
 from shared.states import FUNNEL
 from shared.validators import normalise_phone, normalise_postcode
 
@@ -242,20 +242,11 @@ class ResidentListItemSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ResidentQueryArgsSchema(NoBsnSchema):
+class ResidentQueryArgsSchema(QueryArgsSchema):
     q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     stage = fields.String(load_default=None, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     coach_id = fields.Integer(load_default=None, validate=_ID)
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
-
-
-class ResidentPageSchema(Schema):
-    items = fields.List(fields.Nested(ResidentListItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ConsentGiveSchema(NoBsnSchema):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from sqlalchemy import select
 
 from services.matching.api import schemas as s
 from services.matching.domain import proposals
 from services.matching.models import Candidate, Proposal
-from shared.api import Blueprint
+from shared.api import Blueprint, page_of
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.auth.web import require_principal, roles_required
@@ -62,18 +63,18 @@ class Proposals(MethodView):
     @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
     @blp.arguments(s.ProposalQueryArgsSchema, location="query")
     @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema, many=True)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Proposals you may see; organisations only for their own tasks or slots."""
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Proposals you may see; organisations only for their own tasks or slots. Paged."""
         principal = require_principal()
-        query = proposals.visible(db_session().query(Proposal).statement, principal)
+        query = proposals.visible(select(Proposal), principal)
         if args["status"]:
             query = query.where(Proposal.status == args["status"])
         if args["task_id"]:
             query = query.where(Proposal.task_id == args["task_id"])
         if args["slot_id"]:
             query = query.where(Proposal.slot_id == args["slot_id"])
-        items = list(db_session().scalars(query.order_by(Proposal.id)))
-        return _out(principal, items)
+        return _out(principal, page_of(db_session(), query.order_by(Proposal.id), pagination_parameters))
 
 
 @blp.route("/<int:proposal_id>")

@@ -7,13 +7,12 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.api import MAX_ID, NoBsnSchema, QueryArgsSchema, Schema
 from shared.states import OPENING, PROPOSAL, RUN
 
 CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
-# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
+# Ids beyond what the database's INTEGER holds would overflow the driver (a 500).
 _ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
 LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
 
 
@@ -165,10 +164,10 @@ class SlotSchema(Schema):
     organisation_id = fields.Integer()
 
 
-class ListArgsSchema(NoBsnSchema):
+class ListArgsSchema(QueryArgsSchema):
+    """Filters of the task and slot lists (`page` and `page_size` come with the pagination)."""
+
     status = fields.String(load_default=None, validate=validate.OneOf(OPENING.values))
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class CertificateCardSchema(Schema):
@@ -225,7 +224,7 @@ class OrganisationProposalSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ProposalQueryArgsSchema(NoBsnSchema):
+class ProposalQueryArgsSchema(QueryArgsSchema):
     status = fields.String(
         load_default=None, validate=validate.OneOf(PROPOSAL.values, error="Onbekende status.")
     )
