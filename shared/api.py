@@ -21,10 +21,8 @@ from shared.auth.roles import ALL_ROLES
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
 from shared.runtime import service_context
-from shared.validators import reject_bsn
+from shared.validators import MAX_ID, reject_bsn
 
-MAX_ID = 2**31 - 1
-"""The largest id an INTEGER column holds (PostgreSQL's int4; SQLite's limit is higher)."""
 MAX_PAGE_SIZE = 500
 """The largest `page_size` a list answers (the bound of INSTAP_PAGE_SIZE too)."""
 PAGINATION_ARGS = ("page", "page_size")

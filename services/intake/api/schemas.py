@@ -15,44 +15,35 @@ from marshmallow import (
 )
 
 from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, QueryArgsSchema, Schema
+from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.states import FUNNEL
-from shared.validators import normalise_phone, normalise_postcode
+from shared.validators import (
+    ID,
+    in_reference,
+    language_level,
+    normalise_phone,
+    normalise_postcode,
+    one_of,
+)
 
 MIN_BIRTH_YEAR = 1940
 MIN_AGE = 15
-# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
-_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
-
-
-def _one_of(choices: Any, nl: str) -> validate.OneOf:
-    return validate.OneOf(tuple(choices), error=nl)
-
-
-def _ref_one_of(kind: str, nl: str) -> validate.Validator:
-    # Reference data is read when validating, not at import (it can be replaced at run time).
-    def check(value: str) -> None:
-        if value not in reference.codes(kind):
-            raise ValidationError(nl)
-
-    return check
+# Validators shared by every service (shared/validators.py), under the names this module uses.
+_ID = ID
+_one_of = one_of
+_ref_one_of = in_reference
 
 
 class LanguageSchema(Schema):
     spoken = fields.String(
         allow_none=True,
         load_default=None,
-        validate=_one_of(
-            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-        ),
+        validate=language_level(),
     )
     written = fields.String(
         allow_none=True,
         load_default=None,
-        validate=_one_of(
-            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-        ),
+        validate=language_level(),
     )
 
 

@@ -6,22 +6,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, QueryArgsSchema, Schema
+from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.states import OPENING, PROPOSAL, RUN
+from shared.validators import ID, in_reference, language_level
 
 CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
-# Ids beyond what the database's INTEGER holds would overflow the driver (a 500).
-_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-
-
-def _ref(kind: str, nl: str) -> Any:
-    def check(value: str) -> None:
-        if value not in reference.codes(kind):
-            raise ValidationError(nl)
-
-    return check
+# Validators shared by every service (shared/validators.py), under the names this module uses.
+_ID = ID
+_ref = in_reference
 
 
 def _werkproces(value: str) -> None:
@@ -44,12 +36,8 @@ class TaskFieldsSchema(NoBsnSchema):
     places = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plaatsen."))
     contract_type = fields.String(validate=validate.OneOf(CONTRACT_TYPES, error="Kies een soort contract."))
     req_certificates = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
-    req_language_spoken = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
-    req_language_written = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
+    req_language_spoken = fields.String(allow_none=True, validate=language_level())
+    req_language_written = fields.String(allow_none=True, validate=language_level())
     req_driving_licence = fields.Boolean()
     req_work_at_height = fields.Boolean()
     req_heavy_work = fields.Boolean()
@@ -124,9 +112,7 @@ class SlotFieldsSchema(NoBsnSchema):
     weeks = fields.Integer(validate=validate.Range(1, 10, error="Kies 1 tot 10 weken."))
     seats = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plekken."))
     site = fields.String(allow_none=True, validate=validate.Length(max=200))
-    min_language_spoken = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
+    min_language_spoken = fields.String(allow_none=True, validate=language_level())
     vca_exam_included = fields.Boolean()
 
 
