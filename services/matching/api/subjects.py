@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from services.matching.api import schemas as s
 from services.matching.domain import subjects
 from shared.api import Blueprint
 from shared.auth.roles import BEHEERDER, JOBCOACH
@@ -24,7 +25,7 @@ blp = Blueprint(
 @blp.route("/<programme_id>")
 class Subject(MethodView):
     @roles_required(JOBCOACH, BEHEERDER)
-    @blp.response(200)
+    @blp.response(200, s.SubjectSchema)
     def get(self, programme_id: str) -> Any:
         """Candidate profile, proposals with explanations, placements and enrolments.
 

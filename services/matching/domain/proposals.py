@@ -13,6 +13,15 @@ from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.states import (
+    OPEN_PROPOSALS,
+    ORGANISATION_SEES,
+    PROPOSAL,
+    RUNNING_PROPOSALS,
+    OpeningStatus,
+    ProposalStatus,
+    WrongState,
+)
 
 COACH_REJECT_REASONS = (
     "past_niet",
@@ -23,6 +32,24 @@ COACH_REJECT_REASONS = (
     "persoonlijke_situatie",
 )
 ORG_DECLINE_REASONS = ("plek_vergeven", "eisen_niet_gehaald", "planning", "past_niet_in_team", "anders")
+
+
+class NoPlaceLeft(Conflict):
+    """Every place of the task or seat of the slot is taken (409, code `no_place_left`)."""
+
+    code = "no_place_left"
+
+
+class ConsentWithdrawn(Conflict):
+    """The candidate no longer shares their profile with this organisation (409, `consent_withdrawn`)."""
+
+    code = "consent_withdrawn"
+
+
+class ResidentBusy(Conflict):
+    """The resident already has a proposal running with an organisation (409, `resident_busy`)."""
+
+    code = "resident_busy"
 
 
 def visible(query: Select, principal: Principal) -> Select:
@@ -37,13 +64,13 @@ def visible(query: Select, principal: Principal) -> Select:
         own = select(Task.id).where(Task.organisation_id == principal.organisation_id)
         return query.where(
             Proposal.task_id.in_(own),
-            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "geplaatst")),
+            Proposal.status.in_([s for s in ORGANISATION_SEES if s != ProposalStatus.INGESCHREVEN]),
         )
     if principal.role == OPLEIDER:
         own = select(TrainingSlot.id).where(TrainingSlot.organisation_id == principal.organisation_id)
         return query.where(
             Proposal.slot_id.in_(own),
-            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "ingeschreven")),
+            Proposal.status.in_([s for s in ORGANISATION_SEES if s != ProposalStatus.GEPLAATST]),
         )
     raise Forbidden("U heeft met uw rol geen toegang tot voorstellen.")
 
@@ -60,8 +87,8 @@ def coach_decides(
 ) -> Proposal:
     if principal.role not in (JOBCOACH, BEHEERDER):
         raise Forbidden("Alleen de jobcoach beslist samen met de deelnemer.")
-    if proposal.status != "voorgesteld":
-        raise Conflict(f"Dit voorstel is al behandeld (status: {proposal.status}).")
+    target = ProposalStatus.COACH_AKKOORD if accept else ProposalStatus.COACH_AFGEWEZEN
+    PROPOSAL.check(proposal.status, target, f"Dit voorstel is al behandeld (status: {proposal.status}).")
     if not accept and reason not in COACH_REJECT_REASONS:
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
@@ -70,12 +97,12 @@ def coach_decides(
             select(Proposal.id).where(
                 Proposal.programme_id == proposal.programme_id,
                 Proposal.id != proposal.id,
-                Proposal.status.in_(("coach_akkoord", "aannemer_akkoord")),
+                Proposal.status.in_(RUNNING_PROPOSALS),
             )
         )
         if busy is not None:
-            raise Conflict("Deze deelnemer heeft al een lopend voorstel.")
-    proposal.status = "coach_akkoord" if accept else "coach_afgewezen"
+            raise ResidentBusy("Deze deelnemer heeft al een lopend voorstel.")
+    proposal.status = target
     proposal.coach_reason = None if accept else reason
     proposal.updated_at = utcnow()
     session.flush()
@@ -125,7 +152,7 @@ def _take_place(session: Session, proposal: Proposal) -> None:
             .where(
                 Task.id == proposal.task_id,
                 Task.filled < Task.places,
-                Task.status == "open",
+                Task.status == OpeningStatus.OPEN,
                 may_share(proposal),
             )
             .values(filled=Task.filled + 1)
@@ -136,15 +163,15 @@ def _take_place(session: Session, proposal: Proposal) -> None:
             .where(
                 TrainingSlot.id == proposal.slot_id,
                 TrainingSlot.filled < TrainingSlot.seats,
-                TrainingSlot.status == "open",
+                TrainingSlot.status == OpeningStatus.OPEN,
                 may_share(proposal),
             )
             .values(filled=TrainingSlot.filled + 1)
         )
     if result.rowcount != 1:
         if not session.scalar(select(may_share(proposal))):
-            raise Conflict(WITHDRAWN)
-        raise Conflict("Alle plaatsen zijn al vergeven.")
+            raise ConsentWithdrawn(WITHDRAWN)
+        raise NoPlaceLeft("Alle plaatsen zijn al vergeven.")
 
 
 def _move(session: Session, proposal: Proposal, from_status: str, to_status: str, *extra: Any) -> None:
@@ -160,8 +187,8 @@ def _move(session: Session, proposal: Proposal, from_status: str, to_status: str
         session.rollback()
         current = session.get(Proposal, proposal.id)
         if current is not None and current.status == from_status:
-            raise Conflict(WITHDRAWN)
-        raise Conflict(f"Dit voorstel is al behandeld (status: {current.status if current else '-'}).")
+            raise ConsentWithdrawn(WITHDRAWN)
+        raise WrongState(f"Dit voorstel is al behandeld (status: {current.status if current else '-'}).")
     session.refresh(proposal)
 
 
@@ -171,15 +198,17 @@ def organisation_decides(
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek beslist hierover.")
-    if proposal.status != "coach_akkoord":
-        raise Conflict(f"Dit voorstel wacht niet op uw besluit (status: {proposal.status}).")
+    target = ProposalStatus.AANNEMER_AKKOORD if accept else ProposalStatus.AANNEMER_AFGEWEZEN
+    PROPOSAL.check(
+        proposal.status, target, f"Dit voorstel wacht niet op uw besluit (status: {proposal.status})."
+    )
     if not accept and reason not in ORG_DECLINE_REASONS:
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
         # The place first (it share-locks the candidate row), then the proposal: the same order
         # as a withdrawal, so the two never deadlock.
         _take_place(session, proposal)
-        _move(session, proposal, "coach_akkoord", "aannemer_akkoord")
+        _move(session, proposal, proposal.status, target)
         kind = "plaatsing" if proposal.task_id is not None else "inschrijving"
         session.add(
             Placement(
@@ -193,7 +222,7 @@ def organisation_decides(
             )
         )
     else:
-        _move(session, proposal, "coach_akkoord", "aannemer_afgewezen")
+        _move(session, proposal, proposal.status, target)
         proposal.organisation_reason = reason
     session.flush()
     publish_proposal(session, proposal)
@@ -205,16 +234,12 @@ def confirm_start(session: Session, principal: Principal, proposal: Proposal) ->
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek bevestigt de start.")
-    if proposal.status != "aannemer_akkoord":
-        raise Conflict(f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status}).")
-    # Consent checked in the same statement that starts it: a withdrawn candidate never starts.
-    _move(
-        session,
-        proposal,
-        "aannemer_akkoord",
-        "geplaatst" if proposal.task_id is not None else "ingeschreven",
-        may_share(proposal),
+    target = ProposalStatus.GEPLAATST if proposal.task_id is not None else ProposalStatus.INGESCHREVEN
+    PROPOSAL.check(
+        proposal.status, target, f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status})."
     )
+    # Consent checked in the same statement that starts it: a withdrawn candidate never starts.
+    _move(session, proposal, proposal.status, target, may_share(proposal))
     placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
     assert placement is not None
     placement.status = "gestart"
@@ -224,10 +249,10 @@ def confirm_start(session: Session, principal: Principal, proposal: Proposal) ->
     return proposal
 
 
-OPEN = ("voorgesteld", "coach_akkoord")
+OPEN = OPEN_PROPOSALS
 # Everything before a started placement or enrolment: what a withdrawal of consent ends.
-NOT_STARTED = (*OPEN, "aannemer_akkoord")
-STARTED = ("geplaatst", "ingeschreven")
+NOT_STARTED = (*OPEN, ProposalStatus.AANNEMER_AKKOORD)
+STARTED = (ProposalStatus.GEPLAATST, ProposalStatus.INGESCHREVEN)
 
 
 def lock_candidate(session: Session, programme_id: str) -> Candidate | None:
@@ -269,9 +294,9 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
     (trainings) or "all". Callers lock the candidate first (`lock_candidate`)."""
     ended = session.scalars(_for_candidate(programme_id, kind, NOT_STARTED)).all()
     for p in ended:
-        if p.status == "aannemer_akkoord":
+        if p.status == ProposalStatus.AANNEMER_AKKOORD:
             _release_place(session, p)
-        p.status = "ingetrokken"
+        p.status = PROPOSAL.check(p.status, ProposalStatus.INGETROKKEN)
         p.coach_reason = reason
         p.updated_at = utcnow()
         publish_proposal(session, p)
@@ -284,7 +309,7 @@ def erase_for_candidate(session: Session, programme_id: str) -> None:
     organisation's record, without the explanation that described the person."""
     gone = select(Proposal).where(Proposal.programme_id == programme_id, Proposal.status.not_in(STARTED))
     for p in session.scalars(gone.order_by(Proposal.id).with_for_update()).all():
-        if p.status == "aannemer_akkoord":
+        if p.status == ProposalStatus.AANNEMER_AKKOORD:
             _release_place(session, p)
         session.execute(delete(Placement).where(Placement.proposal_id == p.id))
         session.delete(p)
@@ -317,7 +342,7 @@ def withdraw_for_opening(session: Session, *, task_id: int | None = None, slot_i
         select(Proposal).where(column == (task_id or slot_id), Proposal.status.in_(OPEN))
     ).all()
     for p in open_:
-        p.status = "ingetrokken"
+        p.status = PROPOSAL.check(p.status, ProposalStatus.INGETROKKEN)
         p.organisation_reason = "plek_gesloten"
         p.updated_at = utcnow()
         publish_proposal(session, p)
