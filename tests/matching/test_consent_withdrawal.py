@@ -214,7 +214,9 @@ def test_concurrent_accepts_and_withdrawals_never_leave_a_withdrawn_candidate_in
     for t in threads:
         t.join(60)
     assert not errors
-    assert set(statuses) <= {200, 409} and len(statuses) == n
+    # 200: accepted before the withdrawal (which then ended it); 409: the withdrawal came first
+    # and the conditional write refused; 404: the proposal had ended before the request read it.
+    assert set(statuses) <= {200, 404, 409} and len(statuses) == n
     with db.unit_of_work() as s:
         assert set(s.scalars(select(Proposal.status))) == {"ingetrokken"}
         assert s.scalar(select(func.count()).select_from(Placement)) == 0
