@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.matching.domain.events import publish_enrolment, publish_proposal
@@ -96,13 +95,10 @@ def _give_seat_back(session: Session, slot_id: int) -> None:
 
 
 def _insert(session: Session, enrolment: Enrolment) -> Enrolment:
-    """Insert in a savepoint: a second enrolment of the resident is a 409, not a 500."""
-    try:
-        with session.begin_nested():
-            session.add(enrolment)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("Deze deelnemer is al ingeschreven voor een opleiding die nog loopt.") from None
+    """Insert and publish. The callers check for an existing enrolment first; two requests racing
+    past that check meet the unique indexes, which the API answers with a 409 (nothing written)."""
+    session.add(enrolment)
+    session.flush()
     publish_enrolment(session, enrolment)
     return enrolment
 

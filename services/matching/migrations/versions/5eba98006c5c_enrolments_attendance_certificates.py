@@ -5,10 +5,10 @@ Revises: 90c7dd149bf8
 Create Date: 2026-12-02 07:53:46.866431
 """
 
-from alembic import op
 import sqlalchemy as sa
-import shared.db
+from alembic import op
 
+import shared.db
 
 revision = "5eba98006c5c"
 down_revision = "90c7dd149bf8"
