@@ -18,7 +18,16 @@ from tests.conftest import LoggedIn
 from tests.matching.factories import add_candidate, slot_payload
 from tests.matching.test_enrolments import ENROLMENTS, SLOTS, completion
 
-CREDENTIAL_KEYS = {"@context", "id", "type", "name", "issuer", "validFrom", "credentialSubject", "credentialStatus"}
+CREDENTIAL_KEYS = {
+    "@context",
+    "id",
+    "type",
+    "name",
+    "issuer",
+    "validFrom",
+    "credentialSubject",
+    "credentialStatus",
+}
 
 
 @pytest.fixture
@@ -60,7 +69,10 @@ def test_public_verification_page_shows_only_the_listed_facts(matching_app, issu
     for hidden in ("DW-CERT0001", "100234567", "De Beroepentuin,", "25398", "leerbedrijf"):
         assert hidden not in text, hidden
     # A lower-case code with spaces is the same code.
-    assert anonymous.get(f"/matching/verify/{pv['verification_code'].lower().replace('-', ' ')}").status_code == 200
+    assert (
+        anonymous.get(f"/matching/verify/{pv['verification_code'].lower().replace('-', ' ')}").status_code
+        == 200
+    )
 
 
 def test_unknown_code_and_wrong_check_digit_get_the_same_404(matching_app, issued):
@@ -102,7 +114,9 @@ def test_credential_verifies_with_published_keys_and_fails_when_changed(matching
     assert not verify_credential(f"{header}.{flipped}.{signature}", jwks).valid
     # The B-VCA carries its end date.
     vca = next(c for c in issued[2] if c["kind"] == "vca_basis")
-    vca_payload = _payload(anonymous.get(f"/matching/api/v1/credentials/{vca['verification_code']}").get_data(True))
+    vca_payload = _payload(
+        anonymous.get(f"/matching/api/v1/credentials/{vca['verification_code']}").get_data(True)
+    )
     assert set(vca_payload) == CREDENTIAL_KEYS | {"validUntil"}
 
 
@@ -119,11 +133,22 @@ def test_revocation_shows_on_the_page_and_in_the_status_list(matching_app, issue
     assert verify_credential(token, jwks, status_list=before.get_data(as_text=True)).valid
     # Someone else's trainer cannot revoke it (and does not learn it exists).
     other = LoggedIn(matching_app.test_client(), make_user("opleider", org="Andere school"), "/matching")
-    assert other.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fraude"}).status_code == 404
-    assert trainer.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "nee"}).status_code == 422
-    revoked = trainer.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fout_in_gegevens"})
+    assert (
+        other.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fraude"}).status_code
+        == 404
+    )
+    assert (
+        trainer.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "nee"}).status_code
+        == 422
+    )
+    revoked = trainer.post(
+        f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fout_in_gegevens"}
+    )
     assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
-    assert trainer.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fraude"}).status_code == 409
+    assert (
+        trainer.post(f"/matching/api/v1/certificates/{code}/revoke", json={"reason": "fraude"}).status_code
+        == 409
+    )
     after = anonymous.get(path).get_data(as_text=True)
     verdict = verify_credential(token, jwks, status_list=after)
     assert not verdict.valid and verdict.reason == "revoked"
@@ -139,10 +164,17 @@ def test_pdf_contains_the_code_and_its_qr_opens_the_verification_page(matching_a
     reader = pypdf.PdfReader(io.BytesIO(response.data))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert pv["verification_code"] in text
-    decoded = [r.text for page in reader.pages for image in page.images for r in zxingcpp.read_barcodes(image.image)]
+    decoded = [
+        r.text for page in reader.pages for image in page.images for r in zxingcpp.read_barcodes(image.image)
+    ]
     assert decoded == [pv["verification_url"]]
     assert pv["verification_url"].endswith(f"/matching/verify/{pv['verification_code']}")
-    assert matching_app.test_client().get(f"/matching/api/v1/certificates/{pv['verification_code']}/pdf").status_code == 401
+    assert (
+        matching_app.test_client()
+        .get(f"/matching/api/v1/certificates/{pv['verification_code']}/pdf")
+        .status_code
+        == 401
+    )
 
 
 def test_staff_list_per_role(matching_app, issued, make_user):
