@@ -55,9 +55,12 @@ def _slot(row_id: int) -> TrainingSlot:
         raise NotFound("Deze opleidingsplek bestaat niet, of hoort niet bij uw organisatie.") from None
 
 
-def introductions() -> tuple[dict[int, dict[str, Any]], bool]:
+def introductions(rows: list[Enrolment]) -> tuple[dict[int, dict[str, Any]], bool]:
     """Introductions intake granted to this organisation, by proposal id, asked as the person
-    who is logged in (intake checks consent and logs the read). False when intake is down."""
+    who is logged in (intake checks consent and logs the read). False when intake is down.
+    Only enrolments from a proposal can have one: without those, intake is not asked."""
+    if not any(e.proposal_id for e in rows):
+        return {}, True
     peers = current_app.extensions["instap"].peers
     if not peers.knows("intake"):
         return {}, False
@@ -93,7 +96,7 @@ def cohort(row_id: int) -> Any:
 def _cohort_page(row_id: int, status: int = 200, errors: dict[str, str] | None = None) -> Any:
     slot = _slot(row_id)
     rows = enrolments.cohort(db_session(), slot.id)
-    intros, reachable = introductions()
+    intros, reachable = introductions(rows)
     by_phase: dict[str, list[Enrolment]] = {key: [] for key, _label in PHASES}
     for e in rows:
         by_phase[e.status].append(e)
@@ -201,7 +204,7 @@ def _completion_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> Any:
-    intros, reachable = introductions()
+    intros, reachable = introductions(candidates)
     others = [c for c in (slot.grants or []) if c != certificates.PRAKTIJKVERKLARING]
     return render(
         "matching/cohort_complete.html",
