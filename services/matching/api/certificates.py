@@ -4,6 +4,7 @@ the credential (VC-JWT), the status list and the key set (docs/contracts/credent
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from flask import Response, current_app
@@ -38,6 +39,8 @@ wellknown = Blueprint(
     url_prefix="/.well-known",
     description="Public, no login: the keys that verify credentials",
 )
+# WeasyPrint reports each layout step at INFO: ten log lines per PDF say nothing to operators.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 # Public documents change only with a revocation or a key rotation: a short cache is safe.
 PUBLIC_CACHE = "public, max-age=60"
 
