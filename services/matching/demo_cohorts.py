@@ -233,7 +233,10 @@ def seed(settings: Settings, residents: int = 0) -> str:
                         s.flush()
                         publish_certificate(s, made[0], slot.name)
                         revoked = True
-        return f"matching: {len(COHORTS)} demo cohorts, {enrolments} enrolments, {certificates} certificates (1 revoked)"
+        return (
+            f"matching: {len(COHORTS)} demo cohorts, {enrolments} enrolments, "
+            f"{certificates} certificates (1 revoked)"
+        )
     finally:
         db.dispose()
         intake.dispose()
