@@ -44,7 +44,8 @@ def test_beroepentuin_completes_a_cohort_and_an_outsider_verifies_from_the_qr(
     page = axe_page
     found: dict[str, list[dict[str, Any]]] = {}
     trainer_user = make_user("opleider", org="De Beroepentuin", name="Noor Visser")
-    _cohort(matching_app, trainer_user, make_user("jobcoach"))
+    coach_user = make_user("jobcoach", name="Fatima el Amrani")
+    _cohort(matching_app, trainer_user, coach_user)
     log_in(page, matching_url, trainer_user, "plekken")
     page.get_by_role("link", name="Cohort van Zonnepanelen voorjaar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cohort Zonnepanelen voorjaar")
@@ -123,6 +124,23 @@ def test_beroepentuin_completes_a_cohort_and_an_outsider_verifies_from_the_qr(
     expect(phone.get_by_role("heading", level=1)).to_have_text("Certificaat niet gevonden")
     found["verification page, unknown code"] = axe_violations(phone)
     outsider.close()
+
+    # The coach's enrolment page (the coach puts a resident in a training themselves).
+    page.get_by_role("button", name="Uitloggen").click()
+    add_candidate(matching_app.extensions["instap"].db, "DW-BROWSE09", coach_id=coach_user.id)
+    log_in(page, matching_url, coach_user, "voorstellen")
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
+        "link", name="Inschrijven voor opleiding"
+    ).click()
+    page.get_by_role("button", name="Inschrijven").click()
+    expect(page.get_by_role("alert")).to_contain_text("Vul dit veld in.")
+    found["coach enrolment form with errors"] = axe_violations(page)
+    page.get_by_label("Deelnemer").select_option("DW-BROWSE09")
+    page.get_by_label("Opleiding").select_option(index=1)
+    page.get_by_role("button", name="Inschrijven").click()
+    expect(page.get_by_role("status")).to_contain_text("Ingeschreven.")
+    expect(page.get_by_role("table", name="Inschrijvingen van uw deelnemers")).to_contain_text("DW-BROWSE09")
+    found["coach enrolments"] = axe_violations(page)
 
     problems = {name: describe(v) for name, v in found.items() if v}
     assert not problems, "\n".join(f"[{name}]\n{text}" for name, text in problems.items())
