@@ -61,6 +61,7 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     session.flush()
     # A reassigned resident's open proposals move to the new coach.
     proposals.set_coach(session, candidate.programme_id, candidate.coach_id)
+    enrolments.set_coach(session, candidate.programme_id, candidate.coach_id)
     if not candidate.share_with_employer:
         proposals.withdraw_for_candidate(
             session, candidate.programme_id, "toestemming_ingetrokken", "employer"

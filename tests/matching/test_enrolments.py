@@ -307,3 +307,37 @@ def test_withdrawn_trainer_consent_ends_running_enrolments_only(matching_app, tr
             s.scalar(select(func.count()).select_from(Certificate).where(Certificate.revoked_at.is_(None)))
             == 2
         )
+
+
+def test_reassigned_resident_s_enrolment_follows_the_new_coach(
+    matching_app, trainer, coach, coach_user, make_user
+):
+    slot_id = _slot(trainer)
+    e = _enrol(matching_app, coach, coach_user, slot_id, pid="DW-MOVE0001")
+    new_coach = make_user("jobcoach")
+    profile = {
+        "programme_id": "DW-MOVE0001",
+        "wijk": "wielwijk",
+        "pc4": None,
+        "age_band": "25-45",
+        "stage": "opleiding",
+        "language": {"spoken": "B1", "written": "A2"},
+        "certificates": [],
+        "driving_licence": False,
+        "own_transport": True,
+        "hours_per_week": 32,
+        "days": ["ma"],
+        "available_from": None,
+        "interests": [],
+        "skills": [],
+        "work_at_height": False,
+        "heavy_work": False,
+        "consent": {"registratie": True, "delen_opleider": True},
+        "updated_at": utcnow(),
+        "coach_id": new_coach.id,
+    }
+    with _db(matching_app).unit_of_work() as s:
+        HANDLERS["candidate.upserted"](s, profile, {})
+    assert coach.get(ENROLMENTS).json == []
+    moved = LoggedIn(matching_app.test_client(), new_coach, "/matching").get(ENROLMENTS).json
+    assert [x["id"] for x in moved] == [e["id"]]

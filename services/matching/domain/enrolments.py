@@ -333,3 +333,12 @@ def as_dict(enrolment: Enrolment) -> dict[str, Any]:
         "attendance": [{"week": a.week, "presence": a.presence} for a in enrolment.attendance],
         "updated_at": enrolment.updated_at,
     }
+
+
+def set_coach(session: Session, programme_id: str, coach_id: int | None) -> None:
+    """A reassigned resident's enrolments follow them to the new coach (who sees them)."""
+    session.execute(
+        update(Enrolment)
+        .where(Enrolment.programme_id == programme_id, Enrolment.coach_id.is_distinct_from(coach_id))
+        .values(coach_id=coach_id)
+    )
