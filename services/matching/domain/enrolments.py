@@ -22,6 +22,7 @@ from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.states import PROPOSAL, ProposalStatus
 
 ACTIVE = ("aangemeld", "orientatie", "opleiding")
 # Steps a trainer takes by hand; afgerond only comes with a certificate (certificates.complete).
@@ -211,13 +212,15 @@ def _owner(principal: Principal, enrolment: Enrolment) -> None:
 
 
 def _confirm_proposal(session: Session, enrolment: Enrolment) -> None:
-    """The first step in the training confirms the proposal's start (`ingeschreven`), so the
-    resident is no longer 'waiting' and can later accept the task the training leads to."""
+    """The enrolment's first step (or its end) confirms the proposal (`ingeschreven`): the
+    resident is no longer waiting on it, and can later accept the task the training leads to.
+    What happened in the training is the enrolment's to tell, not the proposal's."""
     if enrolment.proposal_id is None:
         return
     proposal = session.get(Proposal, enrolment.proposal_id)
-    if proposal is not None and proposal.status == "aannemer_akkoord":
-        proposal.status = "ingeschreven"
+    if proposal is not None and proposal.status == ProposalStatus.AANNEMER_AKKOORD:
+        PROPOSAL.check(proposal.status, ProposalStatus.INGESCHREVEN)
+        proposal.status = ProposalStatus.INGESCHREVEN
         proposal.updated_at = utcnow()
         session.flush()
         publish_proposal(session, proposal)
@@ -229,14 +232,7 @@ def _drop(session: Session, enrolment: Enrolment, reason: str, on: date) -> None
     enrolment.ended_on = on
     enrolment.updated_at = utcnow()
     _give_seat_back(session, enrolment.slot_id)
-    if enrolment.proposal_id is not None:
-        proposal = session.get(Proposal, enrolment.proposal_id)
-        if proposal is not None and proposal.status == "aannemer_akkoord":
-            proposal.status = "ingetrokken"
-            proposal.organisation_reason = "uitgevallen"
-            proposal.updated_at = utcnow()
-            session.flush()
-            publish_proposal(session, proposal)
+    _confirm_proposal(session, enrolment)
     session.flush()
     publish_enrolment(session, enrolment)
 
