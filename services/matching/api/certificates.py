@@ -15,7 +15,7 @@ from services.matching.api import enrolment_schemas as s
 from services.matching.credentials import MEDIA_TYPE, CredentialUrls, KeyStore, issue_credential
 from services.matching.domain import certificates
 from services.matching.models import Certificate
-from shared.api import Blueprint
+from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.errors import NotFound
@@ -58,20 +58,18 @@ class Certificates(MethodView):
     @roles_required(OPLEIDER, BEHEERDER)
     @blp.arguments(s.CertificateQueryArgsSchema, location="query")
     @blp.response(200, s.CertificateSchema(many=True))
-    def get(self, args: dict[str, Any]) -> Any:
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """Certificates of your organisation (beheerder: all), newest first."""
         query = certificates.visible(select(Certificate), require_principal())
         if args["status"] == "valid":
             query = query.where(Certificate.revoked_at.is_(None))
         elif args["status"] == "revoked":
             query = query.where(Certificate.revoked_at.is_not(None))
-        query = (
-            query.order_by(Certificate.issued_on.desc(), Certificate.id.desc())
-            .offset((args["page"] - 1) * args["per_page"])
-            .limit(args["per_page"])
-        )
+        query = query.order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        rows = page_of(db_session(), query, pagination_parameters)
         urls = credential_urls()
-        return [certificates.as_dict(c, urls) for c in db_session().scalars(query)]
+        return [certificates.as_dict(c, urls) for c in rows]
 
 
 def _own(code: str) -> Certificate:
@@ -85,7 +83,7 @@ def _own(code: str) -> Certificate:
     return certificate
 
 
-@blp.route("/<string:code>")
+@blp.route("/<code>")
 class CertificateItem(MethodView):
     @roles_required(OPLEIDER, BEHEERDER)
     @blp.response(200, s.CertificateSchema)
@@ -93,7 +91,7 @@ class CertificateItem(MethodView):
         return certificates.as_dict(_own(code), credential_urls())
 
 
-@blp.route("/<string:code>/revoke")
+@blp.route("/<code>/revoke")
 class CertificateRevoke(MethodView):
     @roles_required(OPLEIDER, BEHEERDER)
     @blp.arguments(s.RevokeSchema)
@@ -106,7 +104,7 @@ class CertificateRevoke(MethodView):
         return result
 
 
-@blp.route("/<string:code>/pdf")
+@blp.route("/<code>/pdf")
 class CertificatePdf(MethodView):
     @roles_required(OPLEIDER, BEHEERDER)
     @blp.response(200, {"format": "binary", "type": "string"}, content_type="application/pdf")
@@ -128,7 +126,7 @@ class CertificatePdf(MethodView):
         )
 
 
-@public.route("/credentials/<string:code>")
+@public.route("/credentials/<code>")
 class Credential(MethodView):
     @public.response(200, {"type": "string"}, content_type=MEDIA_TYPE)
     def get(self, code: str) -> Any:
@@ -140,7 +138,7 @@ class Credential(MethodView):
         return Response(token, mimetype=MEDIA_TYPE, headers={"Cache-Control": PUBLIC_CACHE})
 
 
-@public.route("/status-lists/<string:slug>")
+@public.route("/status-lists/<slug>")
 class StatusList(MethodView):
     @public.response(200, {"type": "string"}, content_type=MEDIA_TYPE)
     def get(self, slug: str) -> Any:

@@ -9,10 +9,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.matching.domain.certificates import REVOKE_REASONS
 from services.matching.domain.enrolments import DROPOUT_REASONS, PRESENCE
-from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.api import MAX_ID, NoBsnSchema, QueryArgsSchema, Schema
 
 _ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
 WERKPROCES = re.compile(r"^[BP]\d{1,2}-K\d{1,2}-W\d{1,2}$")
 STEP_TARGETS = ("orientatie", "opleiding", "uitgevallen")
 ENROLMENT_STATES = ("aangemeld", "orientatie", "opleiding", "afgerond", "uitgevallen")
@@ -51,11 +50,11 @@ class EnrolmentCreateSchema(NoBsnSchema):
             raise ValidationError(missing)
 
 
-class EnrolmentQueryArgsSchema(NoBsnSchema):
+class EnrolmentQueryArgsSchema(QueryArgsSchema):
+    """Filters (`page` and `page_size` come with the pagination)."""
+
     slot_id = fields.Integer(load_default=None, validate=_ID)
     status = fields.String(load_default=None, validate=validate.OneOf(ENROLMENT_STATES))
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class StepSchema(NoBsnSchema):
@@ -171,10 +170,10 @@ class CertificateSchema(Schema):
     revoked_reason = fields.String(allow_none=True)
 
 
-class CertificateQueryArgsSchema(NoBsnSchema):
+class CertificateQueryArgsSchema(QueryArgsSchema):
+    """Filters (`page` and `page_size` come with the pagination)."""
+
     status = fields.String(load_default=None, validate=validate.OneOf(("valid", "revoked")))
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class RevokeSchema(NoBsnSchema):

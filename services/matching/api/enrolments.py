@@ -11,7 +11,7 @@ from services.matching.api import enrolment_schemas as s
 from services.matching.api.certificates import credential_urls
 from services.matching.domain import certificates, enrolments, supply
 from services.matching.models import Enrolment
-from shared.api import Blueprint
+from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, JOBCOACH, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.errors import Invalid
@@ -37,17 +37,16 @@ class Enrolments(MethodView):
     @roles_required(*READ)
     @blp.arguments(s.EnrolmentQueryArgsSchema, location="query")
     @blp.response(200, s.EnrolmentSchema(many=True))
-    def get(self, args: dict[str, Any]) -> Any:
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """Enrolments you may see: the trainer its own slots', a coach their own residents'."""
         query = enrolments.visible(select(Enrolment), require_principal())
         if args["slot_id"]:
             query = query.where(Enrolment.slot_id == args["slot_id"])
         if args["status"]:
             query = query.where(Enrolment.status == args["status"])
-        query = (
-            query.order_by(Enrolment.id).offset((args["page"] - 1) * args["per_page"]).limit(args["per_page"])
-        )
-        return [enrolments.as_dict(e) for e in db_session().scalars(query)]
+        rows = page_of(db_session(), query.order_by(Enrolment.id), pagination_parameters)
+        return [enrolments.as_dict(e) for e in rows]
 
     @roles_required(OPLEIDER, JOBCOACH, BEHEERDER)
     @blp.arguments(s.EnrolmentCreateSchema)
