@@ -30,6 +30,8 @@ class IntroductionSchema(Schema):
     """No programme id, proposal id or pseudonym: nothing links it to a candidate card."""
 
     name = fields.String()
+    first_name = fields.String(allow_none=True)
+    initials = fields.String(allow_none=True, metadata={"description": "for a certificate, e.g. J.P."})
     contact = fields.Nested(ContactSchema)
     opening_title = fields.String()
     granted_at = fields.DateTime()

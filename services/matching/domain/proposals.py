@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from services.matching.domain import enrolments
 from services.matching.domain.events import publish_proposal
-from services.matching.models import Candidate, Placement, Proposal, Task, TrainingSlot
+from services.matching.models import Candidate, Enrolment, Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
@@ -221,6 +222,9 @@ def organisation_decides(
                 created_at=utcnow(),
             )
         )
+        if proposal.slot_id is not None:
+            session.flush()
+            enrolments.from_proposal(session, proposal)  # aangemeld in the cohort (issue 9)
     else:
         _move(session, proposal, proposal.status, target)
         proposal.organisation_reason = reason
@@ -270,7 +274,8 @@ def _release_place(session: Session, proposal: Proposal) -> None:
         session.execute(
             update(Task).where(Task.id == proposal.task_id, Task.filled > 0).values(filled=Task.filled - 1)
         )
-    else:
+    elif session.scalar(select(Enrolment.id).where(Enrolment.proposal_id == proposal.id)) is None:
+        # With an enrolment, the seat is the enrolment's: enrolments.end_for_candidate gives it back.
         session.execute(
             update(TrainingSlot)
             .where(TrainingSlot.id == proposal.slot_id, TrainingSlot.filled > 0)
@@ -312,6 +317,7 @@ def erase_for_candidate(session: Session, programme_id: str) -> None:
         if p.status == ProposalStatus.AANNEMER_AKKOORD:
             _release_place(session, p)
         session.execute(delete(Placement).where(Placement.proposal_id == p.id))
+        session.execute(update(Enrolment).where(Enrolment.proposal_id == p.id).values(proposal_id=None))
         session.delete(p)
     session.execute(
         update(Proposal)

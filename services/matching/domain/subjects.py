@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.matching.models import Candidate, Erasure, Placement, Proposal, Task, TrainingSlot
+from services.matching.models import Candidate, Enrolment, Erasure, Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
 from shared.auth.models import Organisation
 from shared.auth.roles import BEHEERDER, JOBCOACH
@@ -24,7 +24,9 @@ def _iso(value: Any) -> Any:
 
 def _opening(session: Session, x: Any) -> Task | TrainingSlot | None:
     """The task or training slot of a proposal or placement."""
-    return session.get(Task, x.task_id) if x.task_id is not None else session.get(TrainingSlot, x.slot_id)
+    if getattr(x, "task_id", None) is not None:
+        return session.get(Task, x.task_id)
+    return session.get(TrainingSlot, x.slot_id)
 
 
 def subject(session: Session, accounts: Session, principal: Principal, programme_id: str) -> dict[str, Any]:
@@ -55,8 +57,15 @@ def subject(session: Session, accounts: Session, principal: Principal, programme
             .order_by(Placement.id)
         )
     )
+    enrolled = list(
+        session.scalars(
+            select(Enrolment).where(Enrolment.programme_id == programme_id).order_by(Enrolment.id)
+        )
+    )
     org_ids = {
-        o.organisation_id for o in (_opening(session, x) for x in [*items, *placements]) if o is not None
+        o.organisation_id
+        for o in (_opening(session, x) for x in [*items, *placements, *enrolled])
+        if o is not None
     }
     names = {o.id: o.name for o in accounts.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))}
 
@@ -119,5 +128,16 @@ def subject(session: Session, accounts: Session, principal: Principal, programme
             for p in items
         ],
         "placements": [placement_out(pl) for pl in placements if pl.kind == "plaatsing"],
-        "enrolments": [placement_out(pl) for pl in placements if pl.kind == "inschrijving"],
+        "enrolments": [
+            {
+                "opening": opening(e),
+                "status": e.status,
+                "reason_code": e.reason_code,
+                "registered_on": _iso(e.registered_on),
+                "started_on": _iso(e.started_on),
+                "ended_on": _iso(e.ended_on),
+                "attendance": [{"week": a.week, "presence": a.presence} for a in e.attendance],
+            }
+            for e in enrolled
+        ],
     }
