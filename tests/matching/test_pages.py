@@ -194,19 +194,26 @@ def test_anonymous_is_sent_to_login(matching_app: Any) -> None:
         assert "/matching/login" in response.headers["Location"]
 
 
-def test_start_page_by_role(matching_app: Any, make_user: Any) -> None:
+def test_start_page_by_role(app: Any, matching_app: Any, make_user: Any) -> None:
+    """One start page per role, whichever service's front door the person used."""
     expected = {
         "aannemer": "/matching/taken",
         "opleider": "/matching/plekken",
-        "jobcoach": "/matching/voorstellen",
-        "beheerder": "/matching/rondes",
+        "jobcoach": "/intake/deelnemers",
+        "beheerder": "/intake/deelnemers",
         "programmabureau": "/matching/rondes",
     }
     for role, target in expected.items():
         user = LoggedIn(matching_app.test_client(), make_user(role, org=f"Org {role}"), prefix="/matching")
-        response = user.get("/matching/")
-        assert response.status_code == 302
-        assert response.headers["Location"].endswith(target), role
+        # The same cookie opens every service (one origin, path /): no second login needed.
+        intake = app.test_client()
+        intake.set_cookie("instap_session", user.client.get_cookie("instap_session").value)
+        for service, client in (("matching", user.client), ("intake", intake)):
+            response = client.get(f"/{service}/")
+            assert response.status_code == 302
+            assert response.headers["Location"].endswith(target), (role, service)
+            if target.startswith(f"/{service}/"):  # the start page opens for this role
+                assert client.get(target).status_code == 200, (role, target)
     contractor_home = (
         LoggedIn(matching_app.test_client(), make_user("aannemer", org="Bouw"), prefix="/matching")
         .get("/matching/taken")
@@ -672,13 +679,31 @@ def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn)
                 created_at=utcnow(),
             )
         )
+        s.add(
+            MatchRun(
+                kind="full",
+                status="done",
+                progress=100,
+                attempts=1,
+                requested_by="nachtelijke ronde",
+                counts={"candidates": 12, "openings": 4, "assigned": 3, "created": 2, "kept": 1, "withdrawn": 5},
+                timings={"build": 0.25},
+                created_at=utcnow(),
+            )
+        )
     response = post_form(coach, "/matching/rondes", {}, page="/matching/voorstellen")
     assert response.status_code == 302 and response.headers["Location"].endswith("/matching/rondes")
     html = coach.get("/matching/rondes").text
     assert "is aangevraagd" in html
     assert "Volledige ronde" in html and "In de wachtrij" in html
     assert "Mislukt" in html and "RuntimeError: solver weg" in html
-    assert "Deelnemers: 12" in html and "Voorbereiden: 0.25 s" in html and "40%" in html
+    assert "Deze ronde is mislukt" in html
+    # The numbers of a run, said in words (what "ingetrokken" means included).
+    assert "Bekeken: 12 deelnemers en 4 instaptaken en opleidingsplekken met nog plaats." in html
+    assert "In de beste verdeling krijgen 3 deelnemers een voorstel." in html
+    assert "2 voorstellen zijn nieuw. 1 voorstel bestond al en blijft staan." in html
+    assert "5 oude voorstellen zijn ingetrokken: niemand had er nog iets mee gedaan" in html
+    assert "Rekentijd: 0.25 s" in html
     assert "Fatima el Amrani" in html
     with db(matching_app) as s:
         run = s.scalar(select(MatchRun).where(MatchRun.kind == "full"))

@@ -17,6 +17,7 @@ from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid
+from shared.navigation import start_path
 from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
 from shared.web import commit, db_session
@@ -34,7 +35,7 @@ def index() -> Any:
     principal = current_principal()
     if principal is None:
         return redirect(url_for("auth.login", next="/intake/"))
-    return redirect(url_for("web.caseload"))
+    return redirect(start_path(principal.role))
 
 
 def _filters() -> tuple[dict[str, str], dict[str, Any], list[str]]:
