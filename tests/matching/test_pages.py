@@ -242,6 +242,36 @@ def test_wrong_role_gets_403(
     )
     assert bureau.get("/matching/voorstellen").status_code == 403
     assert bureau.get("/matching/rondes").status_code == 200
+    # The 403 page says where this person can go instead, and its way out is not the same page.
+    refused = contractor.get("/matching/voorstellen").text
+    assert "Waar u wel terecht kunt" in refused
+    assert '<a href="/matching/taken">Mijn instaptaken</a>' in refused
+    assert 'href="/matching/voorstellen"' not in refused
+
+
+def test_only_coaches_and_beheerders_start_match_runs(
+    matching_app: Any, make_user: Any, make_token: Any, coach: LoggedIn
+) -> None:
+    """A full run withdraws proposals nobody acted on: the bureau follows runs, it does not start them."""
+    bureau = LoggedIn(
+        matching_app.test_client(), make_user("programmabureau", org="Bureau"), prefix="/matching"
+    )
+    page = bureau.get("/matching/rondes").text
+    assert "Nieuwe matchronde starten" not in page and "Alleen jobcoaches en beheerders" in page
+    assert post_form(bureau, "/matching/rondes", {}, page="/matching/rondes").status_code == 403
+    api = matching_app.test_client()
+    token = {"Authorization": f"Bearer {make_token('programmabureau', org='Bureau')}"}
+    assert api.post("/matching/api/v1/runs", json={}, headers=token).status_code == 403
+    assert api.get("/matching/api/v1/runs", headers=token).status_code == 200
+    with db(matching_app) as s:
+        assert s.scalar(select(func.count()).select_from(MatchRun)) == 0
+    admin = LoggedIn(matching_app.test_client(), make_user("beheerder", org="Gemeente"), prefix="/matching")
+    assert "Nieuwe matchronde starten" in coach.get("/matching/rondes").text
+    assert post_form(coach, "/matching/rondes", {}, page="/matching/rondes").status_code == 302
+    for role in ("jobcoach", "beheerder"):
+        headers = {"Authorization": f"Bearer {make_token(role)}"}
+        assert api.post("/matching/api/v1/runs", json={}, headers=headers).status_code == 202, role
+    assert admin.get("/matching/rondes").status_code == 200
 
 
 # --- contractor: tasks ------------------------------------------------------------------------
