@@ -55,6 +55,9 @@ def task_form(**overrides: Any) -> dict[str, Any]:
         "skills": ["gereedschap", "meten"],
         "werkprocessen": "B1-K1-W1, B1-K1-W2\nB1-K2-W1",
         "sroi_tag": "SROI-2026-17",
+        "contact_name": "Mark Kuipers",
+        "contact_phone": "078 123 45 67",
+        "contact_email": "mark@installatie.example",
     }
     data.update(overrides)
     return data
@@ -73,6 +76,9 @@ def slot_form(**overrides: Any) -> dict[str, Any]:
         "site": "De Beroepentuin",
         "min_language_spoken": "A2",
         "vca_exam_included": "ja",
+        "contact_name": "Ineke de Vries",
+        "contact_phone": "",
+        "contact_email": "ineke@beroepentuin.example",
     }
     data.update(overrides)
     return data
@@ -337,18 +343,21 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
     assert 'aria-describedby="hours_per_week-hint hours_per_week-error"' in html
     # The summary follows the form order and links to the fields.
     summary = re.findall(r'<li><a href="#([^"]+)">', html)
-    assert summary == ["title", "hours_per_week", "places", "werkprocessen"]
+    # Every mistake in one round: the end date before the start date too.
+    assert summary == ["title", "end_date", "hours_per_week", "places", "werkprocessen"]
+    assert field_error(html, "end_date") == "De einddatum ligt voor de startdatum."
     # What was typed stays.
     assert 'value="vca_basis" checked' in html
     assert '<option value="crabbehof" selected>' in html
-    # The end date before the start date, once the rest is right.
+    # A start in the past, and no contact person, are refused too.
     again = post_form(
         contractor,
         "/matching/taken/nieuw",
-        task_form(start_date=START, end_date=(date.today() + timedelta(days=10)).isoformat()),
+        task_form(start_date=(date.today() - timedelta(days=1)).isoformat(), contact_name=""),
     )
     assert again.status_code == 422
-    assert field_error(again.text, "end_date") == "De einddatum ligt voor de startdatum."
+    assert field_error(again.text, "start_date") == "De startdatum ligt in het verleden. Kies vandaag of later."
+    assert field_error(again.text, "contact_name") == "Vul dit veld in."
     # A BSN in a free-text field is refused.
     bsn = post_form(contractor, "/matching/taken/nieuw", task_form(sroi_tag="111222333"))
     assert bsn.status_code == 422 and 'id="sroi_tag-error"' in bsn.text

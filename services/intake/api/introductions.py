@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from services.intake.domain import introductions
 from shared.api import Blueprint, Schema
@@ -19,6 +19,16 @@ blp = Blueprint(
     url_prefix="/api/v1/introductions",
     description="Residents introduced to your organisation after both sides accepted",
 )
+
+
+class IntroductionQueryArgsSchema(Schema):
+    proposal_ids = fields.List(
+        fields.Integer(validate=validate.Range(1, 2**31 - 1)),
+        data_key="proposal_id",
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "only these proposals (repeat the parameter, at most 200)"},
+    )
 
 
 class ContactSchema(Schema):
@@ -38,9 +48,10 @@ class IntroductionSchema(Schema):
 @blp.route("")
 class Introductions(MethodView):
     @roles_required(AANNEMER, OPLEIDER)
+    @blp.arguments(IntroductionQueryArgsSchema, location="query")
     @blp.response(200, IntroductionSchema(many=True))
-    def get(self) -> Any:
+    def get(self, args: dict[str, Any]) -> Any:
         """Only while the resident's consent to share with you is active."""
-        items = introductions.visible(db_session(), require_principal(), "api")
+        items = introductions.visible(db_session(), require_principal(), "api", args["proposal_ids"])
         commit()
         return items

@@ -246,6 +246,13 @@ class ResidentQueryArgsSchema(NoBsnSchema):
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
     coach_id = fields.Integer(load_default=None, validate=_ID)
+    programme_ids = fields.List(
+        fields.String(validate=validate.Length(1, 16)),
+        data_key="programme_id",
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "only these residents (repeat the parameter, at most 200)"},
+    )
     page = fields.Integer(load_default=1, validate=_PAGE)
     per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
 

@@ -158,10 +158,13 @@ def search(
     wijk: str | None = None,
     stage: str | None = None,
     coach_id: int | None = None,
+    programme_ids: list[str] | None = None,
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
     query = caseload.scope(select(Resident), principal)
+    if programme_ids is not None:
+        query = query.where(Resident.programme_id.in_(programme_ids))
     if q:
         like = f"%{q.strip().lower()}%"
         full_name = func.lower(

@@ -159,7 +159,7 @@ def _form_page(
 def _new(kind: Kind) -> Any:
     principal = require_principal()
     if request.method == "GET":
-        return _form_page(kind, None, forms.empty_values(kind.spec), {})
+        return _form_page(kind, None, forms.empty_values(kind.spec, principal.name), {})
     data_in = forms.payload(kind.spec, request.form, editing=False)
     session = db_session()
     try:
