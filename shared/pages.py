@@ -9,6 +9,16 @@ from zoneinfo import ZoneInfo
 from shared import reference
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+# Days a resident can work (intake asks them, matching's candidate card shows them).
+DAYS = {
+    "ma": "Maandag",
+    "di": "Dinsdag",
+    "wo": "Woensdag",
+    "do": "Donderdag",
+    "vr": "Vrijdag",
+    "za": "Zaterdag",
+    "zo": "Zondag",
+}
 
 
 def local_datetime(value: datetime | None) -> str:

@@ -14,6 +14,7 @@ from services.intake.domain import audit, consent, export, funnel, notes, reside
 from services.intake.domain.consent import active_record
 from services.intake.models import Resident
 from services.intake.web.forms import simple_errors
+from services.intake.web import proposals
 from services.intake.web.helpers import coaches, label, render, visible_resident
 from services.intake.web.views import bp
 from shared import reference
@@ -47,6 +48,7 @@ def _detail(
 ) -> Any:
     """The resident page; every showing of personal data is written to the audit log."""
     audit.record(db_session(), principal, resident, "view", "page", "resident detail")
+    section = proposals.for_resident(principal, resident)
     commit()
     is_admin = principal.role == BEHEERDER
     coach_names = coaches()
@@ -62,6 +64,7 @@ def _detail(
         coach_name=coach_names.get(resident.coach_id or -1, ""),
         coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},
         is_admin=is_admin,
+        proposals=section,
     )
 
 

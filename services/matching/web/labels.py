@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from shared.pages import ReferenceLabels
+from shared.pages import DAYS, ReferenceLabels
 
 CONTRACT_TYPES = {
     "bbl": "BBL (leren en werken)",
@@ -89,6 +89,7 @@ class Labels(ReferenceLabels):
     run_status = RUN_STATUS
     run_counts = RUN_COUNTS
     run_timings = RUN_TIMINGS
+    days = DAYS
 
 
 LABELS = Labels()

@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from services.matching.models import Candidate, MatchRun, Proposal
+from shared import reference
+from shared.pages import local_date
 
 
 def run_story(run: MatchRun) -> list[str]:
@@ -85,3 +87,89 @@ def withdrawal_reason(proposal: Proposal, candidate: Candidate | None) -> str:
         "Een volledige matchronde vond een betere verdeling over alle deelnemers. Niemand had nog "
         "iets met dit voorstel gedaan. De deelnemer kan in een volgende ronde weer een voorstel krijgen."
     )
+
+
+# About the reading level the VCA exam asks (the intake form says the same to the coach).
+EXAM_READING = "A2"
+VCA_CODES = ("vca_basis", "vol_vca")
+
+
+def _below(level: str | None, needed: str | None) -> bool:
+    """True when a known level is lower than the level needed (unknown is not called lower)."""
+    order = list(reference.LANGUAGE_LEVELS)
+    if not needed or needed not in order:
+        return False
+    if not level or level not in order:
+        return False
+    return order.index(level) < order.index(needed)
+
+
+def _level(code: str | None) -> str:
+    return code if code and code != "moedertaal" else _("moedertaal") if code else _("onbekend")
+
+
+def risks(proposal: Proposal, candidate: Candidate | None) -> list[str]:
+    """What does not fit, or is a risk to discuss, from the profile and the opening as they are now.
+    The engine's explanation says what fits; this is the other side, in plain Dutch."""
+    if candidate is None:
+        return []
+    out: list[str] = []
+    held = {x.get("code") for x in candidate.certificates or []}
+    task = proposal.task
+    slot = proposal.slot
+    exam = slot is not None and (slot.vca_exam_included or any(c in VCA_CODES for c in slot.grants or []))
+    if exam and _below(candidate.language_written, EXAM_READING):
+        out.append(
+            _(
+                "Leest Nederlands op niveau %(level)s. Voor het VCA-examen is lezen op ongeveer A2 tot B1 "
+                "nodig. Bespreek extra taalsteun of een examen met voorleeshulp.",
+                level=_level(candidate.language_written),
+            )
+        )
+    if task is not None:
+        if _below(candidate.language_spoken, task.req_language_spoken):
+            out.append(
+                _(
+                    "Spreekt Nederlands op niveau %(level)s; de taak vraagt %(needed)s.",
+                    level=_level(candidate.language_spoken),
+                    needed=task.req_language_spoken,
+                )
+            )
+        if _below(candidate.language_written, task.req_language_written):
+            out.append(
+                _(
+                    "Leest en schrijft Nederlands op niveau %(level)s; de taak vraagt %(needed)s.",
+                    level=_level(candidate.language_written),
+                    needed=task.req_language_written,
+                )
+            )
+        missing = [c for c in task.req_certificates or [] if c not in held]
+        if missing:
+            names = reference.names("certificates")
+            out.append(
+                _("Heeft nog niet: %(certs)s. Dat is verplicht voor deze taak.")
+                % {"certs": ", ".join(names.get(c, c) for c in missing)}
+            )
+        if task.req_driving_licence and not candidate.driving_licence and "rijbewijs_b" not in held:
+            out.append(_("Voor deze taak is rijbewijs B nodig; de deelnemer heeft het niet."))
+        if task.req_work_at_height and not candidate.work_at_height:
+            out.append(_("Het werk is op hoogte; de deelnemer wil of kan dat (nog) niet."))
+        if task.req_heavy_work and not candidate.heavy_work:
+            out.append(_("Het werk is zwaar; de deelnemer wil of kan dat (nog) niet."))
+        if candidate.hours_per_week and task.hours_per_week > candidate.hours_per_week:
+            out.append(
+                _(
+                    "De taak is %(task)s uur per week; de deelnemer wil %(own)s uur werken.",
+                    task=task.hours_per_week,
+                    own=candidate.hours_per_week,
+                )
+            )
+    opening = task or slot
+    if opening is not None and candidate.available_from and candidate.available_from > opening.start_date:
+        out.append(
+            _(
+                "De deelnemer kan pas beginnen op %(from)s; de start is %(start)s.",
+                **{"from": local_date(candidate.available_from), "start": local_date(opening.start_date)},
+            )
+        )
+    return out
