@@ -37,7 +37,9 @@ def _audit(app: Any, action: str) -> list[AuditEntry]:
         return list(rows)
 
 
-def _proposed(app: Any, matching_app: Any, settings: Any, coach_user: Any, contractor: LoggedIn) -> tuple[str, int]:
+def _proposed(
+    app: Any, matching_app: Any, settings: Any, coach_user: Any, contractor: LoggedIn
+) -> tuple[str, int]:
     intake_coach = LoggedIn(app.test_client(), coach_user)
     pid = intake_coach.post(
         INTAKE, json=resident_payload(first_name="Samira", last_name="Bouali", email="samira@example.nl")
@@ -60,7 +62,9 @@ def _proposed(app: Any, matching_app: Any, settings: Any, coach_user: Any, contr
     return pid, task.json["id"]
 
 
-def test_introduction_and_names_on_pages_of_both_sides(app: Any, matching_app: Any, settings: Any, make_user: Any) -> None:
+def test_introduction_and_names_on_pages_of_both_sides(
+    app: Any, matching_app: Any, settings: Any, make_user: Any
+) -> None:
     coach_user = make_user("jobcoach", name="Fatima el Amrani")
     contractor_user = make_user("aannemer", org="Installateur Dordt", name="Mark Kuipers")
     contractor = LoggedIn(matching_app.test_client(), contractor_user, "/matching")
@@ -83,17 +87,26 @@ def test_introduction_and_names_on_pages_of_both_sides(app: Any, matching_app: A
     assert "Mark Kuipers" not in intake_page  # no contact person before both accepted
 
     [proposal] = coach.get(PROPOSALS).json
-    assert _post_form(
-        coach, f"/matching/voorstellen/{proposal['id']}/besluit", {"accept": "true"}, "/matching/voorstellen"
-    ).status_code == 302
+    assert (
+        _post_form(
+            coach,
+            f"/matching/voorstellen/{proposal['id']}/besluit",
+            {"accept": "true"},
+            "/matching/voorstellen",
+        ).status_code
+        == 302
+    )
     task_page = contractor.get(f"/matching/taken/{task_id}").text
     assert "Samira" not in task_page and "Kandidaat" in task_page
-    assert _post_form(
-        contractor,
-        f"/matching/taken/{task_id}/voorstellen/{proposal['id']}/besluit",
-        {"accept": "true"},
-        f"/matching/taken/{task_id}",
-    ).status_code == 302
+    assert (
+        _post_form(
+            contractor,
+            f"/matching/taken/{task_id}/voorstellen/{proposal['id']}/besluit",
+            {"accept": "true"},
+            f"/matching/taken/{task_id}",
+        ).status_code
+        == 302
+    )
     run_worker_burst(settings, service="matching")
     run_worker_burst(settings, service="intake")  # intake grants the introduction
 
@@ -130,7 +143,10 @@ def test_reassignment_moves_every_proposal_to_the_new_coach(
 
     admin = LoggedIn(app.test_client(), make_user("beheerder", name="Beheer"))
     moved = _post_form(
-        admin, f"/intake/deelnemers/{pid}/jobcoach", {"coach_id": str(new_user.id)}, f"/intake/deelnemers/{pid}"
+        admin,
+        f"/intake/deelnemers/{pid}/jobcoach",
+        {"coach_id": str(new_user.id)},
+        f"/intake/deelnemers/{pid}",
     )
     assert moved.status_code == 302
     run_worker_burst(settings)  # matching applies the new profile with the new coach

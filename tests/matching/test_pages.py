@@ -356,7 +356,9 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
         task_form(start_date=(date.today() - timedelta(days=1)).isoformat(), contact_name=""),
     )
     assert again.status_code == 422
-    assert field_error(again.text, "start_date") == "De startdatum ligt in het verleden. Kies vandaag of later."
+    assert (
+        field_error(again.text, "start_date") == "De startdatum ligt in het verleden. Kies vandaag of later."
+    )
     assert field_error(again.text, "contact_name") == "Vul dit veld in."
     # A BSN in a free-text field is refused.
     bsn = post_form(contractor, "/matching/taken/nieuw", task_form(sroi_tag="111222333"))
@@ -725,7 +727,14 @@ def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn)
                 progress=100,
                 attempts=1,
                 requested_by="nachtelijke ronde",
-                counts={"candidates": 12, "openings": 4, "assigned": 3, "created": 2, "kept": 1, "withdrawn": 5},
+                counts={
+                    "candidates": 12,
+                    "openings": 4,
+                    "assigned": 3,
+                    "created": 2,
+                    "kept": 1,
+                    "withdrawn": 5,
+                },
                 timings={"build": 0.25},
                 created_at=utcnow(),
             )
@@ -750,7 +759,11 @@ def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn)
     # A second click reuses the queued run instead of adding one.
     post_form(coach, "/matching/rondes", {}, page="/matching/rondes")
     with db(matching_app) as s:
-        queued = select(func.count()).select_from(MatchRun).where(MatchRun.kind == "full", MatchRun.status == "queued")
+        queued = (
+            select(func.count())
+            .select_from(MatchRun)
+            .where(MatchRun.kind == "full", MatchRun.status == "queued")
+        )
         assert s.scalar(queued) == 1
 
 

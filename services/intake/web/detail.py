@@ -13,8 +13,8 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, consent, export, funnel, notes, residents
 from services.intake.domain.consent import active_record
 from services.intake.models import Resident
-from services.intake.web.forms import simple_errors
 from services.intake.web import proposals
+from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import coaches, label, render, visible_resident
 from services.intake.web.views import bp
 from shared import reference

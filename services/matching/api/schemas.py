@@ -60,7 +60,9 @@ class TaskFieldsSchema(NoBsnSchema):
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     contact_phone = fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."),
+        validate=validate.Regexp(
+            r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."
+        ),
     )
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
@@ -159,7 +161,9 @@ class SlotFieldsSchema(NoBsnSchema):
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     contact_phone = fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."),
+        validate=validate.Regexp(
+            r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."
+        ),
     )
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.matching.api import schemas as s
+from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.domain import proposals
 from services.matching.models import Proposal
 from services.matching.web import forms
-from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.web.helpers import cards_for, organisation_names, render, resident_names
 from services.matching.web.stories import withdrawal_reason
 from services.matching.web.views import bp

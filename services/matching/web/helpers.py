@@ -50,7 +50,9 @@ def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
 def resident_names(programme_ids: Iterable[str]) -> Lookup:
     """The names of the coach's own residents, asked from intake for this page (intake decides
     and logs the read); matching itself keeps no names."""
-    found = ask_many("intake", "/api/v1/residents", "programme_id", programme_ids, "programme_id", {"per_page": 200})
+    found = ask_many(
+        "intake", "/api/v1/residents", "programme_id", programme_ids, "programme_id", {"per_page": 200}
+    )
     found.found = {pid: item["name"] for pid, item in found.found.items()}
     return found
 

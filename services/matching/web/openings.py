@@ -12,10 +12,10 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 from services.matching.api import schemas as s
+from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.domain import proposals, runs, supply
 from services.matching.models import Proposal, Task, TrainingSlot
 from services.matching.web import forms
-from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.web.helpers import cards_for, introductions, render
 from services.matching.web.views import bp
 from shared.auth.roles import AANNEMER, OPLEIDER

@@ -17,14 +17,18 @@ def run_story(run: MatchRun) -> list[str]:
     if run.status == "running":
         return [_("Deze ronde is nu bezig (%(p)s%% klaar).", p=run.progress)]
     if run.status == "failed":
-        return [_("Deze ronde is mislukt, ook na opnieuw proberen. Er is niets veranderd aan de voorstellen.")]
+        return [
+            _("Deze ronde is mislukt, ook na opnieuw proberen. Er is niets veranderd aan de voorstellen.")
+        ]
     c = run.counts or {}
     candidates, openings = c.get("candidates", 0), c.get("openings", 0)
     lines = [
         _("Bekeken: %(people)s en %(openings)s met nog plaats.")
         % {
             "people": ngettext("%(num)d deelnemer", "%(num)d deelnemers", candidates),
-            "openings": ngettext("%(num)d instaptaak of opleidingsplek", "%(num)d instaptaken en opleidingsplekken", openings),
+            "openings": ngettext(
+                "%(num)d instaptaak of opleidingsplek", "%(num)d instaptaken en opleidingsplekken", openings
+            ),
         }
     ]
     if not candidates or not openings:
