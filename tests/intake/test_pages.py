@@ -513,6 +513,32 @@ def test_consent_give_and_withdraw(coach: Any, app: Any) -> None:
     ]
     assert [e["active"] for e in events] == [True, False]
     assert coach.get(f"{url}/toestemming/onzin/intrekken").status_code == 404
+    # Withdrawing what was never given is not offered, and not done.
+    assert "Intrekken</a>" not in coach.get(url).text
+    never = coach.get(f"{url}/toestemming/onderzoek/intrekken")
+    assert never.status_code == 302 and never.headers["Location"].endswith("#toestemming")
+
+
+def test_consent_for_several_purposes_in_one_submit(coach: Any, app: Any) -> None:
+    programme_id = create_via_api(coach)
+    url = f"/intake/deelnemers/{programme_id}"
+    token = csrf_from(coach.get(url).text)
+    none = coach.client.post(f"{url}/toestemming", data={"method": "schriftelijk", "csrf_token": token})
+    assert none.status_code == 422 and field_error(none.text, "purpose") == "Kies minstens één doel."
+    given = coach.client.post(
+        f"{url}/toestemming",
+        data={
+            "purpose": ["delen_werkgever", "registratie", "follow_up"],
+            "method": "schriftelijk",
+            "info_version": "2026-01",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    assert given.status_code == 200
+    assert "Toestemming vastgelegd: Registratie in het programma," in given.text
+    actions = audit_actions(app, programme_id)
+    assert actions.count(("consent_given", "page")) == 3
 
 
 def test_notes_add_and_reject_bsn(coach: Any) -> None:
