@@ -311,9 +311,13 @@ def test_every_mistake_in_one_round(coach: Any, app: Any) -> None:
 
 
 def test_postcode_and_wijk_checked_against_each_other(coach: Any, app: Any) -> None:
-    response = post_form(coach.client, "/intake/deelnemers/nieuw", form_data(postcode="1012 AB", wijk="crabbehof"))
+    response = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(postcode="1012 AB", wijk="crabbehof")
+    )
     assert response.status_code == 422
-    assert "Postcode 1012 ligt niet in Dordrecht, maar Crabbehof wel." in field_error(response.text, "postcode")
+    assert "Postcode 1012 ligt niet in Dordrecht, maar Crabbehof wel." in field_error(
+        response.text, "postcode"
+    )
     assert "Postcode 1012" in field_error(response.text, "wijk")
     outside = post_form(
         coach.client, "/intake/deelnemers/nieuw", form_data(postcode="1012 AB", wijk="buiten_dordrecht")
