@@ -24,9 +24,11 @@ def _world(app: Any, matching_app: Any, make_user: Any) -> dict[str, Any]:
     coach = make_user("jobcoach", name="Fatima el Amrani")
     contractor = make_user("aannemer", org="Installateur Dordt", name="Mark Kuipers")
     trainer = make_user("opleider", org="De Beroepentuin", name="Ineke de Vries")
-    pid = LoggedIn(app.test_client(), coach).post("/intake/api/v1/residents", json=resident_payload()).json[
-        "programme_id"
-    ]
+    pid = (
+        LoggedIn(app.test_client(), coach)
+        .post("/intake/api/v1/residents", json=resident_payload())
+        .json["programme_id"]
+    )
     task = LoggedIn(matching_app.test_client(), contractor, "/matching").post(
         "/matching/api/v1/tasks", json=task_payload(wijk="wielwijk", contact_name="Mark Kuipers")
     )
@@ -87,7 +89,10 @@ def _world(app: Any, matching_app: Any, make_user: Any) -> dict[str, Any]:
             ],
         ),
         "opleider": (trainer, [f"/matching/plekken/{slot.json['id']}", "POST /matching/plekken/nieuw"]),
-        "programmabureau": (make_user("programmabureau", org="Programmabureau"), ["/intake/deelnemers", "/rapportage/"]),
+        "programmabureau": (
+            make_user("programmabureau", org="Programmabureau"),
+            ["/intake/deelnemers", "/rapportage/"],
+        ),
         "beheerder": (make_user("beheerder", org="Gemeente Dordrecht"), [f"/intake/deelnemers/{pid}"]),
     }
 
@@ -101,7 +106,7 @@ def _too_wide(page: Any) -> list[str]:
             for (const el of document.querySelectorAll('body *')) {
                 const r = el.getBoundingClientRect();
                 if (r.right > width + 1 && getComputedStyle(el).position !== 'absolute')
-                    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className + ` right=${Math.round(r.right)}`);
+                    out.push(`${el.tagName}#${el.id}.${el.className} right=${Math.round(r.right)}`);
                 if (out.length > 6) break;
             }
             return out;
@@ -117,7 +122,9 @@ def test_every_page_of_every_role_fits_390px_and_meets_wcag(
     too_wide: dict[str, list[str]] = {}
     violations: dict[str, str] = {}
     for role, (user, extra_pages) in roles.items():
-        context = browser.new_context(viewport={"width": WIDTH, "height": 844}, locale="nl-NL", bypass_csp=True)
+        context = browser.new_context(
+            viewport={"width": WIDTH, "height": 844}, locale="nl-NL", bypass_csp=True
+        )
         page = context.new_page()
         try:
             page.goto(f"{suite_url}/intake/login")
