@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from services.intake.domain import introductions
-from shared.api import Blueprint, Schema
+from shared.api import Blueprint, NoBsnSchema, Schema
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
@@ -21,7 +21,7 @@ blp = Blueprint(
 )
 
 
-class IntroductionQueryArgsSchema(Schema):
+class IntroductionQueryArgsSchema(NoBsnSchema):
     proposal_ids = fields.List(
         fields.Integer(validate=validate.Range(1, 2**31 - 1)),
         data_key="proposal_id",
