@@ -8,6 +8,8 @@ A service that is not part of this installation (see shared/components.py) has n
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass
 
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
@@ -20,6 +22,7 @@ class NavItem:
     label: str  # Dutch source text, translated when shown
     path: str  # absolute path on the suite's origin
     roles: tuple[str, ...]
+    module: str | None = None  # the page's code; the item shows only where that code exists
 
     @property
     def service(self) -> str:
@@ -31,19 +34,50 @@ NAV: tuple[NavItem, ...] = (
     NavItem("caseload", "Deelnemers", "/intake/deelnemers", (JOBCOACH, BEHEERDER)),
     NavItem("new", "Nieuwe intake", "/intake/deelnemers/nieuw", (JOBCOACH, BEHEERDER)),
     NavItem("proposals", "Voorstellen", "/matching/voorstellen", (JOBCOACH, BEHEERDER)),
+    NavItem(
+        "followups", "Opvolging", "/intake/opvolging", (JOBCOACH, BEHEERDER), "services.intake.web.followups"
+    ),
+    NavItem(
+        "enrol",
+        "Inschrijven voor opleiding",
+        "/matching/inschrijvingen",
+        (JOBCOACH,),
+        "services.matching.web.enrol",
+    ),
     NavItem("tasks", "Mijn instaptaken", "/matching/taken", (AANNEMER,)),
     NavItem("new_task", "Nieuwe instaptaak", "/matching/taken/nieuw", (AANNEMER,)),
+    NavItem(
+        "placements",
+        "Plaatsingen",
+        "/matching/plaatsingen",
+        (AANNEMER, BEHEERDER),
+        "services.matching.web.placements",
+    ),
     NavItem("slots", "Mijn opleidingsplekken", "/matching/plekken", (OPLEIDER,)),
     NavItem("new_slot", "Nieuwe opleidingsplek", "/matching/plekken/nieuw", (OPLEIDER,)),
+    NavItem(
+        "certificates",
+        "Certificaten",
+        "/matching/certificaten",
+        (OPLEIDER, BEHEERDER),
+        "services.matching.web.certificates",
+    ),
     NavItem("introductions", "Kennismakingen", "/matching/kennismakingen", (AANNEMER, OPLEIDER)),
     NavItem("reports", "Rapportages", "/rapportage/", (PROGRAMMABUREAU, BEHEERDER)),
     NavItem("runs", "Matchrondes", "/matching/rondes", (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)),
 )
 
 
+@functools.cache
+def _module_exists(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
 def _installed(item: NavItem) -> bool:
     component = COMPONENTS.get(item.service)
-    return component is not None and component.app_factory is not None
+    if component is None or component.app_factory is None:
+        return False
+    return item.module is None or _module_exists(item.module)
 
 
 def items_for(role: str | None) -> list[NavItem]:

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from services.matching.domain import runs
+from shared.components import COMPONENTS
+from shared.navigation import start_path
 from tests.browser.conftest import axe_violations, describe
 from tests.support.workers import run_worker_burst
 
@@ -136,13 +138,13 @@ def test_coach_and_contractor_meet_through_the_introduction(
     try:
         contractor_user = make_user("aannemer", org="Installateur Dordt", name="Mark Kuipers")
         log_in(contractor, base, contractor_user, "/matching/taken")
-        assert menu(contractor) == ["Mijn instaptaken", "Nieuwe instaptaak", "Kennismakingen"]
+        assert {"Mijn instaptaken", "Nieuwe instaptaak", "Kennismakingen"} <= set(menu(contractor))
         post_task_fixed_in_one_round(contractor, found)
         task_url = contractor.url.split("#")[0]
 
         coach_user = make_user("jobcoach", name="Fatima el Amrani")
         log_in(coach, base, coach_user, "/intake/deelnemers")
-        assert menu(coach) == ["Deelnemers", "Nieuwe intake", "Voorstellen", "Matchrondes"]
+        assert {"Deelnemers", "Nieuwe intake", "Voorstellen", "Matchrondes"} <= set(menu(coach))
         enter_intake_fixed_in_one_round(coach, found)
         resident_url = coach.url.split("#")[0]
         programme_id = resident_url.rsplit("/", 1)[-1]
@@ -220,7 +222,7 @@ def test_trainer_posts_a_slot_fixed_in_one_round(axe_page: Any, suite_url: str, 
         make_user("opleider", org="De Beroepentuin", name="Ineke de Vries"),
         "/matching/plekken",
     )
-    assert menu(page) == ["Mijn opleidingsplekken", "Nieuwe opleidingsplek", "Kennismakingen"]
+    assert {"Mijn opleidingsplekken", "Nieuwe opleidingsplek", "Kennismakingen"} <= set(menu(page))
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuwe opleidingsplek").click()
     page.get_by_label("Naam van de opleiding (verplicht)").fill("Leerwerktraject zonnepanelen")
     page.get_by_label("Hulpmonteur zonnepanelen").check()
@@ -247,8 +249,11 @@ def test_trainer_posts_a_slot_fixed_in_one_round(axe_page: Any, suite_url: str, 
 
 def test_bureau_lands_on_runs_and_is_told_where_to_go(axe_page: Any, suite_url: str, make_user: Any) -> None:
     page, found = axe_page, {}
-    log_in(page, suite_url, make_user("programmabureau", org="Programmabureau"), "/matching/rondes")
-    assert menu(page) == ["Matchrondes"]
+    log_in(
+        page, suite_url, make_user("programmabureau", org="Programmabureau"), start_path("programmabureau")
+    )
+    page.goto(f"{suite_url}/matching/rondes")
+    assert "Matchrondes" in menu(page) and "Deelnemers" not in menu(page)
     expect(page.get_by_role("button", name="Nieuwe matchronde starten")).to_have_count(0)
     expect(page.get_by_text("Alleen jobcoaches en beheerders starten een matchronde")).to_be_visible()
     check_axe(page, found, "runs (bureau)")
@@ -258,9 +263,11 @@ def test_bureau_lands_on_runs_and_is_told_where_to_go(axe_page: Any, suite_url: 
     expect(page.get_by_role("main").get_by_role("link", name="Matchrondes")).to_be_visible()
     check_axe(page, found, "403 page")
     page.get_by_role("link", name="Naar uw startpagina").click()
-    page.wait_for_url(f"{suite_url}/matching/rondes")
-    # A service that is not installed here: a styled Dutch page with the menu, not a bare 404.
-    response = page.goto(f"{suite_url}/rapportage/")
+    page.wait_for_url(f"{suite_url}{start_path('programmabureau')}")
+    # A service that is not installed here (or any unknown path): a styled Dutch page with the
+    # menu, not a bare English 404.
+    missing = "/onbekend/" if "rapportage" in COMPONENTS else "/rapportage/"
+    response = page.goto(f"{suite_url}{missing}")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Niet gevonden")
     expect(
@@ -287,7 +294,7 @@ def test_beheerder_sees_everything_and_reassigns(
     log_in(
         page, suite_url, make_user("beheerder", org="Gemeente Dordrecht", name="Beheer"), "/intake/deelnemers"
     )
-    assert menu(page) == ["Deelnemers", "Nieuwe intake", "Voorstellen", "Matchrondes"]
+    assert {"Deelnemers", "Nieuwe intake", "Voorstellen", "Matchrondes"} <= set(menu(page))
     page.get_by_role("link", name="Ayşe Yılmaz").click()
     check_axe(page, found, "resident (beheerder)")
     page.get_by_role("combobox", name="Andere jobcoach").select_option(str(second.id))

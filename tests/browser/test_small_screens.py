@@ -144,6 +144,8 @@ def test_every_page_of_every_role_fits_390px_and_meets_wcag(
                 else:
                     page.goto(f"{suite_url}{path}")
                 name = f"{role} {path}"
+                if path in paths[: menu.count() + 1]:  # the start page and the menu: never refused
+                    assert page.locator("h1", has_text="Geen toegang").count() == 0, name
                 problems = _too_wide(page)
                 if problems:
                     too_wide[name] = problems
