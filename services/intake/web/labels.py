@@ -42,16 +42,6 @@ BARRIERS = {
     "taal": "Taal",
     "schulden_signaal": "Signaal van schulden",
 }
-LANGUAGE_LEVELS = {
-    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
-    "A1": "A1 (een paar woorden en zinnen)",
-    "A2": "A2 (eenvoudige gesprekken)",
-    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
-    "B2": "B2 (goed)",
-    "C1": "C1 (zeer goed)",
-    "C2": "C2 (uitstekend)",
-    "moedertaal": "Moedertaal",
-}
 
 
 class Labels(ReferenceLabels):
@@ -65,7 +55,6 @@ class Labels(ReferenceLabels):
     income = INCOME
     barriers = BARRIERS
     days = DAYS
-    levels = LANGUAGE_LEVELS
     ladder = reference.PARTICIPATIELADDER
 
 

@@ -51,7 +51,7 @@ def resident_names(programme_ids: Iterable[str]) -> Lookup:
     """The names of the coach's own residents, asked from intake for this page (intake decides
     and logs the read); matching itself keeps no names."""
     found = ask_many(
-        "intake", "/api/v1/residents", "programme_id", programme_ids, "programme_id", {"per_page": 200}
+        "intake", "/api/v1/residents", "programme_id", programme_ids, "programme_id", {"page_size": 200}
     )
     found.found = {pid: item["name"] for pid, item in found.found.items()}
     return found
