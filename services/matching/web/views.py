@@ -69,4 +69,11 @@ def _matching_globals() -> dict[str, Any]:
 
 
 # The task, slot and proposal pages register their routes on the same blueprint.
-from services.matching.web import decisions, introductions, openings  # noqa: E402, F401
+from services.matching.web import (  # noqa: E402, F401
+    certificates,
+    cohorts,
+    decisions,
+    enrol,
+    introductions,
+    openings,
+)
