@@ -1,7 +1,7 @@
 """contact person on tasks and training slots (the introduction for the job coach)
 
 Revision ID: c7e2a91d4b60
-Revises: 90c7dd149bf8
+Revises: 5eba98006c5c
 Create Date: 2026-12-02 08:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c7e2a91d4b60"
-down_revision = "90c7dd149bf8"
+down_revision = "5eba98006c5c"
 branch_labels = None
 depends_on = None
 
