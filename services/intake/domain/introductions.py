@@ -91,16 +91,20 @@ def initials_of(first_name: str | None) -> str | None:
     return "".join(out[:6]) or None
 
 
-def visible(session: Session, principal: Principal, channel: str) -> list[dict[str, Any]]:
+def visible(
+    session: Session, principal: Principal, channel: str, proposal_ids: list[int] | None = None
+) -> list[dict[str, Any]]:
     """Introductions of the principal's organisation whose consent is still active; each read is
-    audit-logged per resident. An introduction carries no id that links it to a candidate card
-    or to the person elsewhere (no programme id, no proposal id, no pseudonym)."""
+    audit-logged per resident. `proposal_ids` narrows it to what a page shows (and logs). An
+    introduction carries no programme id or pseudonym: only the proposal id of the one card it
+    belongs to (whose pseudonym is for that opening alone), so it links to nothing else."""
     kind = "task" if principal.role == AANNEMER else "training" if principal.role == OPLEIDER else None
-    rows = session.scalars(
-        _live(session)
-        .where(Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind)
-        .order_by(Introduction.granted_at.desc(), Introduction.id.desc())
-    ).all()
+    query = _live(session).where(
+        Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind
+    )
+    if proposal_ids is not None:
+        query = query.where(Introduction.proposal_id.in_(proposal_ids))
+    rows = session.scalars(query.order_by(Introduction.granted_at.desc(), Introduction.id.desc())).all()
     out = []
     for intro in rows:
         resident = intro.resident
@@ -111,6 +115,7 @@ def visible(session: Session, principal: Principal, channel: str) -> list[dict[s
         )
         out.append(
             {
+                "proposal_id": intro.proposal_id,
                 "name": resident.display_name,
                 "first_name": resident.first_name,
                 "initials": initials_of(resident.first_name),
