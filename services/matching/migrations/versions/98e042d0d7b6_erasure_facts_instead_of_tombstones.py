@@ -4,7 +4,7 @@ An erased resident leaves only an `erasure` row (programme id, time). Candidate 
 tombstones by earlier releases (removed_at set) are deleted: they held the profile.
 
 Revision ID: 98e042d0d7b6
-Revises: 5eba98006c5c
+Revises: c7e2a91d4b60
 Create Date: 2026-12-02 07:55:46.867399
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import shared.db
 
 revision = "98e042d0d7b6"
-down_revision = "5eba98006c5c"
+down_revision = "c7e2a91d4b60"
 branch_labels = None
 depends_on = None
 
