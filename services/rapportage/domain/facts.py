@@ -122,7 +122,8 @@ class FactStore:
             )
         # The earliest registration gives the attributes (age band at registration); before one
         # arrives, the earliest other event stands in.
-        rank = f"{0 if to_stage == 'aangemeld' else 1}|{at.astimezone(UTC).isoformat()}|{env.get('seq') or 0:012d}"
+        first = 0 if to_stage == "aangemeld" else 1
+        rank = f"{first}|{at.astimezone(UTC).isoformat()}|{env.get('seq') or 0:012d}"
         row = session.get(Person, person, with_for_update=True)
         if row is None:
             row = Person(

@@ -166,8 +166,8 @@ def build_documents(
         rates = derived.fairness_rates(doc)
         rates["title"] = f"Eerlijkheid: percentages per {doc['dimensions'][0]}"
         rates["notes"] = [
-            f"Een vlag betekent: lager dan vier vijfde van de beste groep, met minstens {rates['min_persons']} "
-            "personen achter beide percentages."
+            "Een vlag betekent: lager dan vier vijfde van de beste groep, met minstens "
+            f"{rates['min_persons']} personen achter beide percentages."
         ]
         extras.append(rates)
     return docs, extras

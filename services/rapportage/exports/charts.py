@@ -45,6 +45,13 @@ def series(
 STEP_DIMS = ("stage", "step", "move")
 
 
+def _pick(document: dict[str, Any], dim: str) -> str:
+    """For a non-additive dimension the chart does not run along: the category it shows
+    (outreach: residents reached; otherwise the first)."""
+    cats = document["categories"][dim]
+    return cats[-1] if dim == "measure" else cats[0]
+
+
 def bar_chart(document: dict[str, Any], chart_id: str, names: dict[str, str] | None = None) -> str:
     along, bars = series(document, names)
     top = max((v for _, v, s in bars if v is not None and s != "suppressed"), default=0) or 1
@@ -71,7 +78,8 @@ def bar_chart(document: dict[str, Any], chart_id: str, names: dict[str, str] | N
         )
         if width:
             parts.append(
-                f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width}" height="{BAR_HEIGHT}" fill="#1f5f8b" rx="2"/>'
+                f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width}" height="{BAR_HEIGHT}" '
+                'fill="#1f5f8b" rx="2"/>'
             )
         parts.append(
             f'<text x="{LABEL_WIDTH + width + 6}" y="{y + BAR_HEIGHT * 0.7:.1f}" font-size="13" '

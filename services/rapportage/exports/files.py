@@ -28,7 +28,8 @@ EXPLANATION = [
     "(Nationaal Programma Dordt West).",
     "We tellen unieke personen, geen aanmeldingen of rijen. Een persoon telt één keer.",
     "Kleine aantallen staan er niet in: in een wijk waar iedereen elkaar kent, is een '2' een persoon. "
-    "Een punt (.) betekent: niet getoond. Ook cellen waaruit een klein aantal is af te leiden, zijn niet getoond.",
+    "Een punt (.) betekent: niet getoond. "
+    "Ook cellen waaruit een klein aantal is af te leiden, zijn niet getoond.",
     "Alle tabellen in dit bestand zijn samen beschermd: ook wie ze combineert, vindt geen klein aantal.",
     "Status per cel: 'getoond' (precies), 'niet getoond', of 'afgerond'.",
 ]

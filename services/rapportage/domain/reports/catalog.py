@@ -146,7 +146,7 @@ REPORTS: dict[str, Report] = {
             (),
             sources.funnel_rows,
             Measure("stage", dc.STAGES, cumulative=True),
-            description="Hoeveel deelnemers die zich in de periode aanmeldden, elke fase bereikten.",
+            description=("Hoeveel deelnemers die zich in de periode aanmeldden, elke fase bereikten."),
         ),
         Report(
             "placements",
@@ -158,7 +158,9 @@ REPORTS: dict[str, Report] = {
             sources.placement_rows,
             min_by=1,
             contractor_may_see=True,
-            description="Deelnemers die in de periode aan een instapbaan begonnen (elk bij de eerste plaatsing).",
+            description=(
+                "Deelnemers die in de periode aan een instapbaan begonnen (elk bij de eerste plaatsing)."
+            ),
         ),
         Report(
             "certificates",
@@ -169,7 +171,7 @@ REPORTS: dict[str, Report] = {
             ("kind",),
             sources.certificate_rows,
             min_by=1,
-            description="Deelnemers die in de periode een geldig certificaat kregen (elk bij het eerste).",
+            description=("Deelnemers die in de periode een geldig certificaat kregen (elk bij het eerste)."),
         ),
         Report(
             "retention",
@@ -180,7 +182,9 @@ REPORTS: dict[str, Report] = {
             (),
             sources.retention_rows,
             Measure("step", RETENTION_STEPS, cumulative=True),
-            description="Deelnemers die in de periode begonnen, en wie bij de nazorg na 6 (en 12) maanden nog werkte.",
+            description=(
+                "Deelnemers die in de periode begonnen, en wie bij de nazorg na 6 (en 12) maanden nog werkte."
+            ),
         ),
         Report(
             "ladder",
@@ -191,7 +195,9 @@ REPORTS: dict[str, Report] = {
             (),
             sources.ladder_rows,
             Measure("move", sources.LADDER_MOVES, additive=True),
-            description="Trede bij de laatste nazorgmeting in de periode, vergeleken met de trede bij de intake.",
+            description=(
+                "Trede bij de laatste nazorgmeting in de periode, vergeleken met de trede bij de intake."
+            ),
         ),
         OutreachReport(
             "outreach",
@@ -203,7 +209,9 @@ REPORTS: dict[str, Report] = {
             _no_rows,
             Measure("measure", OUTREACH_MEASURES),
             min_by=1,
-            description="Voorlichtingsactiviteiten en het aantal bereikte bewoners (een telling, geen personen).",
+            description=(
+                "Voorlichtingsactiviteiten en het aantal bereikte bewoners (een telling, geen personen)."
+            ),
         ),
         Report(
             "fairness",
@@ -215,7 +223,10 @@ REPORTS: dict[str, Report] = {
             sources.fairness_rows,
             Measure("step", sources.FAIRNESS_STEPS, cumulative=True),
             min_by=1,
-            description="Voorstellen, akkoord van de aannemer en plaatsingen per groep, met een vlag bij een groot verschil.",
+            description=(
+                "Voorstellen, akkoord van de aannemer en plaatsingen per "
+                "groep, met een vlag bij een groot verschil."
+            ),
         ),
     )
 }
