@@ -31,7 +31,15 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 DUMMY_SECRET = "dummy-secret-key-from-test-env"
 DUMMY_PG_PASSWORD = "dummy-pg-password-from-test-env"
-APP_SERVICES = ("migrate", "intake-web", "intake-worker", "matching-web", "matching-worker")
+APP_SERVICES = (
+    "migrate",
+    "intake-web",
+    "intake-worker",
+    "matching-web",
+    "matching-worker",
+    "rapportage-web",
+    "rapportage-worker",
+)
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE", re.IGNORECASE)
 
 
