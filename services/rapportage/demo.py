@@ -25,11 +25,27 @@ from shared.events import load_payload, validate_payload
 
 FUNNEL = ("aangemeld", "intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst", "duurzaam")
 GO_ON = (0.85, 0.75, 0.8, 0.8, 0.7, 0.6)  # chance to reach the next stage
-WIJKEN = (("oud_krispijn", 3), ("nieuw_krispijn", 3), ("wielwijk", 4), ("crabbehof", 4), ("overig_dordrecht", 1))
+WIJKEN = (
+    ("oud_krispijn", 3),
+    ("nieuw_krispijn", 3),
+    ("wielwijk", 4),
+    ("crabbehof", 4),
+    ("overig_dordrecht", 1),
+)
 GENDERS = (("man", 6), ("vrouw", 4), ("anders", 0.2), ("onbekend", 0.3))
 AGE_BANDS = (("15-25", 3), ("25-45", 5), ("45-65", 3), ("65+", 0.2))
-OCCUPATIONS = ("isolatiemonteur", "hulpmonteur_zonnepanelen", "grondwerker_warmtenet", "energiefixer", "laadpaalmonteur")
-PROJECTS = ("Crabbehof – Leefbaar, Veilig en Duurzaam", "Wielwijk warmtenet fase 1", "Oud-Krispijn zonnedaken")
+OCCUPATIONS = (
+    "isolatiemonteur",
+    "hulpmonteur_zonnepanelen",
+    "grondwerker_warmtenet",
+    "energiefixer",
+    "laadpaalmonteur",
+)
+PROJECTS = (
+    "Crabbehof – Leefbaar, Veilig en Duurzaam",
+    "Wielwijk warmtenet fase 1",
+    "Oud-Krispijn zonnedaken",
+)
 CORPORATIONS = ("Trivire", "Woonbron")
 CONTRACTS = ("bbl", "bepaalde_tijd", "proefplaatsing")
 OUTREACH_KINDS = ("informatiebijeenkomst", "huisbezoeken", "open_dag_beroepentuin", "wijkmarkt", "spreekuur")
@@ -227,7 +243,9 @@ def seed(settings: Settings, residents: int = 300) -> str:
                 return "rapportage: demo facts already present"
         with accounts.unit_of_work() as a:
             orgs = {o.kind: o.id for o in a.scalars(select(Organisation))}
-            contractors = [o.id for o in a.scalars(select(Organisation).where(Organisation.kind == "aannemer"))]
+            contractors = [
+                o.id for o in a.scalars(select(Organisation).where(Organisation.kind == "aannemer"))
+            ]
         contractors = contractors or [0]
         trainer = orgs.get("opleider", 0)
         bureau = orgs.get("programma", 0)

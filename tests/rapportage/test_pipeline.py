@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from services.rapportage.models import InboxEvent, Person, StageFact
 from services.intake.models import OutboxEvent
+from services.rapportage.models import InboxEvent, Person, StageFact
 from shared.outbox import replay
 from tests.conftest import resident_payload
 from tests.support.workers import run_worker_burst

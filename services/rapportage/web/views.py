@@ -33,6 +33,13 @@ bp.add_app_template_filter(local_datetime, "datumtijd")
 bp.add_app_template_filter(local_date, "datum")
 REPORT_VIEWERS = (PROGRAMMABUREAU, BEHEERDER)
 OUTREACH_ROLES = (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
+OUTREACH_FIELDS = {
+    "held_on": "Datum",
+    "wijk": "Wijk",
+    "kind": "Soort activiteit",
+    "reached": "Aantal bereikte bewoners",
+    "description": "Korte omschrijving",
+}
 DASHBOARD_BY = {
     "": "Geen uitsplitsing",
     "wijk": "Per wijk",
@@ -192,13 +199,7 @@ def outreach_page() -> Any:
         values=values,
         wijken=reference.names("wijken"),
         kinds=KIND_LABELS,
-        field_label={
-            "held_on": "Datum",
-            "wijk": "Wijk",
-            "kind": "Soort activiteit",
-            "reached": "Aantal bereikte bewoners",
-            "description": "Korte omschrijving",
-        },
+        field_label=lambda key: OUTREACH_FIELDS.get(key, key),
         nav_current="outreach",
     ), status
 
@@ -233,7 +234,7 @@ def packs_page() -> Any:
         items=items,
         errors=errors,
         values={"month": packs.previous_month(date.today())},
-        field_label={"month": "Maand"},
+        field_label=lambda key: "Maand" if key == "month" else key,
         nav_current="packs",
     ), status
 
