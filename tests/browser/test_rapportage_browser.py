@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,13 +54,13 @@ def test_bureau_filters_the_dashboard_and_downloads(page: Any, rapportage_url: s
         page.get_by_role("link", name="Excel-bestand, met uitleg").click()
     xlsx = download_info.value
     assert xlsx.suggested_filename.endswith(".xlsx")
-    workbook = load_workbook(io.BytesIO(open(xlsx.path(), "rb").read()))
+    workbook = load_workbook(io.BytesIO(Path(xlsx.path()).read_bytes()))
     assert workbook.sheetnames[0] == "Uitleg"
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PDF").click()
     pdf = download_info.value
     assert pdf.suggested_filename.endswith(".pdf")
-    assert open(pdf.path(), "rb").read(4) == b"%PDF"
+    assert Path(pdf.path()).read_bytes()[:4] == b"%PDF"
     assert page.csp_errors == []
 
 

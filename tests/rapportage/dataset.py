@@ -28,7 +28,8 @@ PERSONS["DW-R0"] = (W, datetime(2025, 12, 31, 22, 30, tzinfo=UTC), 3)  # 31 Dece
 
 PERIOD = {"from": "2026-01-01", "to": "2026-12-31"}
 HAND = {
-    "funnel": {"aangemeld": 19, "intake": 18, "orientatie": 12, "opleiding": 6, "gecertificeerd": 5, "geplaatst": 4, "duurzaam": 3},
+    "funnel": {"aangemeld": 19, "intake": 18, "orientatie": 12, "opleiding": 6,
+               "gecertificeerd": 5, "geplaatst": 4, "duurzaam": 3},
     "funnel_by_wijk": {
         ("wielwijk", "aangemeld"): 11, ("wielwijk", "intake"): 10, ("wielwijk", "orientatie"): 8,
         ("crabbehof", "aangemeld"): 8, ("crabbehof", "intake"): 8, ("crabbehof", "orientatie"): 4,
