@@ -104,7 +104,7 @@ class ReportItem(MethodView):
     @roles_required(*VIEW_ROLES)
     @blp.arguments(s.ReportArgsSchema, location="query", as_kwargs=True)
     @blp.response(200)
-    def get(self, **_: Any) -> Any:
+    def get(self, **_args: Any) -> Any:
         """One report as an `instap.table/1` document (time_to_placement: `instap.statistic/1`).
 
         Bad input (unknown breakdown, bad or reversed dates, threshold below 3) is a 422; an
@@ -119,7 +119,7 @@ class FairnessRates(MethodView):
     @roles_required(PROGRAMMABUREAU, BEHEERDER)
     @blp.arguments(s.ReportArgsSchema, location="query", as_kwargs=True)
     @blp.response(200)
-    def get(self, **_: Any) -> Any:
+    def get(self, **_args: Any) -> Any:
         """Rates and four-fifths flags, computed from the published fairness document only."""
         _, _, doc = report_document("fairness", request.args)
         return derived.fairness_rates(doc)
@@ -130,7 +130,7 @@ class ReportExport(MethodView):
     @roles_required(*VIEW_ROLES)
     @blp.arguments(s.ExportArgsSchema, location="query", as_kwargs=True)
     @blp.response(200)
-    def get(self, format: str = "csv", **_: Any) -> Any:  # noqa: A002 - the query parameter's name
+    def get(self, format: str = "csv", **_args: Any) -> Any:  # noqa: A002 - the query parameter's name
         """The report as CSV, Excel (with an explanation sheet) or PDF: the same numbers as the JSON."""
         args = {k: v for k, v in request.args.items() if k != "format"}
         name, q, doc = report_document(request.view_args["name"], args)  # type: ignore[index]

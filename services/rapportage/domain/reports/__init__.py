@@ -49,7 +49,7 @@ def parse(
     for a bad period, breakdown or threshold."""
     if name in STATISTICS:
         report: Report = REPORTS["retention"]
-        max_by, default_by = 1, ()
+        max_by, default_by = 1, tuple[str, ...]()
     else:
         report = get_report(name)
         max_by, default_by = report.max_by, report.default_by

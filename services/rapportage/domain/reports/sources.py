@@ -84,7 +84,7 @@ def _first_placements(q: ReportQuery, organisation_id: int | None) -> Any:
 
 
 def _person_cols(by: Sequence[str], firsts: Any) -> list[ColumnElement[Any]]:
-    out = []
+    out: list[ColumnElement[Any]] = []
     for b in by:
         if b in PERSON_DIMS:
             out.append(_label(getattr(Person, b)).label(b))
