@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from services.rapportage.demo import DEMO_PERSONS
 from shared.localservers import free_port
 from tests.e2e.suite import (
     ROOT,
@@ -131,7 +132,9 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         # ...and to rapportage's fact store (keyed hashes), on top of its synthetic demo cohort;
         # the bureau starts on the dashboard, where every report shows something.
         rapportage_db = suite.data_dir / "rapportage.db"
-        wait_for("persons in rapportage.db", suite, lambda: persons(rapportage_db) > 300, START_TIMEOUT)
+        wait_for(
+            "persons in rapportage.db", suite, lambda: persons(rapportage_db) > DEMO_PERSONS, START_TIMEOUT
+        )
         bureau = Browser(suite.base)
         form = bureau.get("/rapportage/login")
         signed_in = bureau.post(
