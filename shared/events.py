@@ -220,11 +220,11 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "stage.changed": ("rapportage",),
     "resident.erased": ("matching", "rapportage"),
     "proposal.changed": ("intake", "rapportage"),
-    # Issue 9: the helpers that build the producers and consumers fill in their consumers (intake
-    # consumes certificates and placements: it owns the profile and the stage); rapportage
+    # Issue 9: intake consumes certificates (it owns the profile and the stage); rapportage
     # consumes all of them into its fact store (issue 10).
     "enrolment.changed": ("rapportage",),
-    "certificate.changed": ("rapportage",),
+    # Intake owns the resident: the certificate joins the profile, so the next match run sees it.
+    "certificate.changed": ("intake", "rapportage"),
     "placement.changed": ("rapportage",),
     "followup.recorded": ("rapportage",),
     "ladder.measured": ("rapportage",),
