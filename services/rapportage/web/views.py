@@ -141,7 +141,7 @@ def dashboard() -> Any:
         by_options=DASHBOARD_BY,
         period=(q0.start, q0.end),
         threshold=q0.threshold,
-        nav_current="dashboard",
+        nav_current="reports",
     )
 
 
@@ -165,7 +165,7 @@ def report(name: str) -> Any:
         by_choices=choices,
         max_by=info.max_by if name in rep.REPORTS else 1,
         visible=rep.visible_reports(principal),
-        nav_current=name,
+        nav_current="reports" if name != "placements" or principal.role != AANNEMER else "placements",
     )
 
 
@@ -235,7 +235,7 @@ def packs_page() -> Any:
         errors=errors,
         values={"month": packs.previous_month(date.today())},
         field_label=lambda key: "Maand" if key == "month" else key,
-        nav_current="packs",
+        nav_current="reports",
     ), status
 
 

@@ -17,6 +17,7 @@ from services.rapportage.domain.reports.query import ReportQuery, parse_by, pars
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, PROGRAMMABUREAU
 from shared.errors import Forbidden, Invalid
+from shared.metrics import REPORT_SECONDS
 
 REPORT_ROLES = (PROGRAMMABUREAU, BEHEERDER)
 STATISTICS = ("time_to_placement",)
@@ -66,9 +67,10 @@ def parse(
 
 def fetch(session: Session, name: str, q: ReportQuery) -> dict[str, Any]:
     """The published document of one report (time to placement: its statistic document)."""
-    if name == "time_to_placement":
-        return derived.time_to_placement(session, q)
-    doc = document(session, REPORTS[name], q)
+    with REPORT_SECONDS.labels(kind=name).time():
+        if name == "time_to_placement":
+            return derived.time_to_placement(session, q)
+        doc = document(session, REPORTS[name], q)
     if name == "placements" and q.organisation_id is not None:
         doc["notes"].append("Alleen plaatsingen bij uw eigen organisatie.")
     return doc
