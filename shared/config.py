@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -72,6 +73,15 @@ class Settings(BaseSettings):
     # Where the other services answer when they do not run in this process, e.g.
     # "intake=http://intake-web:8000,matching=http://matching-web:8000" (see shared/peers.py).
     peer_urls: str = Field(default="", validation_alias="INSTAP_PEER_URLS")
+    # Delivered events keep their payload (which may describe a resident) this many days; then
+    # the worker wipes it (shared/outbox.py scrub_delivered). An erased resident's at once.
+    outbox_retention_days: int = Field(
+        default=90, ge=1, le=3650, validation_alias="INSTAP_OUTBOX_RETENTION_DAYS"
+    )
+    # Key of the candidate pseudonyms organisations see (services/matching/domain/pseudonyms.py);
+    # empty: generated once into <data_dir>/dev-pseudonym-key outside production, derived from
+    # INSTAP_SECRET_KEY in production.
+    pseudonym_key: str = Field(default="", validation_alias="INSTAP_PSEUDONYM_KEY")
     # Longest sleep of the outbox relay: PostgreSQL wakes it at once; with SQLite it polls this often.
     relay_interval_seconds: float = Field(default=0.5, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
     # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
@@ -180,6 +190,21 @@ class Settings(BaseSettings):
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def ensure_pseudonym_key(self) -> bytes:
+        """The key of the organisations' candidate pseudonyms. Changing it gives every candidate
+        new pseudonyms (nothing stored depends on it)."""
+        if self.pseudonym_key:
+            return self.pseudonym_key.encode()
+        if self.env == "production":
+            # A separate key is better (rotate one without the other); derived, never the same.
+            return hmac.new(self.ensure_secret_key().encode(), b"instap-pseudonyms-v1", "sha256").digest()
+        key_file = self.data_dir / "dev-pseudonym-key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
@@ -183,12 +183,20 @@ class AuditEntry(Base):
 
 
 class Introduction(Base):
-    """Identity released to one organisation after both sides accepted a proposal, with consent."""
+    """Identity released to one organisation after both sides accepted a proposal, with consent.
+
+    Tied to the consent record it was made under: once that record is withdrawn the
+    introduction is no longer shown, and consent given again (a new record) needs a new mutual
+    acceptance (a new introduction) before the organisation sees the person again."""
 
     __tablename__ = "introduction"
+    __table_args__ = (UniqueConstraint("proposal_id", "consent_record_id", name="one_per_consent"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(Integer, unique=True)
+    proposal_id: Mapped[int] = mapped_column(Integer, index=True)
+    consent_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consent_record.id", ondelete="CASCADE"), index=True
+    )
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(20))  # task | training

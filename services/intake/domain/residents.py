@@ -6,12 +6,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake.domain import caseload, publishing
 from services.intake.models import (
+    Introduction,
     LadderMeasurement,
+    OutboxEvent,
     Resident,
     ResidentCertificate,
     StageChange,
@@ -21,6 +23,7 @@ from shared.auth.models import User
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
+from shared.outbox import scrub_subjects
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -207,29 +210,50 @@ def reassign(
     return resident
 
 
+# What stays of an erased resident's row: its key, programme id (the subject of the erasure
+# event, so a late event about them is refused), the organisation responsible, the erasure time
+# and the event counter. Everything else is emptied; history rows are deleted.
+_ERASED_VALUES: dict[str, Any] = {
+    **{key: None for key in _SIMPLE_FIELDS},
+    "wijk": "",
+    "gender": "onbekend",
+    "driving_licence": False,
+    "own_transport": False,
+    "days": [],
+    "interests": [],
+    "skills": [],
+    "barriers": [],
+    "work_at_height": False,
+    "heavy_work": False,
+    "pc4": None,
+    "language_spoken": None,
+    "language_written": None,
+    "stage": "gewist",
+    "coach_id": None,
+}
+
+
 def erase(session: Session, resident: Resident) -> None:
-    """Right to erasure: drop personal data, keep the pseudonymous funnel facts for reports."""
-    for key in (
-        "first_name",
-        "last_name",
-        "phone",
-        "email",
-        "street",
-        "house_number",
-        "postcode",
-        "city",
-        "work_experience",
+    """Right to erasure: nothing about the person stays but the fact that they were erased.
+    The row is emptied, its history (consents, stages, ladder, certificates, notes,
+    introductions) deleted, every event payload about them in the outbox wiped at once, and
+    matching told to forget them (it keeps an erasure fact only). The audit log keeps who did
+    what when (accountability), pointing at the emptied row."""
+    for relation in (
+        resident.notes,
+        resident.certificates,
+        resident.ladder,
+        resident.stage_changes,
+        resident.consents,
     ):
-        setattr(resident, key, None)
-    resident.birth_year = None
-    resident.barriers = []
-    resident.income = None
-    resident.notes.clear()
-    for consent in resident.consents:
-        if consent.withdrawn_at is None:
-            consent.withdrawn_at = utcnow()
+        relation.clear()
+    session.execute(delete(Introduction).where(Introduction.resident_id == resident.id))
+    for key, value in _ERASED_VALUES.items():
+        setattr(resident, key, value)
     resident.erased_at = utcnow()
+    resident.updated_at = resident.erased_at
     session.flush()
+    scrub_subjects(session, OutboxEvent, [resident.programme_id])
     publishing.publish_profile(session, resident, removed_reason="gewist")
     # Last, so it is the newest event about the resident: consumers that keep state ignore
     # anything older once they have applied the erasure.
