@@ -77,6 +77,9 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
         "matching_nightly_hour": -1,
         "matching_debounce_seconds": 0,
         "password_hashing": "fast",
+        # Tests change tokens and accounts behind the apps' backs: the apps ask every time
+        # (tests/intake/test_round_trips.py turns the cache on where it is under test).
+        "auth_cache_seconds": 0,
         **extra,
     }
     return load_settings(

@@ -15,7 +15,7 @@ from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
 from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import current_principal, require_principal, roles_required
+from shared.auth.web import staff, current_principal, require_principal, roles_required
 from shared.errors import Invalid
 from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
@@ -124,8 +124,7 @@ def new() -> Any:
         payload["coach_id"] = request.form.get("coach_id") or None
     try:
         data = s.ResidentCreateSchema().load(payload)
-        with service_context().accounts_db.unit_of_work() as accounts:
-            resident = residents.create(db_session(), accounts, principal, data)
+        resident = residents.create(db_session(), staff(), principal, data)
     except (ValidationError, Invalid) as err:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         return _form_page(
