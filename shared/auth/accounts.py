@@ -162,7 +162,9 @@ def principal_for_token(
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-    principal = Principal(None, row.name, row.role, row.organisation_id, row.organisation.name, "token", row.id)
+    principal = Principal(
+        None, row.name, row.role, row.organisation_id, row.organisation.name, "token", row.id
+    )
     return (principal, row.expires_at) if with_expiry else principal
 
 

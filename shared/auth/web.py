@@ -38,8 +38,8 @@ from shared.auth.accounts import (
 from shared.auth.cache import Staff, StaffMember, TTLCache, staff_member
 from shared.auth.hashing import hashing_for
 from shared.auth.lockout import STORAGE_ERRORS
-from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.db import utcnow
+from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.runtime import ServiceContext, service_context
 
 bp = Blueprint("auth", __name__, template_folder="../templates")

@@ -10,8 +10,7 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, caseload, export, residents
 from shared.api import Blueprint
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import staff, require_principal, roles_required
-from shared.runtime import service_context
+from shared.auth.web import require_principal, roles_required, staff
 from shared.web import commit, db_session
 
 blp = Blueprint(

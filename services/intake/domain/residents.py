@@ -198,7 +198,9 @@ def search(
     return Page(list(items), total, page, per_page)
 
 
-def reassign(session: Session, staff: Staff, principal: Principal, resident: Resident, coach_id: int) -> Resident:
+def reassign(
+    session: Session, staff: Staff, principal: Principal, resident: Resident, coach_id: int
+) -> Resident:
     coach = coach_for(staff, principal, coach_id)
     resident.coach_id = coach.id
     resident.organisation_id = coach.organisation_id

@@ -19,11 +19,10 @@ from services.intake.web.views import bp
 from shared import reference
 from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import staff, roles_required
+from shared.auth.web import roles_required, staff
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import translate_message
-from shared.runtime import service_context
 from shared.web import commit, db_session
 
 # Labels of the small forms on the resident page, for the error summary.

@@ -15,10 +15,9 @@ from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
 from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import staff, current_principal, require_principal, roles_required
+from shared.auth.web import current_principal, require_principal, roles_required, staff
 from shared.errors import Invalid
 from shared.pages import local_date, local_datetime
-from shared.runtime import service_context
 from shared.web import commit, db_session
 
 bp = Blueprint("web", __name__)

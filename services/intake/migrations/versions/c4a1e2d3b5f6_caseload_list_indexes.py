@@ -24,9 +24,7 @@ INDEXES = {
 def upgrade() -> None:
     with op.batch_alter_table("resident", schema=None) as batch_op:
         for name, columns in INDEXES.items():
-            batch_op.create_index(
-                name, columns, unique=False, sqlite_where=LISTED, postgresql_where=LISTED
-            )
+            batch_op.create_index(name, columns, unique=False, sqlite_where=LISTED, postgresql_where=LISTED)
 
 
 def downgrade() -> None:
