@@ -13,7 +13,8 @@ each app and each endpoint (create one resident; list a caseload page of 25 of `
   latency counts from the scheduled moment, so a stalled server is not hidden (no coordinated
   omission).
 Reported: throughput, p50/p95/p99 latency, errors (any answer but 2xx, or no answer), and the CPU
-the app's processes and PostgreSQL used per request. Timings depend on the machine and what
+per request of the gunicorn processes, of the service's worker (relaying the events) and of
+PostgreSQL. Timings depend on the machine and what
 else runs on it: the 1-minute load average is written next to the numbers.
 """
 
@@ -90,7 +91,8 @@ class Target:
     list_path: str
     headers: dict[str, str]
     body: bytes
-    pids: list[int] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)  # gunicorn
+    worker_pids: list[int] = field(default_factory=list)  # the service's worker (relay)
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Result:
     seconds: float
     latencies: list[float]
     app_cpu: float
+    worker_cpu: float
     db_cpu: float
 
     def pct(self, p: float) -> float:
@@ -222,7 +225,7 @@ def fixed_rate(
     return latencies, errors
 
 
-def _wait_http(port: int, path: str, timeout: float = 60) -> None:
+def _wait_http(port: int, path: str, timeout: float = 300) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -361,7 +364,8 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                 f"{prefix}/residents",
                 {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
                 json.dumps({**PAYLOAD, "coach_id": coach_id}).encode(),
-                [p.pid for p in processes],
+                [processes[0].pid],
+                [p.pid for p in processes[1:]],
             )
             try:
                 _wait_http(port, "/bare/residents" if name == "bare" else "/intake/healthz")
@@ -374,7 +378,8 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                     runs: list[tuple[str, Any]] = [(f"closed, {args.clients} clients", None)]
                     runs += [(f"{rate:g} req/s", rate) for rate in args.rates]
                     for mode, rate in runs:
-                        cpu0, db0, t0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids), time.perf_counter()
+                        cpu0, db0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids)
+                        w0, t0 = _cpu_seconds(target.worker_pids), time.perf_counter()
                         if rate is None:
                             lat, err = closed_loop(target, method, path, args.clients, args.seconds)
                         else:
@@ -389,6 +394,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                             elapsed,
                             lat,
                             _cpu_seconds(target.pids) - cpu0,
+                            _cpu_seconds(target.worker_pids) - w0,
                             _cpu_seconds(pg_pids) - db0,
                         )
                         results.append(result)
@@ -407,14 +413,15 @@ def row(r: Result) -> str:
     per = max(1, r.requests)
     return (
         f"| {r.app} | {r.endpoint} | {r.mode} | {r.throughput:.0f}/s | {r.pct(50):.0f} | {r.pct(95):.0f} | "
-        f"{r.pct(99):.0f} | {r.errors} | {r.app_cpu / per * 1000:.1f} | {r.db_cpu / per * 1000:.1f} |"
+        f"{r.pct(99):.0f} | {r.errors} | {r.app_cpu / per * 1000:.1f} | {r.worker_cpu / per * 1000:.1f} | "
+        f"{r.db_cpu / per * 1000:.1f} |"
     )
 
 
 def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace) -> str:
     header = (
-        "| app | endpoint | load | throughput | p50 ms | p95 ms | p99 ms | errors | app CPU ms/req | "
-        "PostgreSQL CPU ms/req |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| app | endpoint | load | throughput | p50 ms | p95 ms | p99 ms | errors | web CPU ms/req | "
+        "worker CPU ms/req | PostgreSQL CPU ms/req |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header, *(row(r) for r in results)]
     by = {(r.app, r.endpoint, r.mode): r for r in results}

@@ -49,6 +49,13 @@ class NoBsnSchema(Schema):
 class Blueprint(_Blueprint):
     """API blueprint; documents the bearer/session auth and our error shape per operation."""
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with a schema class made into an instance once, here: webargs
+        would build the schema (and its nested schemas) again on every request (issue 12)."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
 
 class ErrorSchema(Schema):
     code = ma.fields.String(required=True, metadata={"example": "invalid"})
