@@ -216,6 +216,7 @@ def test_gunicorn_workers_are_added_up_in_multiprocess_mode(settings, tmp_path: 
         # Recycled after 10 or 11 requests: the 24 below are served by at least 3 processes,
         # some of them gone by the time of the scrape.
         "GUNICORN_MAX_REQUESTS": "10",
+        "GUNICORN_MAX_REQUESTS_JITTER": "1",
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen(
