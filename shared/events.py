@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared import reference
+from shared.states import FUNNEL, PROPOSAL
 
 
 class _EventSchema(ma.Schema):
@@ -34,7 +35,7 @@ class CandidateUpsertedV1(_EventSchema):
     wijk = fields.String(required=True)
     pc4 = fields.String(allow_none=True)
     age_band = fields.String(required=True)
-    stage = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(FUNNEL.values))
     language = fields.Nested(LanguageSchema, required=True)
     certificates = fields.List(fields.Nested(CertificateHeldSchema), required=True)
     driving_licence = fields.Boolean(required=True)
@@ -72,8 +73,8 @@ class StageChangedV1(_EventSchema):
     """A funnel step, with the non-identifying attributes reports break down by."""
 
     programme_id = fields.String(required=True)
-    from_stage = fields.String(allow_none=True)
-    to_stage = fields.String(required=True, validate=validate.OneOf(reference.STAGES))
+    from_stage = fields.String(allow_none=True, validate=validate.OneOf(FUNNEL.values))
+    to_stage = fields.String(required=True, validate=validate.OneOf(FUNNEL.values))
     reason_code = fields.String(allow_none=True)
     changed_at = fields.DateTime(required=True)
     wijk = fields.String(required=True)
@@ -91,13 +92,107 @@ class ProposalChangedV1(_EventSchema):
 
     proposal_id = fields.Integer(required=True)
     programme_id = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PROPOSAL.values))
     kind = fields.String(required=True, validate=validate.OneOf(["task", "training"]))
     opening_id = fields.Integer(required=True)
     organisation_id = fields.Integer(required=True)
     opening_title = fields.String(required=True)
     leads_to_task_id = fields.Integer(allow_none=True, load_default=None)
     changed_at = fields.DateTime(required=True)
+
+
+# --- From proposal to work (issue 9). Matching publishes these per subject (enrolment, certificate,
+# placement) with the subject's version as `seq`; intake publishes follow-ups and ladder steps per
+# resident. They carry the programme id (a pseudonym) and codes, never a name or contact.
+
+ENROLMENT_STATES = ("aangemeld", "orientatie", "opleiding", "afgerond", "uitgevallen")
+PLACEMENT_STATES = ("afgesproken", "gestart", "beeindigd", "geannuleerd")
+FOLLOWUP_MONTHS = (1, 3, 6, 12)
+STILL_WORKING = ("ja", "nee", "onbekend")
+
+
+class EnrolmentChangedV1(_EventSchema):
+    """An enrolment in a training slot (de Beroepentuin) moved to a new state."""
+
+    enrolment_id = fields.Integer(required=True)
+    programme_id = fields.String(required=True)
+    slot_id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    training = fields.String(required=True, metadata={"description": "the slot's title"})
+    crebo = fields.String(allow_none=True, load_default=None)
+    status = fields.String(required=True, validate=validate.OneOf(ENROLMENT_STATES))
+    reason_code = fields.String(allow_none=True, load_default=None)
+    proposal_id = fields.Integer(allow_none=True, load_default=None)
+    started_on = fields.Date(allow_none=True, load_default=None)
+    ended_on = fields.Date(allow_none=True, load_default=None)
+    changed_at = fields.DateTime(required=True)
+
+
+class CertificateChangedV1(_EventSchema):
+    """A certificate was issued (status valid) or revoked; intake adds it to the profile."""
+
+    certificate_id = fields.Integer(required=True)
+    programme_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "praktijkverklaring or a code"})
+    certificate_code = fields.String(
+        allow_none=True, load_default=None, metadata={"description": "reference certificate code"}
+    )
+    training = fields.String(allow_none=True, load_default=None)
+    crebo = fields.String(allow_none=True, load_default=None)
+    organisation_id = fields.Integer(required=True)
+    enrolment_id = fields.Integer(allow_none=True, load_default=None)
+    status = fields.String(required=True, validate=validate.OneOf(["valid", "revoked"]))
+    issued_on = fields.Date(required=True)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+    revoked_at = fields.DateTime(allow_none=True, load_default=None)
+    changed_at = fields.DateTime(required=True)
+
+
+class PlacementChangedV1(_EventSchema):
+    """A placement (an entry job) was agreed, started, ended or cancelled."""
+
+    placement_id = fields.Integer(required=True)
+    programme_id = fields.String(required=True)
+    proposal_id = fields.Integer(allow_none=True, load_default=None)
+    task_id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    corporation = fields.String(allow_none=True, load_default=None)
+    project = fields.String(allow_none=True, load_default=None)
+    occupation = fields.String(allow_none=True, load_default=None)
+    contract_type = fields.String(allow_none=True, load_default=None)
+    hours_per_week = fields.Integer(allow_none=True, load_default=None)
+    wage_subsidy = fields.Boolean(allow_none=True, load_default=None)
+    jobcoach_support = fields.Boolean(allow_none=True, load_default=None)
+    sroi_tag = fields.String(allow_none=True, load_default=None)
+    status = fields.String(required=True, validate=validate.OneOf(PLACEMENT_STATES))
+    planned_start = fields.Date(allow_none=True, load_default=None)
+    started_on = fields.Date(allow_none=True, load_default=None)
+    ended_on = fields.Date(allow_none=True, load_default=None)
+    end_reason = fields.String(allow_none=True, load_default=None)
+    changed_at = fields.DateTime(required=True)
+
+
+class FollowUpRecordedV1(_EventSchema):
+    """A coach recorded a follow-up (+1, +3, +6 or +12 months after a start)."""
+
+    followup_id = fields.Integer(required=True)
+    programme_id = fields.String(required=True)
+    placement_id = fields.Integer(required=True)
+    month = fields.Integer(required=True, validate=validate.OneOf(FOLLOWUP_MONTHS))
+    due_on = fields.Date(required=True)
+    recorded_on = fields.Date(required=True)
+    still_working = fields.String(required=True, validate=validate.OneOf(STILL_WORKING))
+    trede = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 6))
+    changed_at = fields.DateTime(required=True)
+
+
+class LadderMeasuredV1(_EventSchema):
+    """A Participatieladder step was measured (at intake or at a follow-up)."""
+
+    programme_id = fields.String(required=True)
+    trede = fields.Integer(required=True, validate=validate.Range(1, 6))
+    source = fields.String(required=True, validate=validate.OneOf(["intake", "follow_up"]))
+    measured_at = fields.DateTime(required=True)
 
 
 # (type, version) -> schema. A new payload shape is a new version, never an edited one.
@@ -108,6 +203,11 @@ SCHEMAS: dict[tuple[str, int], type[ma.Schema]] = {
     ("stage.changed", 1): StageChangedV1,
     ("resident.erased", 1): ResidentErasedV1,
     ("proposal.changed", 1): ProposalChangedV1,
+    ("enrolment.changed", 1): EnrolmentChangedV1,
+    ("certificate.changed", 1): CertificateChangedV1,
+    ("placement.changed", 1): PlacementChangedV1,
+    ("followup.recorded", 1): FollowUpRecordedV1,
+    ("ladder.measured", 1): LadderMeasuredV1,
 }
 
 # Event type -> consuming services. Each consumer gets its own job per event.
@@ -120,6 +220,13 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "stage.changed": (),  # for rapportage (issue 4); the stage also travels in profiles
     "resident.erased": ("matching",),
     "proposal.changed": ("intake",),
+    # Issue 9: the helpers that build the producers and consumers fill these in (intake consumes
+    # certificates and placements: it owns the profile and the stage; rapportage consumes all).
+    "enrolment.changed": (),
+    "certificate.changed": (),
+    "placement.changed": (),
+    "followup.recorded": (),
+    "ladder.measured": (),
 }
 
 

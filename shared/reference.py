@@ -8,34 +8,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from shared.states import EXIT_STAGES as _EXIT_STAGES
+from shared.states import FUNNEL
+from shared.states import FUNNEL_ORDER as _FUNNEL_ORDER
+
 # Ordered scale (CEFR plus 'moedertaal'); order matters for "at least" comparisons.
 LANGUAGE_LEVELS = ("pre_A1", "A1", "A2", "B1", "B2", "C1", "C2", "moedertaal")
-STAGES = (
-    "aangemeld",
-    "intake",
-    "orientatie",
-    "opleiding",
-    "gecertificeerd",
-    "geplaatst",
-    "duurzaam",
-    "uitgevallen",
-    "gestopt",
-)
-# The funnel in order (reports count "reached stage s or later" along it) and its side exits.
-FUNNEL_ORDER = STAGES[:7]
-EXIT_STAGES = ("uitgevallen", "gestopt")
-# Allowed funnel steps (domain.md). A step back is allowed where practice needs it
-# (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
+# The funnel's vocabulary and transition table live in shared/states.py; these names stay for
+# the code that reads them as plain tuples.
+STAGES = FUNNEL.values
+FUNNEL_ORDER = tuple(s.value for s in _FUNNEL_ORDER)
+EXIT_STAGES = tuple(s.value for s in _EXIT_STAGES)
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "aangemeld": ("intake", "uitgevallen", "gestopt"),
-    "intake": ("orientatie", "opleiding", "geplaatst", "uitgevallen", "gestopt"),
-    "orientatie": ("opleiding", "intake", "uitgevallen", "gestopt"),
-    "opleiding": ("gecertificeerd", "uitgevallen", "gestopt"),
-    "gecertificeerd": ("geplaatst", "opleiding", "uitgevallen", "gestopt"),
-    "geplaatst": ("duurzaam", "gecertificeerd", "uitgevallen", "gestopt"),
-    "duurzaam": ("gestopt",),
-    "uitgevallen": ("aangemeld", "intake"),
-    "gestopt": ("aangemeld",),
+    stage.value: tuple(s.value for s in steps) for stage, steps in FUNNEL.transitions.items()
 }
 DROPOUT_REASONS = (
     "gezondheid_prive",

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake.domain import caseload, publishing
@@ -156,17 +156,15 @@ class Page:
     per_page: int
 
 
-def search(
-    session: Session,
+def search_query(
     principal: Principal,
     *,
     q: str | None = None,
     wijk: str | None = None,
     stage: str | None = None,
     coach_id: int | None = None,
-    page: int = 1,
-    per_page: int = 25,
-) -> Page:
+) -> Select[tuple[Resident]]:
+    """The residents in a principal's caseload that match the filters, in list order."""
     query = caseload.scope(select(Resident), principal)
     if q:
         like = f"%{q.strip().lower()}%"
@@ -186,15 +184,21 @@ def search(
         query = query.where(Resident.stage == stage)
     if coach_id is not None:
         query = query.where(Resident.coach_id == coach_id)
-    # The order of the caseload indexes (models.CASELOAD_INDEXES): no sort, the page only.
+    return query.order_by(Resident.last_name, Resident.first_name, Resident.id)
+
+
+def search(
+    session: Session, principal: Principal, *, page: int = 1, per_page: int = 25, **filters: Any
+) -> Page:
+    """One page of `search_query` (the caseload page; the API pages through Blueprint.paginate)."""
+    query = search_query(principal, **filters)
+    # In the order of the caseload indexes (models.CASELOAD_INDEXES): no sort, the page only.
     offset = (page - 1) * per_page
-    items = session.scalars(
-        query.order_by(Resident.last_name, Resident.first_name, Resident.id).offset(offset).limit(per_page)
-    ).all()
+    items = session.scalars(query.offset(offset).limit(per_page)).all()
     if len(items) < per_page and (items or page == 1):
         total = offset + len(items)  # the last page says how many there are: no count needed
     else:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return Page(list(items), total, page, per_page)
 
 

@@ -20,12 +20,13 @@ from services.matching.models import MatchRun, Proposal
 from shared.db import Database, utcnow
 from shared.errors import Conflict
 from shared.outbox import wake_worker
+from shared.states import ProposalStatus, RunStatus
 
 log = logging.getLogger(__name__)
 
 RUN_KINDS = ("full", "candidate", "task", "slot")
 MAX_ATTEMPTS = 3
-ACTIVE = ("queued", "running")
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 # A running run writes its heartbeat this often; the reconciler presumes a run dead when the
 # heartbeat is older than MATCHING_HEARTBEAT_STALE_SECONDS (30 s by default: six missed beats).
 HEARTBEAT_SECONDS = 5.0
@@ -46,7 +47,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
         select(MatchRun).where(
             MatchRun.kind == kind,
             MatchRun.scope.is_(None) if scope is None else MatchRun.scope == scope,
-            MatchRun.status == "queued",
+            MatchRun.status == RunStatus.QUEUED,
         )
     )
     if existing is not None:
@@ -54,7 +55,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     run = MatchRun(
         kind=kind,
         scope=scope,
-        status="queued",
+        status=RunStatus.QUEUED,
         requested_by=requested_by,
         created_at=utcnow(),
         counts={},
@@ -66,7 +67,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     return run
 
 
-DECIDED_AGAINST = ("coach_afgewezen", "aannemer_afgewezen")
+DECIDED_AGAINST = (ProposalStatus.COACH_AFGEWEZEN, ProposalStatus.AANNEMER_AFGEWEZEN)
 
 
 def consent_filter(built: Built, session: Session | None = None) -> Any:
@@ -110,9 +111,9 @@ def _claim(db: Database, run_id: int, deadline: timedelta) -> int | None:
         now = utcnow()
         claimed = s.execute(
             update(MatchRun)
-            .where(MatchRun.id == run_id, MatchRun.status == "queued")
+            .where(MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED)
             .values(
-                status="running",
+                status=RunStatus.RUNNING,
                 started_at=now,
                 heartbeat_at=now,
                 deadline_at=now + deadline,
@@ -168,7 +169,7 @@ class Heartbeat(threading.Thread):
                     update(MatchRun)
                     .where(
                         MatchRun.id == self.run_id,
-                        MatchRun.status == "running",
+                        MatchRun.status == RunStatus.RUNNING,
                         MatchRun.attempts == self.attempt,
                     )
                     .values(heartbeat_at=utcnow(), progress=self.progress)
@@ -242,12 +243,12 @@ def execute(
             # The fence: lock the run row and check that this attempt still owns it. A run
             # released meanwhile (and perhaps running elsewhere) is not finished twice.
             s.refresh(run, with_for_update=True)
-            if run.status != "running" or run.attempts != attempt:
+            if run.status != RunStatus.RUNNING or run.attempts != attempt:
                 raise RunLost(f"run {run_id} attempt {attempt} was released")
             counts.update(created=created, kept=kept, withdrawn=withdrawn)
             run.counts = counts
             run.timings = {k: round(v, 4) for k, v in timings.items()}
-            run.status = "done"
+            run.status = RunStatus.DONE
             run.progress = 100
             run.finished_at = utcnow()
             run.heartbeat_at = run.finished_at
@@ -258,11 +259,11 @@ def execute(
     except Exception as exc:
         with db.unit_of_work() as s:
             run = s.get(MatchRun, run_id, with_for_update=True)
-            if run is not None and run.status == "running" and run.attempts == attempt:
+            if run is not None and run.status == RunStatus.RUNNING and run.attempts == attempt:
                 run.error = f"{type(exc).__name__}: {exc}"[:1000]
                 # Back to the queue for RQ's retry, unless attempts are used up.
-                run.status = "queued" if run.attempts < MAX_ATTEMPTS else "failed"
-                run.finished_at = utcnow() if run.status == "failed" else None
+                run.status = RunStatus.QUEUED if run.attempts < MAX_ATTEMPTS else RunStatus.FAILED
+                run.finished_at = utcnow() if run.status == RunStatus.FAILED else None
         raise
     finally:
         heartbeat.stop()
@@ -282,12 +283,12 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
         key = (a.resident, a.opening)
         proposal = existing.get(key)
         if proposal is not None:
-            if proposal.status == "voorgesteld":
+            if proposal.status == ProposalStatus.VOORGESTELD:
                 proposal.score = a.score
                 proposal.explanation = a.explanation or {}
                 proposal.run_id = run.id
-            elif proposal.status == "ingetrokken":
-                proposal.status = "voorgesteld"
+            elif proposal.status == ProposalStatus.INGETROKKEN:
+                proposal.status = ProposalStatus.VOORGESTELD
                 proposal.run_id = run.id
                 publish_proposal(s, proposal)
             kept += 1
@@ -307,7 +308,7 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
             score=a.score,
             explanation=a.explanation or {},
             explanation_nl=text,
-            status="voorgesteld",
+            status=ProposalStatus.VOORGESTELD,
             version=1,
             created_at=utcnow(),
             updated_at=utcnow(),
@@ -324,7 +325,11 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
 def _withdraw_stale(s: Session, run: MatchRun) -> int:
     """A full run replaces earlier suggestions nobody acted on yet."""
     ids = list(
-        s.scalars(select(Proposal.id).where(Proposal.status == "voorgesteld", Proposal.run_id != run.id))
+        s.scalars(
+            select(Proposal.id).where(
+                Proposal.status == ProposalStatus.VOORGESTELD, Proposal.run_id != run.id
+            )
+        )
     )
     if not ids:
         return 0
@@ -332,8 +337,8 @@ def _withdraw_stale(s: Session, run: MatchRun) -> int:
     changed = (
         s.execute(
             update(Proposal)
-            .where(Proposal.id.in_(ids), Proposal.status == "voorgesteld")
-            .values(status="ingetrokken", coach_reason="nieuwe_ronde", updated_at=utcnow())
+            .where(Proposal.id.in_(ids), Proposal.status == ProposalStatus.VOORGESTELD)
+            .values(status=ProposalStatus.INGETROKKEN, coach_reason="nieuwe_ronde", updated_at=utcnow())
             .returning(Proposal.id)
         )
         .scalars()
@@ -350,7 +355,7 @@ def stuck_runs(s: Session, now: datetime, stale: timedelta = HEARTBEAT_STALE) ->
     return list(
         s.scalars(
             select(MatchRun).where(
-                MatchRun.status == "running",
+                MatchRun.status == RunStatus.RUNNING,
                 (func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at) < now - stale)
                 | (MatchRun.deadline_at < now),
             )
@@ -364,16 +369,16 @@ def release(s: Session, run: MatchRun) -> bool:
     give_up = run.attempts >= MAX_ATTEMPTS
     values: dict[str, Any] = (
         {
-            "status": "failed",
+            "status": RunStatus.FAILED,
             "error": (run.error or "") + " | opgegeven na te veel pogingen",
             "finished_at": utcnow(),
         }
         if give_up
-        else {"status": "queued", "deadline_at": None}
+        else {"status": RunStatus.QUEUED, "deadline_at": None}
     )
     changed = s.execute(
         update(MatchRun)
-        .where(MatchRun.id == run.id, MatchRun.status == "running", MatchRun.attempts == run.attempts)
+        .where(MatchRun.id == run.id, MatchRun.status == RunStatus.RUNNING, MatchRun.attempts == run.attempts)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
