@@ -444,12 +444,14 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
         r = by.get(("instap", "create", f"{rate:g} req/s"))
         if r:
             verdicts.append(
-                f"- create at {rate:g} req/s: p99 **{r.pct(99):.0f} ms**, {r.errors} errors "
-                f"(target: p99 < 100 ms, no errors)."
+                f"- create at {rate:g} req/s: p99 **{r.pct(99):.0f} ms**, {r.errors} errors, "
+                f"{r.throughput:.0f}/s served (target at 100 req/s: p99 < 100 ms, no errors)."
             )
+    rates = " ".join(f"{rate:g}" for rate in args.rates)
     return (
         "## Write path under load: Instap against a bare Flask + SQLAlchemy app\n\n"
-        f"`python -m bench.load_bench --seconds {args.seconds:g}` on {os.cpu_count()} cores, "
+        f"`python -m bench.load_bench --seconds {args.seconds:g} --rates {rates}` "
+        f"on {os.cpu_count()} cores, "
         f"{date.today():%Y-%m-%d}. Both apps under `deploy/gunicorn.conf.py` (same workers, "
         "sync), one PostgreSQL, bearer token, `INSTAP_ENV=production`; Instap with its intake "
         "worker relaying events. The load generator runs on the same machine. 1-minute load "
