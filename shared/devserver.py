@@ -143,6 +143,13 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
             print(f"Redis gestart op {redis_server.url}", flush=True)
         settings = load_settings()
         migrate_all(settings)
+        # The key that signs certificates (issue 9): made once in var/keys (git-ignored), before
+        # the web workers start, so they all share it. `instap credential rotate-key` replaces it.
+        from services.matching.credentials import KeyStore
+
+        keys = KeyStore(settings.credential_key_dir())
+        keys.signing_key()
+        print(f"Sleutel voor certificaten: {keys.jwks()['keys'][0]['kid']} in {keys.directory}", flush=True)
         logins = ""
         if seed_demo:
             from shared.demo import seed

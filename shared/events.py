@@ -222,8 +222,9 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "proposal.changed": ("intake",),
     # Issue 9: the helpers that build the producers and consumers fill these in (intake consumes
     # certificates and placements: it owns the profile and the stage; rapportage consumes all).
-    "enrolment.changed": (),
-    "certificate.changed": (),
+    "enrolment.changed": (),  # for rapportage (its helper adds the consumer)
+    # Intake owns the resident: the certificate joins the profile, so the next match run sees it.
+    "certificate.changed": ("intake",),
     "placement.changed": (),
     "followup.recorded": (),
     "ladder.measured": (),

@@ -1,15 +1,17 @@
-"""RQ jobs of the intake service: events from matching (introductions after acceptance)."""
+"""RQ jobs of the intake service: events from matching (introductions after acceptance,
+certificates earned in a training)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.intake.domain.earned import on_certificate_changed
 from services.intake.domain.introductions import on_proposal_changed
 from services.intake.models import InboxEvent, SubjectProgress
 from shared.jobs import apply_once
 from shared.runtime import service_context
 
-HANDLERS = {"proposal.changed": on_proposal_changed}
+HANDLERS = {"proposal.changed": on_proposal_changed, "certificate.changed": on_certificate_changed}
 
 
 def handle_event(env: dict[str, Any]) -> bool:

@@ -103,6 +103,11 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         if total <= len(items):  # everything on one API page: same residents
             assert listed <= {item["programme_id"] for item in items}
 
+        # The certificate signing key was made in var/keys before the web workers started.
+        jwks = web.get("/matching/.well-known/jwks.json")
+        assert jwks.status == 200 and [k["crv"] for k in jwks.json()["keys"]] == ["Ed25519"], jwks.body
+        assert (suite.data_dir / "keys" / "signing-key.jwk").exists()
+
         ready = web.get("/intake/readyz")
         assert ready.status == 200, ready.body
         assert ready.json()["checks"]["redis"] == "ok"

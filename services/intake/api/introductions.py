@@ -30,6 +30,8 @@ class IntroductionSchema(Schema):
     programme_id = fields.String()
     proposal_id = fields.Integer()
     name = fields.String()
+    first_name = fields.String(allow_none=True)
+    initials = fields.String(allow_none=True, metadata={"description": "for a certificate, e.g. J.P."})
     contact = fields.Nested(ContactSchema)
     opening_title = fields.String()
     granted_at = fields.DateTime()

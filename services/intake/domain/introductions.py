@@ -59,6 +59,18 @@ def on_proposal_changed(session: Session, p: dict[str, Any], _env: dict[str, Any
     )
 
 
+def initials_of(first_name: str | None) -> str | None:
+    """Initials from the first name(s) for a certificate ("Jan Peter" → "J.P.", "IJsbrand" →
+    "IJ."); None when they cannot be written as initials (the trainer then types them)."""
+    out = []
+    for part in (first_name or "").replace("-", " ").split():
+        head = "IJ" if part[:2].upper() == "IJ" else part[:1].upper()
+        if not head.isalpha() or not head.isupper():
+            return None
+        out.append(head + ".")
+    return "".join(out[:6]) or None
+
+
 def visible(session: Session, principal: Principal, channel: str) -> list[dict[str, Any]]:
     """Introductions of the principal's organisation whose consent is still active; each read is
     audit-logged per resident."""
@@ -83,6 +95,8 @@ def visible(session: Session, principal: Principal, channel: str) -> list[dict[s
                 "programme_id": resident.programme_id,
                 "proposal_id": intro.proposal_id,
                 "name": resident.display_name,
+                "first_name": resident.first_name,
+                "initials": initials_of(resident.first_name),
                 "contact": contact,
                 "opening_title": intro.opening_title,
                 "granted_at": intro.granted_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from services.matching.domain import enrolments
 from services.matching.domain.events import publish_proposal
 from services.matching.models import Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
@@ -151,6 +152,9 @@ def organisation_decides(
                 created_at=utcnow(),
             )
         )
+        if proposal.slot_id is not None:
+            session.flush()
+            enrolments.from_proposal(session, proposal)  # aangemeld in the cohort (issue 9)
     proposal.status = target
     proposal.organisation_reason = None if accept else reason
     proposal.updated_at = utcnow()

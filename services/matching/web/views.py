@@ -71,4 +71,4 @@ def _matching_globals() -> dict[str, Any]:
 
 
 # The task, slot and proposal pages register their routes on the same blueprint.
-from services.matching.web import decisions, openings  # noqa: E402, F401
+from services.matching.web import certificates, cohorts, decisions, enrol, openings  # noqa: E402, F401
