@@ -1,7 +1,7 @@
 """match run heartbeat: written by the worker while it runs; stale means the worker died
 
 Revision ID: 5e7d2c9a1b84
-Revises: 90c7dd149bf8
+Revises: 5eba98006c5c
 Create Date: 2026-12-02 08:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.db
 
 revision = "5e7d2c9a1b84"
-down_revision = "90c7dd149bf8"
+down_revision = "5eba98006c5c"
 branch_labels = None
 depends_on = None
 
