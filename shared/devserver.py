@@ -34,7 +34,10 @@ def create_suite_app() -> Callable[..., Iterable[bytes]]:
                 return app(environ, start_response)
         if path == "/":
             return Response(status=302, headers={"Location": "/intake/"})(environ, start_response)
-        return Response("Not Found", status=404)(environ, start_response)
+        # Any other path (a service not installed here, a typo): the first service's Dutch,
+        # styled "Niet gevonden" page with the person's own menu (shared/app.py).
+        first = next(iter(apps.values()))
+        return first(environ, start_response)
 
     return suite
 

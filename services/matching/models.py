@@ -99,6 +99,11 @@ class Task(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
     sroi_tag: Mapped[str | None] = mapped_column(String(60))
+    # The organisation's contact person for this opening: staff data, shown to the job coach
+    # once both sides accepted (the introduction), never to residents' other organisations.
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -124,6 +129,9 @@ class TrainingSlot(Base):
     site: Mapped[str | None] = mapped_column(String(200))
     min_language_spoken: Mapped[str | None] = mapped_column(String(12))
     vca_exam_included: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

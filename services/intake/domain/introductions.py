@@ -71,15 +71,18 @@ def initials_of(first_name: str | None) -> str | None:
     return "".join(out[:6]) or None
 
 
-def visible(session: Session, principal: Principal, channel: str) -> list[dict[str, Any]]:
+def visible(
+    session: Session, principal: Principal, channel: str, proposal_ids: list[int] | None = None
+) -> list[dict[str, Any]]:
     """Introductions of the principal's organisation whose consent is still active; each read is
-    audit-logged per resident."""
+    audit-logged per resident. `proposal_ids` narrows it to what a page shows (and logs)."""
     kind = "task" if principal.role == AANNEMER else "training" if principal.role == OPLEIDER else None
-    rows = session.scalars(
-        select(Introduction)
-        .where(Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind)
-        .order_by(Introduction.granted_at.desc())
-    ).all()
+    query = select(Introduction).where(
+        Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind
+    )
+    if proposal_ids is not None:
+        query = query.where(Introduction.proposal_id.in_(proposal_ids))
+    rows = session.scalars(query.order_by(Introduction.granted_at.desc())).all()
     out = []
     for intro in rows:
         resident = intro.resident

@@ -204,12 +204,12 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
 
 
 def set_coach(session: Session, programme_id: str, coach_id: int | None) -> None:
-    """Open proposals follow the resident to a new coach (after a reassignment in intake)."""
+    """Every proposal of the resident follows them to a new coach (after a reassignment in
+    intake): open ones to decide, accepted ones to follow up, decided ones as their history."""
     session.execute(
         update(Proposal)
         .where(
             Proposal.programme_id == programme_id,
-            Proposal.status.in_(OPEN),
             Proposal.coach_id.is_distinct_from(coach_id),
         )
         .values(coach_id=coach_id)
