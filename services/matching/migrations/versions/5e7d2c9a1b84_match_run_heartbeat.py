@@ -1,7 +1,7 @@
 """match run heartbeat: written by the worker while it runs; stale means the worker died
 
 Revision ID: 5e7d2c9a1b84
-Revises: 5eba98006c5c
+Revises: c7e2a91d4b60
 Create Date: 2026-12-02 08:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.db
 
 revision = "5e7d2c9a1b84"
-down_revision = "5eba98006c5c"
+down_revision = "c7e2a91d4b60"
 branch_labels = None
 depends_on = None
 
