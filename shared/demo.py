@@ -26,6 +26,7 @@ SEEDERS = [
     "services.intake.demo:seed",
     "services.matching.demo:seed",
     "services.matching.demo_cohorts:seed",
+    "services.rapportage.demo:seed",
 ]
 
 

@@ -65,6 +65,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("introductions", "Kennismakingen", "/matching/kennismakingen", (AANNEMER, OPLEIDER)),
     NavItem("reports", "Rapportages", "/rapportage/", (PROGRAMMABUREAU, BEHEERDER)),
     NavItem("runs", "Matchrondes", "/matching/rondes", (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)),
+    NavItem("outreach", "Voorlichting", "/rapportage/voorlichting", (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)),
 )
 
 
