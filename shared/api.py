@@ -108,9 +108,16 @@ class QueryArgsSchema(NoBsnSchema):
 
 
 def page_of(session: Session, query: Select[Any], params: Any) -> list[Any]:
-    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header."""
-    params.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
+    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header.
+    A short page is the last one and says the total itself: no count query then (issue 12)."""
+    items = list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
+    if len(items) < params.page_size and (items or params.first_item == 0):
+        params.item_count = params.first_item + len(items)
+    else:
+        params.item_count = (
+            session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        )
+    return items
 
 
 GLOBAL_QUERY_ARGUMENTS = ("lang",)
@@ -196,6 +203,13 @@ class Blueprint(_Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_security_and_errors_doc)
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with a schema class made into an instance once, here: webargs
+        would build the schema (and its nested schemas) again on every request (issue 12)."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
 
     def add_url_rule(  # type: ignore[override]
         self, rule: str, endpoint: str | None = None, view_func: Any = None, *args: Any, **kwargs: Any

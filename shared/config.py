@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     pseudonym_key: str = Field(default="", validation_alias="INSTAP_PSEUDONYM_KEY")
     # Longest sleep of the outbox relay: PostgreSQL wakes it at once; with SQLite it polls this often.
     relay_interval_seconds: float = Field(default=0.5, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # How long a web process trusts what it read about a bearer token or a staff member (active,
+    # role, organisation) before asking the accounts store again; 0 turns the cache off. A token
+    # revoked (or a coach deactivated) from another process takes at most this long to be refused.
+    auth_cache_seconds: float = Field(default=10, ge=0, le=60, validation_alias="INSTAP_AUTH_CACHE_SECONDS")
+    # A match run whose worker has not written its heartbeat for this long is presumed dead:
+    # the reconciler releases it and another worker runs it again (issue 12).
+    matching_heartbeat_stale_seconds: int = Field(
+        default=30, ge=5, validation_alias="MATCHING_HEARTBEAT_STALE_SECONDS"
+    )
+    # After Redis lost its data (a restart without persistence), the relays send again every
+    # event relayed within this many hours; inboxes make the second delivery harmless.
+    redeliver_hours: float = Field(default=24, ge=0, validation_alias="INSTAP_REDELIVER_HOURS")
     # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
     public_url: str = Field(
         default=DEFAULT_PUBLIC_URL,

@@ -180,6 +180,47 @@ def relay_pending(
     return relayed
 
 
+def _lost_marker(source: str) -> str:
+    """A Redis key the relay keeps: when it is gone, Redis lost its data (a restart without
+    persistence, a flush) and with it queued jobs and the retries RQ had scheduled."""
+    return f"instap:relay:{source}:kept"
+
+
+def redeliver_if_redis_lost(
+    db: Database, outbox_model: type[Any], conn: redis.Redis, source: str, window: timedelta
+) -> int | None:
+    """Scheduled retries that survive a Redis restart: the database, not Redis, is the record.
+    When the relay's marker key is missing from Redis, every event relayed within `window` is
+    sent again, in the order it was written (consumers' inboxes and subject sequences make a
+    second delivery harmless), and the marker is set. Returns how many jobs were sent again, or
+    None when Redis kept its data. One relay per service does this (the advisory lock)."""
+    marker = _lost_marker(source)
+    if conn.exists(marker):
+        return None
+    sent = 0
+    with db.unit_of_work() as session:
+        if db.is_postgres and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _relay_lock_key(source)}
+        ):
+            return None
+        if conn.exists(marker):  # another worker did it while this one waited
+            return None
+        query = (
+            select(outbox_model)
+            .where(outbox_model.relayed_at.is_not(None), outbox_model.relayed_at >= utcnow() - window)
+            .order_by(outbox_model.created_at, outbox_model.seq, outbox_model.id)
+        )
+        for row in session.scalars(query).yield_per(500):
+            env = envelope(row, source)
+            for consumer in SUBSCRIBERS.get(row.type, ()):
+                enqueue_event(conn, consumer, env)
+                sent += 1
+        conn.set(marker, utcnow().isoformat())
+    if sent:
+        log.warning("redis lost its data: relayed events sent again", extra={"service": source, "jobs": sent})
+    return sent
+
+
 def replay(
     db: Database,
     outbox_model: type[Any],

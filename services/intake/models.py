@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
@@ -19,8 +30,27 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+# The caseload list: residents not erased, in name order, per coach (a coach's own list), per
+# organisation (a machine token of a coaching organisation) or all (a beheerder). Partial
+# indexes in that order give the page without a sort and its count from the index alone.
+_LISTED = "erased_at IS NULL"
+CASELOAD_INDEXES = tuple(
+    Index(
+        f"ix_resident_caseload_{name}",
+        *columns,
+        "last_name",
+        "first_name",
+        "id",
+        sqlite_where=text(_LISTED),
+        postgresql_where=text(_LISTED),
+    )
+    for name, columns in (("coach", ("coach_id",)), ("organisation", ("organisation_id",)), ("all", ()))
+)
+
+
 class Resident(Base):
     __tablename__ = "resident"
+    __table_args__ = CASELOAD_INDEXES
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[str] = mapped_column(String(16), unique=True)

@@ -221,16 +221,18 @@ def _forget_job(conn: Any, run_id: int) -> None:
 
 
 def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = None) -> dict[str, Any]:
-    """Keep runs moving: re-enqueue runs stuck past their deadline (their worker died), enqueue
+    """Keep runs moving: re-enqueue runs whose heartbeat stopped or that are past their
+    deadline (their worker died: recovered within about half a minute), enqueue
     queued runs that have settled (debounce), and request the nightly full run once a day.
     The database knows which runs are unfinished; Redis may have lost or kept stale jobs."""
     now = now or utcnow()
     debounce = timedelta(seconds=settings.matching_debounce_seconds)
+    stale = timedelta(seconds=settings.matching_heartbeat_stale_seconds)
     released: list[int] = []
     with db.unit_of_work() as s:
-        for run in runs.stuck_runs(s, now):
-            runs.release(run)
-            released.append(run.id)
+        for run in runs.stuck_runs(s, now, stale):
+            if runs.release(s, run):
+                released.append(run.id)
         ready = [
             r.id
             for r in s.scalars(

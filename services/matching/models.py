@@ -166,6 +166,8 @@ class MatchRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Written every few seconds by the worker running it (domain/runs.py: Heartbeat).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Proposal(Base):
