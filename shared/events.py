@@ -223,7 +223,7 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     # certificates and placements: it owns the profile and the stage; rapportage consumes all).
     "enrolment.changed": (),
     "certificate.changed": (),
-    "placement.changed": (),
+    "placement.changed": ("intake",),
     "followup.recorded": (),
     "ladder.measured": (),
 }

@@ -24,19 +24,37 @@ STAGES = (
 # The funnel in order (reports count "reached stage s or later" along it) and its side exits.
 FUNNEL_ORDER = STAGES[:7]
 EXIT_STAGES = ("uitgevallen", "gestopt")
-# Allowed funnel steps (domain.md). A step back is allowed where practice needs it
-# (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
+# Allowed funnel steps (domain.md), as practice takes them: forward along the funnel, also past
+# stages a resident did not need (someone with VCA and experience starts work straight after the
+# intake); the stages in between are then recorded as skipped (SKIPPED_REASON), so the history
+# and the reports still read the funnel in order. A step back is allowed where practice needs it
+# (a placement that ends before +6 months returns to an earlier stage). `duurzaam` only follows
+# `geplaatst`: it means still working six months after a start.
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "aangemeld": ("intake", "uitgevallen", "gestopt"),
-    "intake": ("orientatie", "opleiding", "geplaatst", "uitgevallen", "gestopt"),
-    "orientatie": ("opleiding", "intake", "uitgevallen", "gestopt"),
-    "opleiding": ("gecertificeerd", "uitgevallen", "gestopt"),
+    "intake": ("orientatie", "opleiding", "gecertificeerd", "geplaatst", "uitgevallen", "gestopt"),
+    "orientatie": ("opleiding", "gecertificeerd", "geplaatst", "intake", "uitgevallen", "gestopt"),
+    "opleiding": ("gecertificeerd", "geplaatst", "orientatie", "uitgevallen", "gestopt"),
     "gecertificeerd": ("geplaatst", "opleiding", "uitgevallen", "gestopt"),
-    "geplaatst": ("duurzaam", "gecertificeerd", "uitgevallen", "gestopt"),
+    "geplaatst": ("duurzaam", "gecertificeerd", "opleiding", "intake", "uitgevallen", "gestopt"),
     "duurzaam": ("gestopt",),
     "uitgevallen": ("aangemeld", "intake"),
     "gestopt": ("aangemeld",),
 }
+# Reason code of a stage passed over by a forward jump (one history row per skipped stage).
+SKIPPED_REASON = "overgeslagen"
+# Reason codes of steps the programme takes itself, from another service's event.
+SYSTEM_STAGE_REASONS = ("plaatsing_gestart", "werkt_na_6_maanden")
+
+
+def skipped_stages(from_stage: str, to_stage: str) -> tuple[str, ...]:
+    """The funnel stages strictly between two stages on a forward step; () otherwise."""
+    if from_stage not in FUNNEL_ORDER or to_stage not in FUNNEL_ORDER:
+        return ()
+    start, stop = FUNNEL_ORDER.index(from_stage), FUNNEL_ORDER.index(to_stage)
+    return FUNNEL_ORDER[start + 1 : stop] if stop > start + 1 else ()
+
+
 DROPOUT_REASONS = (
     "gezondheid_prive",
     "werk_elders",

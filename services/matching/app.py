@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.matching.api import candidates, proposals, runs, slots, tasks
+from services.matching.api import candidates, placements, proposals, runs, slots, tasks
 from services.matching.models import OutboxEvent
 from services.matching.web import views
 from shared.app import create_service_app
@@ -21,7 +21,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         "matching", "Instap matching", settings, __name__, HERE / "web" / "templates"
     )
     app.extensions["instap"].extras["outbox_model"] = OutboxEvent
-    for blp in (tasks.blp, slots.blp, candidates.blp, proposals.blp, runs.blp):
+    for blp in (
+        tasks.blp,
+        slots.blp,
+        candidates.blp,
+        proposals.blp,
+        placements.blp,
+        placements.timeline_blp,
+        runs.blp,
+    ):
         api.register_blueprint(blp)
     app.register_blueprint(views.bp)
     init_rq_dashboard(app, app.extensions["instap"].settings)

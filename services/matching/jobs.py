@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services.matching.domain import proposals, runs
+from services.matching.domain import placements, proposals, runs
 from services.matching.models import Candidate, InboxEvent, MatchRun, SubjectProgress
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
@@ -79,6 +79,7 @@ def _forget(session: Session, programme_id: str, reason: str) -> None:
     stop and matching forgets the profile. Nothing is kept to stop an older profile from coming
     back: the resident's event sequence (SubjectProgress) already makes any older event stale."""
     proposals.withdraw_for_candidate(session, programme_id, reason[:40], "all")
+    placements.cancel_unstarted_placements(session, programme_id)
     session.execute(delete(Candidate).where(Candidate.programme_id == programme_id))
 
 
@@ -95,6 +96,7 @@ def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) 
     if p["purpose"] == "delen_werkgever":
         candidate.share_with_employer = False
         proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "employer")
+        placements.cancel_unstarted_placements(session, pid)
     elif p["purpose"] == "delen_opleider":
         candidate.share_with_trainer = False
         proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "trainer")

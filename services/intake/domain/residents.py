@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.intake.domain import caseload, publishing
+from services.intake.domain import caseload, followups, publishing
 from services.intake.models import (
     LadderMeasurement,
     Resident,
@@ -225,6 +225,7 @@ def erase(session: Session, resident: Resident) -> None:
             consent.withdrawn_at = utcnow()
     resident.erased_at = utcnow()
     session.flush()
+    followups.on_consent(session, resident, False)
     publishing.publish_profile(session, resident, removed_reason="gewist")
     # Last, so it is the newest event about the resident: consumers that keep state ignore
     # anything older once they have applied the erasure.

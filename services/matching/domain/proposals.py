@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from services.matching.domain import placements
 from services.matching.domain.events import publish_proposal
 from services.matching.models import Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
@@ -117,18 +120,21 @@ def organisation_decides(
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
         _take_place(session, proposal)
-        kind = "plaatsing" if proposal.task_id is not None else "inschrijving"
-        session.add(
-            Placement(
-                proposal_id=proposal.id,
-                programme_id=proposal.programme_id,
-                kind=kind,
-                task_id=proposal.task_id,
-                slot_id=proposal.slot_id,
-                status="afgesproken",
-                created_at=utcnow(),
+        if proposal.task_id is not None:
+            task = session.get(Task, proposal.task_id)
+            assert task is not None
+            placements.agree(session, proposal, task)
+        else:
+            session.add(
+                Placement(
+                    proposal_id=proposal.id,
+                    programme_id=proposal.programme_id,
+                    kind="inschrijving",
+                    slot_id=proposal.slot_id,
+                    status="afgesproken",
+                    created_at=utcnow(),
+                )
             )
-        )
     proposal.status = "aannemer_akkoord" if accept else "aannemer_afgewezen"
     proposal.organisation_reason = None if accept else reason
     proposal.updated_at = utcnow()
@@ -137,8 +143,15 @@ def organisation_decides(
     return proposal
 
 
-def confirm_start(session: Session, principal: Principal, proposal: Proposal) -> Proposal:
-    """The organisation confirms the resident started (task) or enrolled (training)."""
+def confirm_start(
+    session: Session,
+    principal: Principal,
+    proposal: Proposal,
+    started_on: date | None = None,
+    early_start_reason: str | None = None,
+) -> Proposal:
+    """The organisation confirms the resident started (task: the placement's rules, see
+    domain/placements.py) or enrolled (training)."""
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek bevestigt de start.")
@@ -146,9 +159,14 @@ def confirm_start(session: Session, principal: Principal, proposal: Proposal) ->
         raise Conflict(f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status}).")
     placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
     assert placement is not None
+    if proposal.task_id is not None:
+        placements.confirm_start(
+            session, principal, placement, started_on or utcnow().date(), early_start_reason
+        )
+        return proposal
     placement.status = "gestart"
     placement.started_on = utcnow().date()
-    proposal.status = "geplaatst" if proposal.task_id is not None else "ingeschreven"
+    proposal.status = "ingeschreven"
     proposal.updated_at = utcnow()
     session.flush()
     publish_proposal(session, proposal)

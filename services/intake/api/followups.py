@@ -1,0 +1,122 @@
+"""API: follow-ups after a placement start (+1, +3, +6, +12 months): the coach's due list and
+recording one (still working ja/nee/onbekend, Participatieladder trede)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from services.intake.domain import audit, caseload, followups
+from shared import reference
+from shared.api import MAX_ID, Blueprint, NoBsnSchema, Schema
+from shared.auth.roles import BEHEERDER, JOBCOACH
+from shared.auth.web import require_principal, roles_required
+from shared.events import STILL_WORKING
+from shared.web import commit, db_session
+
+blp = Blueprint(
+    "followups",
+    __name__,
+    url_prefix="/api/v1",
+    description="Follow-ups after a start: due list of the coach, recording once",
+)
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer()
+    programme_id = fields.Function(lambda f: f.resident.programme_id)
+    placement_id = fields.Integer()
+    opening_title = fields.String(allow_none=True)
+    month = fields.Integer(metadata={"description": "1, 3, 6 or 12 months after the start"})
+    started_on = fields.Date()
+    due_on = fields.Date()
+    status = fields.String(metadata={"enum": list(followups.STATUSES)})
+    cancelled_reason = fields.String(allow_none=True)
+    recorded_on = fields.Date(allow_none=True)
+    still_working = fields.String(allow_none=True)
+    trede = fields.Integer(allow_none=True)
+
+
+class FollowUpQueryArgsSchema(NoBsnSchema):
+    status = fields.String(
+        load_default=followups.OPEN,
+        validate=validate.OneOf(followups.STATUSES, error="Kies gepland, open, vastgelegd of vervallen."),
+    )
+
+
+class FollowUpRecordSchema(NoBsnSchema):
+    still_working = fields.String(
+        required=True,
+        validate=validate.OneOf(STILL_WORKING, error="Kies ja, nee of onbekend."),
+        metadata={"description": "still working: ja | nee | onbekend"},
+    )
+    trede = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(list(reference.PARTICIPATIELADDER), error="Kies een trede van 1 tot 6."),
+        metadata={"description": "Participatieladder trede 1-6"},
+    )
+    recorded_on = fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "day of the conversation; today if empty"}
+    )
+
+
+@blp.route("/follow-ups")
+class FollowUps(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER)
+    @blp.arguments(FollowUpQueryArgsSchema, location="query")
+    @blp.response(200, FollowUpSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your residents' follow-ups (default: those due now), oldest due date first."""
+        principal = require_principal()
+        page = followups.due_list(db_session(), principal, args["status"])
+        audit.record(
+            db_session(),
+            principal,
+            None,
+            "list",
+            "api",
+            "follow-ups",
+            count=len(page.items),
+            programme_ids=sorted({f.resident.programme_id for f in page.items}),
+        )
+        commit()
+        return page.items
+
+
+@blp.route("/follow-ups/<int:followup_id>")
+class FollowUpItem(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER)
+    @blp.response(200, FollowUpSchema)
+    def get(self, followup_id: int) -> Any:
+        principal = require_principal()
+        return followups.get_visible(db_session(), principal, min(followup_id, MAX_ID))
+
+    @roles_required(JOBCOACH, BEHEERDER)
+    @blp.arguments(FollowUpRecordSchema)
+    @blp.response(200, FollowUpSchema)
+    def post(self, data: dict[str, Any], followup_id: int) -> Any:
+        """Record an open follow-up once (409 when it was recorded already or is not open)."""
+        principal = require_principal()
+        session = db_session()
+        item = followups.get_visible(session, principal, min(followup_id, MAX_ID))
+        followups.record(
+            session, principal, item, data["still_working"], data["trede"], data["recorded_on"], channel="api"
+        )
+        commit()
+        return item
+
+
+@blp.route("/residents/<programme_id>/follow-ups")
+class ResidentFollowUps(MethodView):
+    @roles_required(JOBCOACH, BEHEERDER)
+    @blp.response(200, FollowUpSchema(many=True))
+    def get(self, programme_id: str) -> Any:
+        """Every follow-up of one of your residents, in due order."""
+        principal = require_principal()
+        resident = caseload.get_visible(db_session(), principal, programme_id)
+        audit.record(db_session(), principal, resident, "view_follow_ups", "api", "follow-ups")
+        commit()
+        return followups.of_resident(db_session(), resident)
