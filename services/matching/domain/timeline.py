@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.matching.models import Candidate, Placement, Proposal, Task, TrainingSlot
 from services.matching.web.labels import label
+from shared import reference
 from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.errors import Forbidden, NotFound
@@ -156,6 +157,7 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
         facts = [
             _fact("Geplande start", p.planned_start.isoformat() if p.planned_start else None),
             _fact("Gestart op", p.started_on.isoformat() if p.started_on else "nog niet"),
+            _fact("Sector", label("sectors", reference.sector_of(task.occupation if task else None))),
             _fact("Soort contract", label("contracts", p.contract_type) or p.contract_type),
             _fact("Uren per week", p.hours_per_week),
             _fact("Loonkostensubsidie", "ja" if p.wage_subsidy else "nee"),

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from services.matching.domain import runs as match_runs
 from services.matching.models import MatchRun
 from services.matching.web.helpers import local_iso, render
+from services.matching.web.labels import label
+from shared import reference
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER, PROGRAMMABUREAU
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.pages import local_date, local_datetime
@@ -67,8 +69,13 @@ def start_run() -> Any:
 
 @bp.app_context_processor
 def _matching_globals() -> dict[str, Any]:
-    return {"run_roles": RUN_ROLES}
+    return {"run_roles": RUN_ROLES, "sector_name": sector_name}
+
+
+def sector_name(occupation: str | None) -> str:
+    """The sector of an occupation, by name (reference data, so any sector shows without code)."""
+    return label("sectors", reference.sector_of(occupation))
 
 
 # The task, slot and proposal pages register their routes on the same blueprint.
-from services.matching.web import decisions, openings  # noqa: E402, F401
+from services.matching.web import decisions, openings, placements  # noqa: E402, F401
