@@ -436,7 +436,14 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     )
     assert old.status_code == 302 and old.headers["Location"].endswith(f"/plaatsingen/voorstel/{proposal_id}")
     page_url = f"/matching/plaatsingen/{placement_id}"
-    start = post_form(contractor, f"{page_url}/start", {"started_on": date.today().isoformat()}, page=page_url)
+    today = date.today().isoformat()
+    early = post_form(contractor, f"{page_url}/start", {"started_on": today}, page=page_url)
+    assert early.status_code == 422  # the task starts later: the page asks why, nothing saved
+    assert "Schrijf erbij waarom" in field_error(early.text, "early_start_reason")
+    assert 'href="#early_start_reason"' in early.text
+    start = post_form(
+        contractor, f"{page_url}/start", {"started_on": today, "early_start_reason": "Proefweek"}, page=page_url
+    )
     assert start.status_code == 302
     assert "De start is bevestigd." in contractor.get(page_url).text
     with db(matching_app) as s:
