@@ -65,10 +65,14 @@ def plan(session: Session, resident: Resident, placement_id: int, started_on: da
         session.scalars(select(FollowUp.month).where(FollowUp.placement_id == placement_id)).all()
     )
     consent = has_consent(resident)
+    now = utcnow()
     created = 0
     for month in FOLLOWUP_MONTHS:
         if month in existing:
             continue
+        due_on = add_months(started_on, month)
+        # A start confirmed late may have follow-ups due already: open at once.
+        status = (OPEN if due_on <= now.date() else GEPLAND) if consent else VERVALLEN
         session.add(
             FollowUp(
                 resident_id=resident.id,
@@ -76,10 +80,11 @@ def plan(session: Session, resident: Resident, placement_id: int, started_on: da
                 opening_title=(title or "")[:200] or None,
                 month=month,
                 started_on=started_on,
-                due_on=add_months(started_on, month),
-                status=GEPLAND if consent else VERVALLEN,
+                due_on=due_on,
+                status=status,
+                became_due_at=now if status == OPEN else None,
                 cancelled_reason=None if consent else NO_CONSENT,
-                created_at=utcnow(),
+                created_at=now,
             )
         )
         created += 1

@@ -13,6 +13,7 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, consent, export, funnel, notes, residents
 from services.intake.domain.consent import active_record
 from services.intake.models import Resident
+from services.intake.web import timeline
 from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import coaches, label, render, visible_resident
 from services.intake.web.views import bp
@@ -48,6 +49,7 @@ def _detail(
     """The resident page; every showing of personal data is written to the audit log."""
     audit.record(db_session(), principal, resident, "view", "page", "resident detail")
     commit()
+    journey = timeline.build(db_session(), resident)
     is_admin = principal.role == BEHEERDER
     coach_names = coaches()
     return render(
@@ -62,6 +64,7 @@ def _detail(
         coach_name=coach_names.get(resident.coach_id or -1, ""),
         coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},
         is_admin=is_admin,
+        timeline=journey,
     )
 
 
