@@ -69,6 +69,8 @@ def _day(value: datetime | date | None) -> date:
 
 
 def _fact(name: str, value: Any) -> dict[str, str]:
+    if isinstance(value, date):
+        value = value.strftime("%d-%m-%Y")  # Dutch notation, as on every page
     return {"label": name, "value": "" if value is None else str(value)}
 
 
@@ -111,7 +113,7 @@ def _proposals(session: Session, programme_id: str) -> list[Entry]:
     for p in items:
         opening: Task | TrainingSlot | None = p.task or p.slot
         title = getattr(opening, "title", None) or getattr(opening, "name", "")
-        facts = [_fact("Voorgesteld op", p.created_at.date().isoformat())]
+        facts = [_fact("Voorgesteld op", p.created_at.date())]
         reason = p.coach_reason or p.organisation_reason
         if reason:
             facts.append(_fact("Reden", label("reasons", reason) or reason))
@@ -140,7 +142,7 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
     for p in items:
         if p.kind == "inschrijving":
             slot = session.get(TrainingSlot, p.slot_id)
-            facts = [_fact("Start opleiding", p.started_on.isoformat() if p.started_on else "nog niet")]
+            facts = [_fact("Start opleiding", p.started_on or "nog niet")]
             out.append(
                 Entry(
                     "inschrijving",
@@ -155,8 +157,8 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
             continue
         task = p.task
         facts = [
-            _fact("Geplande start", p.planned_start.isoformat() if p.planned_start else None),
-            _fact("Gestart op", p.started_on.isoformat() if p.started_on else "nog niet"),
+            _fact("Geplande start", p.planned_start),
+            _fact("Gestart op", p.started_on or "nog niet"),
             _fact("Sector", label("sectors", reference.sector_of(task.occupation if task else None))),
             _fact("Soort contract", label("contracts", p.contract_type) or p.contract_type),
             _fact("Uren per week", p.hours_per_week),
@@ -164,7 +166,7 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
             _fact("Jobcoaching", "ja" if p.jobcoach_support else "nee"),
         ]
         if p.ended_on:
-            facts.append(_fact("Geëindigd op", p.ended_on.isoformat()))
+            facts.append(_fact("Geëindigd op", p.ended_on))
         if p.end_reason:
             facts.append(_fact("Reden", label("reasons", p.end_reason) or p.end_reason))
         out.append(
