@@ -22,7 +22,11 @@ DEMO_USERS = [
     ("bureau", "Karim Bouzid", "programmabureau", "Programmabureau Dordt West", "programma"),
 ]
 # Components whose demo seeders run after the accounts (import paths; order matters).
-SEEDERS = ["services.intake.demo:seed", "services.matching.demo:seed", "services.matching.demo:seed_placements"]
+SEEDERS = [
+    "services.intake.demo:seed",
+    "services.matching.demo:seed",
+    "services.matching.demo:seed_placements",
+]
 
 
 def seed(settings: Settings, residents: int = 300) -> str:

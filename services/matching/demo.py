@@ -225,8 +225,12 @@ def seed_placements(settings: Settings, residents: int = 0) -> str:
                     continue
                 # Duurzaam residents started long ago; the others weeks to months ago, so their
                 # +1, +3 or +6 months follow-up is due now.
-                days_ago = rng.randint(200, 320) if stage == "duurzaam" else rng.choice([35, 40, 95, 100, 190])
-                placements.confirm_start(s, contractor, placement, today - timedelta(days=days_ago), None, today=today)
+                days_ago = (
+                    rng.randint(200, 320) if stage == "duurzaam" else rng.choice([35, 40, 95, 100, 190])
+                )
+                placements.confirm_start(
+                    s, contractor, placement, today - timedelta(days=days_ago), None, today=today
+                )
                 if i % 8 == 3:
                     ended = today - timedelta(days=rng.randint(1, min(20, days_ago)))
                     placements.end(s, contractor, placement, ended, rng.choice(END_REASONS), today=today)

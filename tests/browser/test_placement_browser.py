@@ -49,10 +49,14 @@ def test_contractor_confirms_start_coach_records_follow_up_and_sees_timeline(
     coach = make_user("jobcoach", name="Fatima el Amrani")
     contractor = make_user("aannemer", org="Demo Installatiebedrijf", name="Mark Kuipers")
     pid = _resident(app, coach)
-    task_id = LoggedIn(matching_app.test_client(), contractor, "/matching").post(
-        "/matching/api/v1/tasks",
-        json=task_payload(title="Hulpmonteur zonnepanelen Wielwijk", start_date=TASK_START.isoformat()),
-    ).json["id"]
+    task_id = (
+        LoggedIn(matching_app.test_client(), contractor, "/matching")
+        .post(
+            "/matching/api/v1/tasks",
+            json=task_payload(title="Hulpmonteur zonnepanelen Wielwijk", start_date=TASK_START.isoformat()),
+        )
+        .json["id"]
+    )
     add_proposal(matching_app, task_id, pid, coach_id=coach.id)
     found: dict[str, list[dict[str, Any]]] = {}
 

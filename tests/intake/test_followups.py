@@ -85,9 +85,16 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
     ).json["id"]
     mdb = matching_app.extensions["instap"].db
     proposal_id = add_proposal(mdb, pid, task_id, coach_id=coach_user.id)
-    assert contractor.post(f"/matching/api/v1/proposals/{proposal_id}/decision", json={"accept": True}).status_code == 200
+    assert (
+        contractor.post(
+            f"/matching/api/v1/proposals/{proposal_id}/decision", json={"accept": True}
+        ).status_code
+        == 200
+    )
     [placement] = contractor.get("/matching/api/v1/placements").json
-    r = contractor.post(f"/matching/api/v1/placements/{placement['id']}/start", json={"started_on": start.isoformat()})
+    r = contractor.post(
+        f"/matching/api/v1/placements/{placement['id']}/start", json={"started_on": start.isoformat()}
+    )
     assert r.status_code == 200
     run_worker_burst(settings, service="intake")  # relays matching's outbox, applies placement.changed
     run_worker_burst(settings, service="intake")  # a second round changes nothing
@@ -99,9 +106,7 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
         ("geplaatst", "plaatsing_gestart"),
     ]
     rows = _rows(app, pid)
-    assert [(f.month, f.due_on) for f in rows] == [
-        (m, followups.add_months(start, m)) for m in (1, 3, 6, 12)
-    ]
+    assert [(f.month, f.due_on) for f in rows] == [(m, followups.add_months(start, m)) for m in (1, 3, 6, 12)]
     # The +1 month one was due 10 days ago: open at once.
     assert [f.status for f in rows] == ["open", "gepland", "gepland", "gepland"]
     # The same event delivered again (a replay through the inbox, and once more past it):
@@ -117,7 +122,12 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
         envs = [envelope(row, "matching") for row in rows_out]
     for env in envs:
         assert not apply_once(
-            app.extensions["instap"].db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS
+            app.extensions["instap"].db,
+            InboxEvent,
+            env,
+            HANDLERS,
+            progress_model=SubjectProgress,
+            ordered=HANDLERS,
         )
     _started(app, pid, start, placement_id=placement["id"])
     assert len(_rows(app, pid)) == 4
@@ -221,7 +231,9 @@ def test_withdrawn_consent_cancels_open_and_planned_follow_ups(app, make_user):
     assert _make_due(app, TODAY + timedelta(days=400)) == 0
 
 
-def test_a_worker_restart_loses_nothing_the_periodic_job_opens_due_ones(app, settings, make_user, monkeypatch):
+def test_a_worker_restart_loses_nothing_the_periodic_job_opens_due_ones(
+    app, settings, make_user, monkeypatch
+):
     """Due dates live in the database: a fresh worker (nothing scheduled in Redis) opens them."""
     from services.intake import jobs
 
@@ -264,7 +276,10 @@ def test_coach_may_skip_stages_and_they_are_recorded(app, make_user):
     coach.post(f"{API}/residents/{pid}/stages", json={"to_stage": "intake"})
     r = coach.post(f"{API}/residents/{pid}/stages", json={"to_stage": "gecertificeerd"})
     assert r.status_code == 201 and r.json["from_stage"] == "opleiding"
-    history = [(h["from_stage"], h["to_stage"], h["reason_code"]) for h in coach.get(f"{API}/residents/{pid}/stages").json]
+    history = [
+        (h["from_stage"], h["to_stage"], h["reason_code"])
+        for h in coach.get(f"{API}/residents/{pid}/stages").json
+    ]
     assert history[-3:] == [
         ("intake", "orientatie", "overgeslagen"),
         ("orientatie", "opleiding", "overgeslagen"),

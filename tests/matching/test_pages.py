@@ -432,7 +432,10 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     to_placement = contractor.get(f"/matching/plaatsingen/voorstel/{proposal_id}")
     assert to_placement.headers["Location"].endswith(f"/matching/plaatsingen/{placement_id}")
     old = post_form(
-        contractor, f"/matching/taken/{task_id}/voorstellen/{proposal_id}/start", {}, page=f"/matching/taken/{task_id}"
+        contractor,
+        f"/matching/taken/{task_id}/voorstellen/{proposal_id}/start",
+        {},
+        page=f"/matching/taken/{task_id}",
     )
     assert old.status_code == 302 and old.headers["Location"].endswith(f"/plaatsingen/voorstel/{proposal_id}")
     page_url = f"/matching/plaatsingen/{placement_id}"
@@ -442,7 +445,10 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     assert "Schrijf erbij waarom" in field_error(early.text, "early_start_reason")
     assert 'href="#early_start_reason"' in early.text
     start = post_form(
-        contractor, f"{page_url}/start", {"started_on": today, "early_start_reason": "Proefweek"}, page=page_url
+        contractor,
+        f"{page_url}/start",
+        {"started_on": today, "early_start_reason": "Proefweek"},
+        page=page_url,
     )
     assert start.status_code == 302
     assert "De start is bevestigd." in contractor.get(page_url).text

@@ -154,7 +154,9 @@ def test_end_records_date_and_reason_and_frees_the_place(matching_app, placed):
         assert r.status_code == 422 and field in r.json["errors"], (body, r.json)
     with _db(matching_app).unit_of_work() as s:
         assert s.get(Task, task_id).filled == 1
-    ended = contractor.post(f"{base}/end", json={"ended_on": TODAY.isoformat(), "reason": "contract_afgelopen"})
+    ended = contractor.post(
+        f"{base}/end", json={"ended_on": TODAY.isoformat(), "reason": "contract_afgelopen"}
+    )
     assert ended.status_code == 200 and ended.json["status"] == "beeindigd"
     assert ended.json["ended_on"] == TODAY.isoformat() and ended.json["end_reason"] == "contract_afgelopen"
     with _db(matching_app).unit_of_work() as s:
@@ -244,7 +246,9 @@ def test_a_placement_beyond_the_tasks_places_is_refused(matching_app, make_user)
     # The first one starts and ends: its place is free again for the second.
     [first] = contractor.get(PLACEMENTS).json
     contractor.post(f"{PLACEMENTS}/{first['id']}/start", json={"started_on": TODAY.isoformat()})
-    contractor.post(f"{PLACEMENTS}/{first['id']}/end", json={"ended_on": TODAY.isoformat(), "reason": "ontslag"})
+    contractor.post(
+        f"{PLACEMENTS}/{first['id']}/end", json={"ended_on": TODAY.isoformat(), "reason": "ontslag"}
+    )
     assert contractor.post(f"{PROPOSALS}/{ids[1]}/decision", json={"accept": True}).status_code == 200
 
 
@@ -268,10 +272,29 @@ def test_sroi_export_per_tag_and_period(matching_app, placed, make_user):
     assert row["uren_per_week"] == "28" and row["loonkostensubsidie"] == "ja"
     assert row["weken_in_periode"] == "1,1" and row["uren_in_periode"] == "32,0"  # 8 days of 28 h/week
     # Per tag; a period before the start has no rows.
-    assert len(list(csv.DictReader(io.StringIO(contractor.get(url, query_string={**period, "sroi_tag": "ANDERS"}).data.decode("utf-8-sig")), delimiter=";"))) == 0
-    before = {"from": (TODAY - timedelta(days=60)).isoformat(), "to": (TODAY - timedelta(days=31)).isoformat()}
+    assert (
+        len(
+            list(
+                csv.DictReader(
+                    io.StringIO(
+                        contractor.get(url, query_string={**period, "sroi_tag": "ANDERS"}).data.decode(
+                            "utf-8-sig"
+                        )
+                    ),
+                    delimiter=";",
+                )
+            )
+        )
+        == 0
+    )
+    before = {
+        "from": (TODAY - timedelta(days=60)).isoformat(),
+        "to": (TODAY - timedelta(days=31)).isoformat(),
+    }
     assert contractor.get(url, query_string=before).data.decode("utf-8-sig").count("\n") == 1
-    bad = contractor.get(url, query_string={"from": TODAY.isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()})
+    bad = contractor.get(
+        url, query_string={"from": TODAY.isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()}
+    )
     assert bad.status_code == 422 and "to" in bad.json["errors"]
     assert contractor.get(url, query_string={"from": "gisteren", "to": TODAY.isoformat()}).status_code == 422
     coach_client = LoggedIn(matching_app.test_client(), coach, "/matching")

@@ -59,7 +59,9 @@ class FollowUpRecordSchema(NoBsnSchema):
         metadata={"description": "Participatieladder trede 1-6"},
     )
     recorded_on = fields.Date(
-        allow_none=True, load_default=None, metadata={"description": "day of the conversation; today if empty"}
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "day of the conversation; today if empty"},
     )
 
 

@@ -61,9 +61,7 @@ def on_placement_changed(session: Session, p: dict[str, Any], _env: dict[str, An
 
 def plan(session: Session, resident: Resident, placement_id: int, started_on: date, title: str | None) -> int:
     """The four follow-ups of one start, each created once; returns how many were new."""
-    existing = set(
-        session.scalars(select(FollowUp.month).where(FollowUp.placement_id == placement_id)).all()
-    )
+    existing = set(session.scalars(select(FollowUp.month).where(FollowUp.placement_id == placement_id)).all())
     consent = has_consent(resident)
     now = utcnow()
     created = 0
@@ -210,7 +208,12 @@ def record(
             session,
             resident,
             "ladder.measured",
-            {"programme_id": resident.programme_id, "trede": trede, "source": "follow_up", "measured_at": now},
+            {
+                "programme_id": resident.programme_id,
+                "trede": trede,
+                "source": "follow_up",
+                "measured_at": now,
+            },
         )
     publishing.publish(
         session,

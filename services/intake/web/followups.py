@@ -46,7 +46,9 @@ def followups_due() -> Any:
     return render("intake/followups.html", page=page, nav_current="followups")
 
 
-def _form(item: Any, status: int = 200, errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
+def _form(
+    item: Any, status: int = 200, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> Any:
     principal = require_principal()
     audit.record(db_session(), principal, item.resident, "view", "page", "follow-up")
     commit()
@@ -77,12 +79,20 @@ def followup(followup_id: int) -> Any:
     try:
         data = FollowUpRecordSchema().load({k: v for k, v in raw.items() if v})
         followups.record(
-            session, principal, item, data["still_working"], data["trede"], data["recorded_on"], channel="page"
+            session,
+            principal,
+            item,
+            data["still_working"],
+            data["trede"],
+            data["recorded_on"],
+            channel="page",
         )
     except (ValidationError, Invalid) as err:
         session.rollback()
         messages = err.messages if isinstance(err, ValidationError) else err.errors
-        return _form(followups.get_visible(session, principal, followup_id), 422, simple_errors(messages), raw)
+        return _form(
+            followups.get_visible(session, principal, followup_id), 422, simple_errors(messages), raw
+        )
     except Conflict as err:
         session.rollback()
         flash(translate_message(err.message), "error")

@@ -77,7 +77,9 @@ def _followup_items(rows: list[FollowUp]) -> list[Item]:
     for f in rows:
         facts = [{"label": _("Datum"), "value": f.due_on.strftime("%d-%m-%Y")}]
         if f.status == "vastgelegd":
-            facts.append({"label": _("Nog aan het werk"), "value": _(STILL_WORKING[f.still_working or "onbekend"])})
+            facts.append(
+                {"label": _("Nog aan het werk"), "value": _(STILL_WORKING[f.still_working or "onbekend"])}
+            )
             if f.trede:
                 facts.append({"label": _("Trede"), "value": f"{f.trede} – {label('ladder', f.trede)}"})
         if f.cancelled_reason:
@@ -86,7 +88,9 @@ def _followup_items(rows: list[FollowUp]) -> list[Item]:
         out.append(
             Item(
                 f.due_on,
-                _("%(months)s maanden na de start", months=f.month) if f.month > 1 else _("1 maand na de start"),
+                _("%(months)s maanden na de start", months=f.month)
+                if f.month > 1
+                else _("1 maand na de start"),
                 f.status,
                 _(FOLLOWUP_STATUS[f.status]),
                 facts,

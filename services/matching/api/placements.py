@@ -192,7 +192,11 @@ class PlacementEnd(MethodView):
         principal = require_principal()
         session = db_session()
         placement = placements.end(
-            session, principal, placements.get(session, principal, placement_id), data["ended_on"], data["reason"]
+            session,
+            principal,
+            placements.get(session, principal, placement_id),
+            data["ended_on"],
+            data["reason"],
         )
         commit()
         return placement

@@ -131,7 +131,9 @@ def agree(session: Session, proposal: Proposal, task: Task) -> Placement:
     return placement
 
 
-def update_terms(session: Session, principal: Principal, placement: Placement, data: dict[str, Any]) -> Placement:
+def update_terms(
+    session: Session, principal: Principal, placement: Placement, data: dict[str, Any]
+) -> Placement:
     """The contractor records what was agreed; only before the start (after it, they are facts)."""
     _require_owner(principal, "legt de afspraken vast")
     if placement.status != AFGESPROKEN:
@@ -248,7 +250,9 @@ def cancel(session: Session, principal: Principal, placement: Placement, reason:
     return placement
 
 
-def cancel_unstarted_placements(session: Session, programme_id: str, reason: str = "toestemming_ingetrokken") -> int:
+def cancel_unstarted_placements(
+    session: Session, programme_id: str, reason: str = "toestemming_ingetrokken"
+) -> int:
     """Consent withdrawn (or the resident left or was erased): placements that have not started
     are cancelled and their places given back. Started ones are facts and stay. For the consent
     handlers (privacy) to call in the same transaction as the withdrawal; returns how many."""

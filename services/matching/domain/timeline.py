@@ -135,7 +135,10 @@ def _proposals(session: Session, programme_id: str) -> list[Entry]:
 def _placements(session: Session, programme_id: str) -> list[Entry]:
     items = session.scalars(
         select(Placement)
-        .where(Placement.programme_id == programme_id, or_(Placement.task_id.is_not(None), Placement.slot_id.is_not(None)))
+        .where(
+            Placement.programme_id == programme_id,
+            or_(Placement.task_id.is_not(None), Placement.slot_id.is_not(None)),
+        )
         .order_by(Placement.created_at)
     ).all()
     out = []

@@ -63,7 +63,11 @@ def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
         value = (value or "").strip()
         if value == "":
             continue
-        data[key] = {"ja": True, "nee": False}.get(value, value) if key in ("wage_subsidy", "jobcoach_support") else value
+        data[key] = (
+            {"ja": True, "nee": False}.get(value, value)
+            if key in ("wage_subsidy", "jobcoach_support")
+            else value
+        )
     return schema.load(data)
 
 
@@ -121,7 +125,12 @@ def placement_of_proposal(proposal_id: int) -> Any:
     return redirect(url_for("web.placement", placement_id=placement.id))
 
 
-def _show(placement_id: int, status: int = 200, errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Any:
+def _show(
+    placement_id: int,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
     placement = placements.get(db_session(), require_principal(), placement_id)
     task = placement.task
     shown = {
@@ -154,7 +163,9 @@ def placement(placement_id: int) -> Any:
     return _show(placement_id)
 
 
-def _act(placement_id: int, fields: tuple[str, ...], schema: Schema, action: Any, done: str, anchor: str) -> Any:
+def _act(
+    placement_id: int, fields: tuple[str, ...], schema: Schema, action: Any, done: str, anchor: str
+) -> Any:
     principal = require_principal()
     session = db_session()
     found = placements.get(session, principal, placement_id)
