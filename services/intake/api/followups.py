@@ -49,6 +49,7 @@ class FollowUpQueryArgsSchema(NoBsnSchema):
 class FollowUpRecordSchema(NoBsnSchema):
     still_working = fields.String(
         required=True,
+        error_messages={"required": "Kies ja, nee of onbekend."},
         validate=validate.OneOf(STILL_WORKING, error="Kies ja, nee of onbekend."),
         metadata={"description": "still working: ja | nee | onbekend"},
     )

@@ -81,7 +81,11 @@ class PlacementTermsSchema(NoBsnSchema):
 
 
 class PlacementStartSchema(NoBsnSchema):
-    started_on = fields.Date(required=True, metadata={"description": "the first working day"})
+    started_on = fields.Date(
+        required=True,
+        error_messages={"required": "Vul de eerste werkdag in.", "invalid": "Vul een datum in."},
+        metadata={"description": "the first working day"},
+    )
     early_start_reason = fields.String(
         allow_none=True,
         load_default=None,
@@ -91,15 +95,21 @@ class PlacementStartSchema(NoBsnSchema):
 
 
 class PlacementEndSchema(NoBsnSchema):
-    ended_on = fields.Date(required=True)
+    ended_on = fields.Date(
+        required=True,
+        error_messages={"required": "Vul de laatste werkdag in.", "invalid": "Vul een datum in."},
+    )
     reason = fields.String(
-        required=True, validate=validate.OneOf(placements.END_REASONS, error="Kies een reden uit de lijst.")
+        required=True,
+        error_messages={"required": "Kies een reden uit de lijst."},
+        validate=validate.OneOf(placements.END_REASONS, error="Kies een reden uit de lijst."),
     )
 
 
 class PlacementCancelSchema(NoBsnSchema):
     reason = fields.String(
         required=True,
+        error_messages={"required": "Kies een reden uit de lijst."},
         validate=validate.OneOf(placements.CANCEL_REASONS, error="Kies een reden uit de lijst."),
     )
 
