@@ -35,7 +35,8 @@ def test_every_occupation_names_a_known_sector():
 def test_a_new_sector_from_the_reference_file_needs_no_code(new_sector, matching_app, make_user):
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Groen BV"), "/matching")
     r = contractor.post(
-        "/matching/api/v1/tasks", json=task_payload(title="Hulp hovenier Wielwijk", occupation="hovenier_hulp")
+        "/matching/api/v1/tasks",
+        json=task_payload(title="Hulp hovenier Wielwijk", occupation="hovenier_hulp"),
     )
     assert r.status_code == 201, r.json
     page = contractor.get(f"/matching/taken/{r.json['id']}").text

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
 
+from services.intake.api.schemas import FollowUpQueryArgsSchema, FollowUpRecordSchema, FollowUpSchema
 from services.intake.domain import audit, caseload, followups
-from shared import reference
-from shared.api import MAX_ID, Blueprint, NoBsnSchema, Schema
+from shared.api import MAX_ID, Blueprint
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
-from shared.events import STILL_WORKING
 from shared.web import commit, db_session
 
 blp = Blueprint(
@@ -22,48 +20,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Follow-ups after a start: due list of the coach, recording once",
 )
-
-
-class FollowUpSchema(Schema):
-    id = fields.Integer()
-    programme_id = fields.Function(lambda f: f.resident.programme_id)
-    placement_id = fields.Integer()
-    opening_title = fields.String(allow_none=True)
-    month = fields.Integer(metadata={"description": "1, 3, 6 or 12 months after the start"})
-    started_on = fields.Date()
-    due_on = fields.Date()
-    status = fields.String(metadata={"enum": list(followups.STATUSES)})
-    cancelled_reason = fields.String(allow_none=True)
-    recorded_on = fields.Date(allow_none=True)
-    still_working = fields.String(allow_none=True)
-    trede = fields.Integer(allow_none=True)
-
-
-class FollowUpQueryArgsSchema(NoBsnSchema):
-    status = fields.String(
-        load_default=followups.OPEN,
-        validate=validate.OneOf(followups.STATUSES, error="Kies gepland, open, vastgelegd of vervallen."),
-    )
-
-
-class FollowUpRecordSchema(NoBsnSchema):
-    still_working = fields.String(
-        required=True,
-        error_messages={"required": "Kies ja, nee of onbekend."},
-        validate=validate.OneOf(STILL_WORKING, error="Kies ja, nee of onbekend."),
-        metadata={"description": "still working: ja | nee | onbekend"},
-    )
-    trede = fields.Integer(
-        allow_none=True,
-        load_default=None,
-        validate=validate.OneOf(list(reference.PARTICIPATIELADDER), error="Kies een trede van 1 tot 6."),
-        metadata={"description": "Participatieladder trede 1-6"},
-    )
-    recorded_on = fields.Date(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "day of the conversation; today if empty"},
-    )
 
 
 @blp.route("/follow-ups")

@@ -16,6 +16,7 @@ from marshmallow import (
 
 from shared import reference
 from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.events import STILL_WORKING
 from shared.validators import normalise_phone, normalise_postcode
 
 MIN_BIRTH_YEAR = 1940
@@ -304,3 +305,51 @@ class NoteSchema(Schema):
 
 class ReassignSchema(NoBsnSchema):
     coach_id = fields.Integer(required=True, validate=_ID)
+
+
+# --- Follow-ups after a start (issue 9) ---
+
+
+FOLLOWUP_STATUSES = ("gepland", "open", "vastgelegd", "vervallen")
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer()
+    programme_id = fields.Function(lambda f: f.resident.programme_id)
+    placement_id = fields.Integer()
+    opening_title = fields.String(allow_none=True)
+    month = fields.Integer(metadata={"description": "1, 3, 6 or 12 months after the start"})
+    started_on = fields.Date()
+    due_on = fields.Date()
+    status = fields.String(metadata={"enum": list(FOLLOWUP_STATUSES)})
+    cancelled_reason = fields.String(allow_none=True)
+    recorded_on = fields.Date(allow_none=True)
+    still_working = fields.String(allow_none=True)
+    trede = fields.Integer(allow_none=True)
+
+
+class FollowUpQueryArgsSchema(NoBsnSchema):
+    status = fields.String(
+        load_default="open",
+        validate=validate.OneOf(FOLLOWUP_STATUSES, error="Kies gepland, open, vastgelegd of vervallen."),
+    )
+
+
+class FollowUpRecordSchema(NoBsnSchema):
+    still_working = fields.String(
+        required=True,
+        error_messages={"required": "Kies ja, nee of onbekend."},
+        validate=validate.OneOf(STILL_WORKING, error="Kies ja, nee of onbekend."),
+        metadata={"description": "still working: ja | nee | onbekend"},
+    )
+    trede = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(list(reference.PARTICIPATIELADDER), error="Kies een trede van 1 tot 6."),
+        metadata={"description": "Participatieladder trede 1-6"},
+    )
+    recorded_on = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "day of the conversation; today if empty"},
+    )

@@ -9,7 +9,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from services.intake.api.followups import FollowUpRecordSchema
+from services.intake.api.schemas import FollowUpRecordSchema
 from services.intake.domain import audit, followups
 from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import render
