@@ -47,7 +47,7 @@ $(CHECKOV_STAMP): requirements-checkov.lock $(STAMP)
 	touch $(CHECKOV_STAMP)
 
 test: install $(CHECKOV_STAMP)
-	scripts/system-deps.sh redis postgresql chromium weasyprint promtool
+	scripts/system-deps.sh redis postgresql chromium weasyprint promtool nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

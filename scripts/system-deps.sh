@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs when they are missing (only as root; else explain).
-# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint] [promtool]
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint] [promtool] [nginx]
 set -euo pipefail
 missing=()
 # Debian packages that are not installed (dpkg's view), so a shared library is found by name.
@@ -19,6 +19,8 @@ for want in "$@"; do
     weasyprint) need_packages libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core ;;
     # promtool checks deploy/prometheus/alerts.yml; Debian ships it in the prometheus package.
     promtool) command -v promtool >/dev/null 2>&1 || missing+=(prometheus) ;;
+    # nginx runs deploy/nginx.conf in the compose test (the one-origin proxy in front of the services).
+    nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light) ;;
     *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
   esac
 done

@@ -338,7 +338,7 @@ def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams:
         or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     )
     if nginx is None:
-        pytest.skip("no nginx binary (Debian package nginx) to run nginx.conf with")
+        pytest.fail("no nginx binary: `make test` installs it (scripts/system-deps.sh nginx)")
     port = free_port()
     conf = NGINX_CONF.read_text()
     conf = conf.replace("include /etc/nginx/mime.types;", "types { application/json json; }")
