@@ -286,3 +286,36 @@ def test_coach_may_skip_stages_and_they_are_recorded(app, make_user):
         ("opleiding", "gecertificeerd", None),
     ]
     assert coach.post(f"{API}/residents/{pid}/stages", json={"to_stage": "duurzaam"}).status_code == 409
+
+
+@pytest.mark.both_backends
+def test_two_coaches_tabs_recording_at_once_record_once(app, make_user):
+    """The conditional UPDATE lets exactly one of two simultaneous recordings through."""
+    import threading
+
+    user = make_user("jobcoach")
+    coach = LoggedIn(app.test_client(), user)
+    pid = _resident(coach)
+    _started(app, pid, TODAY - timedelta(days=40))
+    [item] = coach.get(f"{API}/follow-ups").json
+    tabs = [LoggedIn(app.test_client(), user) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def record(tab, answer):
+        barrier.wait()
+        statuses.append(
+            tab.post(f"{API}/follow-ups/{item['id']}", json={"still_working": answer}).status_code
+        )
+
+    threads = [threading.Thread(target=record, args=(t, a)) for t, a in zip(tabs, ("ja", "nee"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [200, 409]
+    with app.extensions["instap"].db.unit_of_work() as s:
+        events = s.scalars(
+            select(OutboxEvent).where(OutboxEvent.subject == pid, OutboxEvent.type == "followup.recorded")
+        ).all()
+        assert len(events) == 1
