@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import http
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
+from flask_smorest.utils import prepare_response
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from shared.auth.roles import ALL_ROLES
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
-from shared.validators import reject_bsn
+from shared.runtime import service_context
+from shared.validators import MAX_ID, reject_bsn
 
-MAX_ID = 2**31 - 1
-"""The largest id an INTEGER column holds (PostgreSQL's int4; SQLite's limit is higher)."""
+MAX_PAGE_SIZE = 500
+"""The largest `page_size` a list answers (the bound of INSTAP_PAGE_SIZE too)."""
+PAGINATION_ARGS = ("page", "page_size")
 
 
 class Schema(ma.Schema):
@@ -46,15 +53,168 @@ class NoBsnSchema(Schema):
         return data
 
 
-class Blueprint(_Blueprint):
-    """API blueprint; documents the bearer/session auth and our error shape per operation."""
+class QueryArgsSchema(NoBsnSchema):
+    """Query arguments of a paged list: `page` and `page_size` belong to `Blueprint.paginate`
+    (flask-smorest reads them with its own schema); every other unknown argument is an error."""
+
+    @ma.pre_load
+    def _leave_pagination(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):  # webargs' proxy gives lists for List fields
+            return {key: data[key] for key in data if key not in PAGINATION_ARGS}
+        return data
+
+
+def page_of(session: Session, query: Select[Any], params: Any) -> list[Any]:
+    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header."""
+    params.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
 
 
 class ErrorSchema(Schema):
+    """The one error document of the suite (shared/errors.py `error_body`)."""
+
     code = ma.fields.String(required=True, metadata={"example": "invalid"})
     status = ma.fields.Integer(required=True, metadata={"example": 422})
     message = ma.fields.String(required=True)
-    errors = ma.fields.Dict(required=True, metadata={"description": "messages per field"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(), required=True, metadata={"description": "messages per field"}
+    )
+
+
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+"""Every operation: a bearer token (`instap token create`) or the session cookie of a login."""
+
+ERROR_DESCRIPTIONS = {
+    400: "Unreadable request: JSON that does not parse or is nested too deep, or (with the session "
+    "cookie instead of a token) a missing or stale CSRF token.",
+    401: "Not logged in, or the token is invalid, expired or revoked.",
+    403: "Your role or organisation has no access to this operation or object.",
+    404: "Not found, or not yours to see.",
+    409: "Conflicts with stored state: a step the state table forbids, a place already taken, a duplicate.",
+    413: "The request body is larger than 2 MiB.",
+    422: "Invalid input: a message per field in `errors`.",
+    503: "A database or Redis is unavailable; retry after the Retry-After header's seconds.",
+}
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+BODY_LOCATIONS = frozenset({"json", "form", "files"})
+
+
+def error_statuses(
+    *, method: str, rule: str, roles: Iterable[str] | None, body: bool, arguments: bool
+) -> set[int]:
+    """The errors an operation can really answer, from what the base classes know of it.
+
+    401 and 503 always (authentication is required; every operation reads a database); 403 when the
+    operation admits fewer than all roles, or checks ownership in the domain (every write does);
+    404 when the path names an object; 409 on writes (state tables, capacity, unique rules);
+    422 with arguments; 400 and 413 when a body is read, 400 also for the CSRF check of writes.
+    Views add any other with `Blueprint.errors`.
+    """
+    statuses = {401, 503}
+    method = method.lower()
+    if roles is not None and set(ALL_ROLES) - set(roles):
+        statuses.add(403)
+    if method in UNSAFE_METHODS:
+        statuses |= {400, 403, 409}
+    if "<" in rule:
+        statuses.add(404)
+    if arguments:
+        statuses.add(422)
+    if body:
+        statuses |= {400, 413}
+    return statuses
+
+
+class Blueprint(_Blueprint):
+    """API blueprint: security requirements and the real error responses, added once here for
+    every operation of every service (computed by `error_statuses`), never per view."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_security_and_errors_doc)
+
+    def add_url_rule(  # type: ignore[override]
+        self, rule: str, endpoint: str | None = None, view_func: Any = None, *args: Any, **kwargs: Any
+    ) -> None:
+        super().add_url_rule(rule, endpoint, view_func, *args, **kwargs)
+        full_rule = (self.url_prefix or "") + rule
+        for method, doc in self._docs[endpoint or view_func.__name__].items():
+            if method == "parameters":
+                continue
+            function = getattr(view_func, method, view_func)
+            locations = {arg.get("in", "json") for arg in doc.get("arguments", {}).get("parameters", [])}
+            doc["errors"] = error_statuses(
+                method=method,
+                rule=full_rule,
+                roles=getattr(function, "required_roles", None),
+                body=bool(locations & BODY_LOCATIONS),
+                arguments=bool(locations) or "pagination" in doc,
+            ) | set(doc.get("extra_errors", ()))
+
+    @staticmethod
+    def errors(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare an error an operation answers that `error_statuses` cannot see."""
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            function._apidoc = {**getattr(function, "_apidoc", {})}  # type: ignore[attr-defined]
+            extra = set(function._apidoc.get("extra_errors", ())) | set(statuses)  # type: ignore[attr-defined]
+            function._apidoc["extra_errors"] = sorted(extra)  # type: ignore[attr-defined]
+            return function
+
+        return decorator
+
+    def paginate(  # type: ignore[override]
+        self, pager: Any = None, *, max_page_size: int = MAX_PAGE_SIZE
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """flask-smorest's pagination (`?page=&page_size=`, metadata in the X-Pagination header) with
+        the configured page size (INSTAP_PAGE_SIZE, `settings.page_size`) as the default."""
+        decorator = super().paginate(pager, page=1, page_size=1, max_page_size=max_page_size)
+
+        def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+            wrapped = decorator(function)
+            schema = wrapped._apidoc["pagination"]["parameters"]["schema"]  # type: ignore[attr-defined]
+            # Beyond an INTEGER the offset overflows the database driver (a 500, not a 422).
+            schema._declared_fields["page"].validators = [
+                ma.validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
+            ]
+            page_size = schema._declared_fields["page_size"]
+            page_size.load_default = _configured_page_size
+            page_size.metadata["description"] = "Items per page (default: INSTAP_PAGE_SIZE, 25)."
+            return wrapped
+
+        return apply
+
+    def response_one_of(
+        self, status: int, *schemas: type[ma.Schema], many: bool = False, description: str | None = None
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A 2xx answer in one of several shapes (e.g. a coach's and an organisation's view): the
+        view dumps with the schema that fits the caller; the document lists them all (oneOf)."""
+        one_of: dict[str, Any] = {"oneOf": list(schemas)}
+        schema = {"type": "array", "items": one_of} if many else one_of
+        description = description or http.HTTPStatus(status).phrase
+        content = {"application/json": {"schema": schema}}
+        document = self.doc(responses={str(status): {"description": description, "content": content}})
+        respond = self.response(status, description=description)
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            return document(respond(function))
+
+        return decorator
+
+    @staticmethod
+    def _prepare_security_and_errors_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        doc["security"] = SECURITY
+        responses = doc.setdefault("responses", {})
+        for status in sorted(doc_info.get("errors", ())):
+            responses[str(status)] = http.HTTPStatus(status).name
+        return doc
+
+
+def _configured_page_size() -> int:
+    """Read at request time: the running app's own settings."""
+    return int(service_context().settings.page_size)
 
 
 def _wants_json() -> bool:
@@ -104,7 +264,24 @@ class IdConverter(IntegerConverter):
 
 
 class Api(_Api):
-    """The suite's Api: every error, ours or the framework's, leaves in the same shape."""
+    """The suite's Api: every error, ours or the framework's, leaves in the same shape, and the
+    OpenAPI document says so (no catch-all `default`: each operation lists its real errors)."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self) -> None:
+        """One component response per status, lazily (only those used appear), in our shape."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": ERROR_DESCRIPTIONS.get(status, status.phrase)}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            if status == 503:
+                response["headers"] = {
+                    "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
+                }
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         app.url_map.converters["int"] = IdConverter  # before any view registers a rule
@@ -169,6 +346,5 @@ def api_settings(prefix: str, title: str, static_url: str) -> dict[str, Any]:
                     "session": {"type": "apiKey", "in": "cookie", "name": "instap_session"},
                 }
             },
-            "security": [{"bearer": []}, {"session": []}],
         },
     }

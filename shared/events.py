@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared import reference
+from shared.states import FUNNEL, PROPOSAL
 
 
 class _EventSchema(ma.Schema):
@@ -34,7 +35,7 @@ class CandidateUpsertedV1(_EventSchema):
     wijk = fields.String(required=True)
     pc4 = fields.String(allow_none=True)
     age_band = fields.String(required=True)
-    stage = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(FUNNEL.values))
     language = fields.Nested(LanguageSchema, required=True)
     certificates = fields.List(fields.Nested(CertificateHeldSchema), required=True)
     driving_licence = fields.Boolean(required=True)
@@ -72,8 +73,8 @@ class StageChangedV1(_EventSchema):
     """A funnel step, with the non-identifying attributes reports break down by."""
 
     programme_id = fields.String(required=True)
-    from_stage = fields.String(allow_none=True)
-    to_stage = fields.String(required=True, validate=validate.OneOf(reference.STAGES))
+    from_stage = fields.String(allow_none=True, validate=validate.OneOf(FUNNEL.values))
+    to_stage = fields.String(required=True, validate=validate.OneOf(FUNNEL.values))
     reason_code = fields.String(allow_none=True)
     changed_at = fields.DateTime(required=True)
     wijk = fields.String(required=True)
@@ -91,7 +92,7 @@ class ProposalChangedV1(_EventSchema):
 
     proposal_id = fields.Integer(required=True)
     programme_id = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PROPOSAL.values))
     kind = fields.String(required=True, validate=validate.OneOf(["task", "training"]))
     opening_id = fields.Integer(required=True)
     organisation_id = fields.Integer(required=True)

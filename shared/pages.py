@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from flask_babel import gettext
 
 from shared import reference
 
@@ -42,8 +45,47 @@ def flatten_errors(errors: Any, path: str = "") -> list[tuple[str, str]]:
     return found
 
 
+LANGUAGE_LEVELS = {
+    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
+    "A1": "A1 (een paar woorden en zinnen)",
+    "A2": "A2 (eenvoudige gesprekken)",
+    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
+    "B2": "B2 (goed)",
+    "C1": "C1 (zeer goed)",
+    "C2": "C2 (uitstekend)",
+    "moedertaal": "Moedertaal",
+}
+
+
 class ReferenceLabels:
-    """Names of the reference-data code lists, read when asked (the file can be replaced)."""
+    """Plain-Dutch labels of the code lists pages show, per list (`kind`): each service subclasses
+    it with its own lists; the reference-data lists are read when asked (the file can be replaced).
+    `label`, `labels_for` and `options` are the one way every page turns codes into words."""
+
+    levels = LANGUAGE_LEVELS
+
+    def _table(self, kind: str) -> dict[Any, str]:
+        return dict(getattr(self, kind))
+
+    def label(self, kind: str, code: Any) -> str:
+        """A code's plain-language label, translated; the code itself when the list lacks it."""
+        if code is None or code == "":
+            return ""
+        table = self._table(kind)
+        text = table.get(code)
+        if text is None and isinstance(code, str) and code.isdigit():
+            text = table.get(int(code))  # numbered scales (participatieladder) keyed by int
+        return gettext(text) if text else str(code)
+
+    def labels_for(self, kind: str, codes: Iterable[Any] | None) -> list[str]:
+        """Labels of a list of codes, in the order of the code list (days: Monday first)."""
+        order = list(self._table(kind))
+        ordered = sorted(codes or [], key=lambda c: order.index(c) if c in order else len(order))
+        return [self.label(kind, code) for code in ordered]
+
+    def options(self, kind: str) -> dict[Any, str]:
+        """A whole list as {code: translated label}, for selects and checkbox groups."""
+        return {code: gettext(text) for code, text in self._table(kind).items()}
 
     @property
     def wijken(self) -> dict[str, str]:

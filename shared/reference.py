@@ -8,38 +8,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from shared.states import EXIT_STAGES as _EXIT_STAGES
+from shared.states import FUNNEL
+from shared.states import FUNNEL_ORDER as _FUNNEL_ORDER
+
 # Ordered scale (CEFR plus 'moedertaal'); order matters for "at least" comparisons.
 LANGUAGE_LEVELS = ("pre_A1", "A1", "A2", "B1", "B2", "C1", "C2", "moedertaal")
-STAGES = (
-    "aangemeld",
-    "intake",
-    "orientatie",
-    "opleiding",
-    "gecertificeerd",
-    "geplaatst",
-    "duurzaam",
-    "uitgevallen",
-    "gestopt",
-)
-# The funnel in order (reports count "reached stage s or later" along it) and its side exits.
-FUNNEL_ORDER = STAGES[:7]
-EXIT_STAGES = ("uitgevallen", "gestopt")
-# Allowed funnel steps (domain.md), as practice takes them: forward along the funnel, also past
-# stages a resident did not need (someone with VCA and experience starts work straight after the
-# intake); the stages in between are then recorded as skipped (SKIPPED_REASON), so the history
-# and the reports still read the funnel in order. A step back is allowed where practice needs it
-# (a placement that ends before +6 months returns to an earlier stage). `duurzaam` only follows
-# `geplaatst`: it means still working six months after a start.
+# The funnel's vocabulary and transition table live in shared/states.py; these names stay for
+# the code that reads them as plain tuples.
+STAGES = FUNNEL.values
+FUNNEL_ORDER = tuple(s.value for s in _FUNNEL_ORDER)
+EXIT_STAGES = tuple(s.value for s in _EXIT_STAGES)
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "aangemeld": ("intake", "uitgevallen", "gestopt"),
-    "intake": ("orientatie", "opleiding", "gecertificeerd", "geplaatst", "uitgevallen", "gestopt"),
-    "orientatie": ("opleiding", "gecertificeerd", "geplaatst", "intake", "uitgevallen", "gestopt"),
-    "opleiding": ("gecertificeerd", "geplaatst", "orientatie", "uitgevallen", "gestopt"),
-    "gecertificeerd": ("geplaatst", "opleiding", "uitgevallen", "gestopt"),
-    "geplaatst": ("duurzaam", "gecertificeerd", "opleiding", "intake", "uitgevallen", "gestopt"),
-    "duurzaam": ("gestopt",),
-    "uitgevallen": ("aangemeld", "intake"),
-    "gestopt": ("aangemeld",),
+    stage.value: tuple(s.value for s in steps) for stage, steps in FUNNEL.transitions.items()
 }
 # Reason code of a stage passed over by a forward jump (one history row per skipped stage).
 SKIPPED_REASON = "overgeslagen"
@@ -96,14 +77,6 @@ def codes(kind: str) -> tuple[str, ...]:
 
 def names(kind: str) -> dict[str, str]:
     return {item["code"]: item["name"] for item in data()[kind]}
-
-
-def sector_of(occupation: str | None) -> str | None:
-    """The sector code of an occupation (reference data: a new sector is a new line in the file)."""
-    for item in data()["occupations"]:
-        if item["code"] == occupation:
-            return item.get("sector")
-    return None
 
 
 def age_band(birth_year: int, year: int) -> str:

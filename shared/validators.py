@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import phonenumbers
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 from stdnum import iban
+
+from shared import reference
 
 BSN_MESSAGE = "Een BSN mag niet worden vastgelegd. Haal dit nummer weg."
 CONTROL_MESSAGE = "Hier staat een onzichtbaar stuurteken in. Typ de tekst opnieuw."
@@ -296,3 +298,32 @@ def normalise_phone(value: str) -> str:
     if not match:
         raise ValidationError("Vul een Nederlands telefoonnummer in, zoals 06 12345678.")
     return "0" + match.group(1)
+
+
+# --- schema validators every service's request schemas use ---------------------------------------
+
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER column holds (PostgreSQL's int4; SQLite's limit is higher)."""
+ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
+"""Ids beyond what the database's INTEGER holds would overflow the driver (a 500): 422 instead."""
+LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
+
+
+def one_of(choices: Iterable[Any], nl: str) -> validate.OneOf:
+    """A fixed code list, with a Dutch message (the codes are shown in the OpenAPI enum)."""
+    return validate.OneOf(tuple(choices), error=nl)
+
+
+def in_reference(kind: str, nl: str) -> Callable[[str], None]:
+    """A code from the reference data (shared/refdata), read when validating, not at import:
+    the file can be replaced at run time."""
+
+    def check(value: str) -> None:
+        if value not in reference.codes(kind):
+            raise ValidationError(nl)
+
+    return check
+
+
+def language_level() -> validate.OneOf:
+    return one_of(reference.LANGUAGE_LEVELS, LEVEL_ERROR)

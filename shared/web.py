@@ -33,9 +33,10 @@ def close_request_session(_exc: BaseException | None = None) -> None:
 
 
 def page_args(page: Any, per_page: Any, default: int) -> tuple[int, int]:
-    """Clamp pagination arguments to sane bounds."""
+    """Clamp a page's pagination arguments (`?pagina=`) to sane bounds: a page never fails on a
+    bad number. (The API pages through `shared.api.Blueprint.paginate` and answers 422 instead.)"""
     try:
-        p = max(1, int(page or 1))
+        p = min(2**31 - 1, max(1, int(page or 1)))
     except (TypeError, ValueError):
         p = 1
     try:

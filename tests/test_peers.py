@@ -64,7 +64,7 @@ def test_only_the_session_cookie_and_the_token_travel(app, matching_app, make_us
     assert pid.status_code == 201
     peers = matching_app.extensions["instap"].peers
     reply = _ask(matching_app, peers, {**bearer(token), "Cookie": "other=secret"}, "/api/v1/residents")
-    assert reply.status == 200 and reply.body["total"] == 1
+    assert reply.status == 200 and len(reply.body) == 1
     with matching_app.test_request_context("/matching/", headers={"Cookie": "a=1; instap_session=xyz"}):
         from shared.peers import _forwarded_credentials
 

@@ -11,6 +11,7 @@ from services.matching.models import Task, TrainingSlot
 from shared.auth.models import Organisation
 from shared.config import Settings
 from shared.db import Database, utcnow
+from shared.states import OpeningStatus
 
 PROJECTS = [
     "Crabbehof – Leefbaar, Veilig en Duurzaam",
@@ -75,7 +76,7 @@ def seed(settings: Settings, residents: int = 0) -> str:
                         skills=["gereedschap"],
                         werkprocessen=["B1-K1-W1"],
                         sroi_tag="SROI-DW-2027",
-                        status="open",
+                        status=OpeningStatus.OPEN,
                         created_at=now,
                         updated_at=now,
                     )
@@ -102,7 +103,7 @@ def seed(settings: Settings, residents: int = 0) -> str:
                         min_language_spoken="A1",
                         vca_exam_included=True,
                         filled=0,
-                        status="open",
+                        status=OpeningStatus.OPEN,
                         created_at=now,
                         updated_at=now,
                     )

@@ -20,6 +20,7 @@ from shared.db import Database, utcnow
 from shared.jobs import apply_once
 from shared.metrics import observe_match_run
 from shared.runtime import service_context
+from shared.states import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
             r.id
             for r in s.scalars(
                 select(MatchRun).where(
-                    MatchRun.status == "queued",
+                    MatchRun.status == RunStatus.QUEUED,
                     (MatchRun.kind == "full") | (MatchRun.created_at <= now - debounce),
                 )
             )

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from services.matching.models import MatchRun
 from shared.db import utcnow
+from shared.states import RunStatus
 
-STATUSES = ("queued", "running", "done", "failed")
+STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DONE, RunStatus.FAILED)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -37,7 +38,9 @@ def run_state(session: Session) -> Iterator[GaugeMetricFamily]:
     )
     finished = _aware(
         session.scalar(
-            select(func.max(MatchRun.finished_at)).where(MatchRun.kind == "full", MatchRun.status == "done")
+            select(func.max(MatchRun.finished_at)).where(
+                MatchRun.kind == "full", MatchRun.status == RunStatus.DONE
+            )
         )
     )
     last_full.add_metric([], finished.timestamp() if finished else 0.0)
@@ -49,7 +52,9 @@ def run_state(session: Session) -> Iterator[GaugeMetricFamily]:
     )
     oldest = _aware(
         session.scalar(
-            select(func.min(MatchRun.created_at)).where(MatchRun.status.in_(("queued", "running")))
+            select(func.min(MatchRun.created_at)).where(
+                MatchRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))
+            )
         )
     )
     waiting.add_metric([], (utcnow() - oldest).total_seconds() if oldest else 0.0)

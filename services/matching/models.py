@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shared.db import UTCDateTime, new_metadata, utcnow
 from shared.jobs import SubjectProgressMixin
 from shared.outbox import InboxMixin, OutboxMixin
+from shared.states import OpeningStatus, ProposalStatus, RunStatus
 
 
 class Base(DeclarativeBase):
@@ -97,7 +98,7 @@ class Task(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
     sroi_tag: Mapped[str | None] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -122,7 +123,7 @@ class TrainingSlot(Base):
     site: Mapped[str | None] = mapped_column(String(200))
     min_language_spoken: Mapped[str | None] = mapped_column(String(12))
     vca_exam_included: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -135,7 +136,7 @@ class MatchRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # full | candidate | task | slot
     scope: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -177,7 +178,7 @@ class Proposal(Base):
     score: Mapped[float] = mapped_column(Float)
     explanation: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     explanation_nl: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(30), default="voorgesteld", index=True)
+    status: Mapped[str] = mapped_column(String(30), default=ProposalStatus.VOORGESTELD, index=True)
     # Number of the proposal's last event (domain/events.py: consumers apply them in order).
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     coach_reason: Mapped[str | None] = mapped_column(String(40))

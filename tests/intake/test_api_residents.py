@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
 from services.intake.models import AuditEntry, OutboxEvent, Resident
 from shared.db import Database
 from tests.conftest import bearer, resident_payload
+
+
+def _total(response: Any) -> int:
+    """The list's total, from flask-smorest's X-Pagination header."""
+    assert response.status_code == 200, response.json
+    return int(json.loads(response.headers["X-Pagination"])["total"])
+
 
 API = "/intake/api/v1/residents"
 
@@ -88,27 +98,47 @@ def test_list_search_filters_and_pagination(app, make_user, login):
         assert r.status_code == 201
     c.post(API, json=resident_payload(first_name="Bram", last_name="Visser", wijk="wielwijk"))
 
-    everything = c.get(API).json
-    assert everything["total"] == 5
-    assert c.get(f"{API}?wijk=crabbehof").json["total"] == 2
-    assert c.get(f"{API}?q=visser").json["total"] == 1
-    assert c.get(f"{API}?q=bram vis").json["total"] == 1
-    assert c.get(f"{API}?stage=aangemeld").json["total"] == 5
-    assert c.get(f"{API}?stage=geplaatst").json["total"] == 0
-    page2 = c.get(f"{API}?per_page=2&page=2").json
-    assert page2["page"] == 2 and len(page2["items"]) == 2 and page2["total"] == 5
-    page3 = c.get(f"{API}?per_page=2&page=3").json
-    assert len(page3["items"]) == 1
-    names = [i["name"] for i in everything["items"]]
+    everything = c.get(API)
+    assert _total(everything) == 5 and len(everything.json) == 5
+    assert _total(c.get(f"{API}?wijk=crabbehof")) == 2
+    assert _total(c.get(f"{API}?q=visser")) == 1
+    assert _total(c.get(f"{API}?q=bram vis")) == 1
+    assert _total(c.get(f"{API}?stage=aangemeld")) == 5
+    assert _total(c.get(f"{API}?stage=geplaatst")) == 0
+    page2 = c.get(f"{API}?page_size=2&page=2")
+    meta = json.loads(page2.headers["X-Pagination"])
+    assert meta["page"] == 2 and len(page2.json) == 2 and meta["total"] == 5 and meta["total_pages"] == 3
+    assert len(c.get(f"{API}?page_size=2&page=3").json) == 1
+    # Pagination arguments are checked like any other: a bad one is a 422 with its field named.
+    bad = c.get(f"{API}?page_size=0")
+    assert bad.status_code == 422 and "page_size" in bad.json["errors"]
+    names = [i["name"] for i in everything.json]
     assert "Bram Visser" in names
-    assert set(everything["items"][0]) == {"programme_id", "name", "wijk", "stage", "coach_id", "updated_at"}
+    assert set(everything.json[0]) == {"programme_id", "name", "wijk", "stage", "coach_id", "updated_at"}
+
+
+def test_the_default_page_size_is_the_configured_one(app, make_user, login):
+    c = login(make_user("jobcoach"))
+    for i in range(3):
+        assert c.post(API, json=resident_payload(first_name=f"Naam{i}")).status_code == 201
+    ctx = app.extensions["instap"]
+    configured = ctx.settings
+    assert configured.page_size >= 3
+    try:
+        ctx.settings = configured.model_copy(update={"page_size": 2})  # INSTAP_PAGE_SIZE=2
+        first = c.get(API)
+        assert len(first.json) == 2 and json.loads(first.headers["X-Pagination"])["total_pages"] == 2
+        assert len(c.get(f"{API}?page_size=3").json) == 3  # a client may still ask for more
+    finally:
+        ctx.settings = configured
+    assert len(c.get(API).json) == 3
 
 
 def test_coach_sees_only_own_caseload_and_other_residents_are_404(app, make_user, login):
     a, b = make_user("jobcoach"), make_user("jobcoach")
     ca, cb = login(a), login(b)
     pid = ca.post(API, json=resident_payload()).json["programme_id"]
-    assert cb.get(API).json["total"] == 0
+    assert _total(cb.get(API)) == 0
     for method, kwargs in (("get", {}), ("patch", {"json": {"hours_per_week": 8}}), ("delete", {})):
         response = getattr(cb, method)(f"{API}/{pid}", **kwargs)
         assert response.status_code == 404, (method, response.json)
@@ -123,7 +153,7 @@ def test_beheerder_sees_all_and_reassigns(app, make_user, login):
     a, b = make_user("jobcoach"), make_user("jobcoach")
     admin = login(make_user("beheerder", org="Gemeente Dordrecht"))
     pid = login(a).post(API, json=resident_payload()).json["programme_id"]
-    assert admin.get(API).json["total"] == 1
+    assert _total(admin.get(API)) == 1
     response = admin.put(f"{API}/{pid}/coach", json={"coach_id": b.id})
     assert response.status_code == 200, response.json
     assert response.json["coach_id"] == b.id
@@ -166,7 +196,7 @@ def test_machine_token_of_coaching_organisation(app, make_user, make_token, logi
     client = app.test_client()
     token = make_token("jobcoach")
     listed = client.get(API, headers=bearer(token))
-    assert listed.status_code == 200 and listed.json["total"] == 1
+    assert listed.status_code == 200 and _total(listed) == 1
     assert client.get(f"{API}/{pid}", headers=bearer(token)).status_code == 200
     # Tokens are not subject to CSRF (no cookie), but must name a coach of their organisation.
     created = client.post(API, json=resident_payload(coach_id=coach.id), headers=bearer(token))
@@ -200,7 +230,7 @@ def test_erase_removes_personal_data_and_tells_other_services(app, make_user, lo
     c.post(f"{API}/{pid}/notes", json={"body": "Iets persoonlijks"})
     assert c.delete(f"{API}/{pid}").status_code == 204
     assert c.get(f"{API}/{pid}").status_code == 404
-    assert c.get(API).json["total"] == 0
+    assert _total(c.get(API)) == 0
     with _intake_db(app).unit_of_work() as s:
         resident = s.scalar(select(Resident).where(Resident.programme_id == pid))
         assert resident.first_name is None and resident.phone is None and resident.email is None

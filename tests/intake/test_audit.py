@@ -224,10 +224,10 @@ def test_api_list_logs_listed_programme_ids(
     before = _last_id(app)
     response = coach.get(API)
     assert response.status_code == 200
-    assert [r["programme_id"] for r in response.json["items"]] == [first, second]
+    assert [r["programme_id"] for r in response.json] == [first, second]
     entry = _only_entry(app, before)
     _assert_entry(entry, coach_user, None, "list", "api")
     assert entry["detail"] == {"count": 2, "programme_ids": [first, second]}
     paged = _last_id(app)
-    assert coach.get(f"{API}?per_page=1&page=2").status_code == 200
+    assert coach.get(f"{API}?page_size=1&page=2").status_code == 200
     assert _only_entry(app, paged)["detail"] == {"count": 1, "programme_ids": [second]}

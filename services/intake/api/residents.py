@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from services.intake.api import schemas as s
 from services.intake.domain import audit, caseload, export, residents
-from shared.api import Blueprint
+from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
 from shared.runtime import service_context
@@ -26,11 +26,12 @@ blp = Blueprint(
 class Residents(MethodView):
     @roles_required(JOBCOACH, BEHEERDER)
     @blp.arguments(s.ResidentQueryArgsSchema, location="query")
-    @blp.response(200, s.ResidentPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """List residents in your caseload, with search, filters and pagination."""
+    @blp.response(200, s.ResidentListItemSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """List residents in your caseload, with search and filters; paged (X-Pagination)."""
         principal = require_principal()
-        result = residents.search(db_session(), principal, **args)
+        items = page_of(db_session(), residents.search_query(principal, **args), pagination_parameters)
         audit.record(
             db_session(),
             principal,
@@ -38,11 +39,11 @@ class Residents(MethodView):
             "list",
             "api",
             "residents list",
-            count=len(result.items),
-            programme_ids=[r.programme_id for r in result.items],
+            count=len(items),
+            programme_ids=[r.programme_id for r in items],
         )
         commit()
-        return result
+        return items
 
     @roles_required(JOBCOACH, BEHEERDER)
     @blp.arguments(s.ResidentCreateSchema)
@@ -115,7 +116,7 @@ class ResidentCoach(MethodView):
 @blp.route("/<programme_id>/export")
 class ResidentExport(MethodView):
     @roles_required(JOBCOACH, BEHEERDER)
-    @blp.response(200)
+    @blp.response(200, s.ResidentExportSchema)
     def get(self, programme_id: str) -> Any:
         """Everything held on one resident (right of access), as JSON."""
         principal = require_principal()

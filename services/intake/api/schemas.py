@@ -15,44 +15,36 @@ from marshmallow import (
 )
 
 from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.events import STILL_WORKING
-from shared.validators import normalise_phone, normalise_postcode
+from shared.states import FUNNEL
+from shared.validators import (
+    ID,
+    in_reference,
+    language_level,
+    normalise_phone,
+    normalise_postcode,
+    one_of,
+)
 
 MIN_BIRTH_YEAR = 1940
 MIN_AGE = 15
-# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
-_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
-
-
-def _one_of(choices: Any, nl: str) -> validate.OneOf:
-    return validate.OneOf(tuple(choices), error=nl)
-
-
-def _ref_one_of(kind: str, nl: str) -> validate.Validator:
-    # Reference data is read when validating, not at import (it can be replaced at run time).
-    def check(value: str) -> None:
-        if value not in reference.codes(kind):
-            raise ValidationError(nl)
-
-    return check
+# Validators shared by every service (shared/validators.py), under the names this module uses.
+_ID = ID
+_one_of = one_of
+_ref_one_of = in_reference
 
 
 class LanguageSchema(Schema):
     spoken = fields.String(
         allow_none=True,
         load_default=None,
-        validate=_one_of(
-            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-        ),
+        validate=language_level(),
     )
     written = fields.String(
         allow_none=True,
         load_default=None,
-        validate=_one_of(
-            reference.LANGUAGE_LEVELS, "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-        ),
+        validate=language_level(),
     )
 
 
@@ -220,7 +212,7 @@ class ResidentSchema(Schema):
     income = fields.String(allow_none=True)
     work_at_height = fields.Boolean()
     heavy_work = fields.Boolean()
-    stage = fields.String()
+    stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     coach_id = fields.Integer(allow_none=True)
     consents = fields.Method("_active_consents")
     created_at = fields.DateTime()
@@ -237,25 +229,16 @@ class ResidentListItemSchema(Schema):
     programme_id = fields.String()
     name = fields.String(attribute="display_name")
     wijk = fields.String()
-    stage = fields.String()
+    stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     coach_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()
 
 
-class ResidentQueryArgsSchema(NoBsnSchema):
+class ResidentQueryArgsSchema(QueryArgsSchema):
     q = fields.String(load_default=None, metadata={"description": "search in name, e-mail, programme id"})
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
-    stage = fields.String(load_default=None, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    stage = fields.String(load_default=None, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     coach_id = fields.Integer(load_default=None, validate=_ID)
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=25, validate=validate.Range(1, 200))
-
-
-class ResidentPageSchema(Schema):
-    items = fields.List(fields.Nested(ResidentListItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ConsentGiveSchema(NoBsnSchema):
@@ -272,7 +255,7 @@ class ConsentGiveSchema(NoBsnSchema):
 
 
 class StageChangeSchema(NoBsnSchema):
-    to_stage = fields.String(required=True, validate=_one_of(reference.STAGES, "Onbekende fase."))
+    to_stage = fields.String(required=True, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     reason_code = fields.String(
         allow_none=True,
         load_default=None,
@@ -281,8 +264,8 @@ class StageChangeSchema(NoBsnSchema):
 
 
 class StageChangeOutSchema(Schema):
-    from_stage = fields.String(allow_none=True)
-    to_stage = fields.String()
+    from_stage = fields.String(allow_none=True, validate=validate.OneOf(FUNNEL.values))
+    to_stage = fields.String(validate=validate.OneOf(FUNNEL.values))
     reason_code = fields.String(allow_none=True)
     changed_at = fields.DateTime()
     changed_by = fields.Integer(allow_none=True)
@@ -305,6 +288,23 @@ class NoteSchema(Schema):
 
 class ReassignSchema(NoBsnSchema):
     coach_id = fields.Integer(required=True, validate=_ID)
+
+
+class ResidentExportSchema(Schema):
+    """Right of access (services/intake/domain/export.py): everything intake holds on one resident."""
+
+    format = fields.String(metadata={"example": "instap.resident-export/1"})
+    programme_id = fields.String()
+    personal = fields.Dict(keys=fields.String())
+    profile = fields.Dict(keys=fields.String())
+    certificates = fields.List(fields.Dict(keys=fields.String()))
+    participatieladder = fields.List(fields.Dict(keys=fields.String()))
+    consents = fields.List(fields.Dict(keys=fields.String()))
+    stage_history = fields.List(fields.Dict(keys=fields.String()))
+    notes = fields.List(fields.Dict(keys=fields.String()))
+    shared_with_other_services = fields.List(fields.Dict(keys=fields.String()))
+    access_log = fields.List(fields.Dict(keys=fields.String()))
+    created_at = fields.String(allow_none=True)
 
 
 # --- Follow-ups after a start (issue 9) ---

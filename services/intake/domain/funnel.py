@@ -9,7 +9,8 @@ from services.intake.models import Resident, StageChange
 from shared import reference
 from shared.auth.accounts import Principal
 from shared.db import utcnow
-from shared.errors import Conflict, Invalid
+from shared.errors import Invalid
+from shared.states import FUNNEL, Stage
 
 
 def _step(
@@ -51,16 +52,17 @@ def move(
 def change_stage(
     session: Session, principal: Principal, resident: Resident, to_stage: str, reason_code: str | None
 ) -> StageChange:
-    allowed = reference.STAGE_TRANSITIONS.get(resident.stage, ())
-    if to_stage not in allowed:
-        raise Conflict(
-            f"Van fase {resident.stage} naar {to_stage} kan niet. Wel mogelijk: "
-            + (", ".join(allowed) or "geen")
-            + "."
-        )
-    if to_stage == "uitgevallen" and not reason_code:
+    allowed = FUNNEL.allowed(resident.stage)
+    to_stage = FUNNEL.check(
+        resident.stage,
+        to_stage,
+        f"Van fase {resident.stage} naar {to_stage} kan niet. Wel mogelijk: "
+        + (", ".join(allowed) or "geen")
+        + ".",
+    )
+    if to_stage == Stage.UITGEVALLEN and not reason_code:
         raise Invalid("Kies een reden van uitval.", {"reason_code": ["Kies een reden van uitval."]})
-    return move(session, resident, to_stage, reason_code, principal.user_id)
+    return move(session, resident, str(to_stage), reason_code, principal.user_id)
 
 
 def advance_to(session: Session, resident: Resident, to_stage: str, reason_code: str) -> StageChange | None:

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake.domain import caseload, followups, publishing
@@ -150,17 +150,15 @@ class Page:
     per_page: int
 
 
-def search(
-    session: Session,
+def search_query(
     principal: Principal,
     *,
     q: str | None = None,
     wijk: str | None = None,
     stage: str | None = None,
     coach_id: int | None = None,
-    page: int = 1,
-    per_page: int = 25,
-) -> Page:
+) -> Select[tuple[Resident]]:
+    """The residents in a principal's caseload that match the filters, in list order."""
     query = caseload.scope(select(Resident), principal)
     if q:
         like = f"%{q.strip().lower()}%"
@@ -180,12 +178,16 @@ def search(
         query = query.where(Resident.stage == stage)
     if coach_id is not None:
         query = query.where(Resident.coach_id == coach_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Resident.last_name, Resident.first_name, Resident.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    return query.order_by(Resident.last_name, Resident.first_name, Resident.id)
+
+
+def search(
+    session: Session, principal: Principal, *, page: int = 1, per_page: int = 25, **filters: Any
+) -> Page:
+    """One page of `search_query` (the caseload page; the API pages through Blueprint.paginate)."""
+    query = search_query(principal, **filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
     return Page(list(items), total, page, per_page)
 
 

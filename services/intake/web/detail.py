@@ -25,6 +25,7 @@ from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import translate_message
 from shared.runtime import service_context
+from shared.states import FUNNEL
 from shared.web import commit, db_session
 
 # Labels of the small forms on the resident page, for the error summary.
@@ -59,7 +60,7 @@ def _detail(
         errors=errors or {},
         values=values or {},
         action_labels=ACTION_LABELS,
-        next_stages=reference.STAGE_TRANSITIONS.get(resident.stage, ()),
+        next_stages=FUNNEL.allowed(resident.stage),
         active={p: active_record(resident, p) for p in reference.CONSENT_PURPOSES},
         coach_name=coach_names.get(resident.coach_id or -1, ""),
         coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},

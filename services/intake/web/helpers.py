@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import render_template
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from services.intake.domain import caseload
@@ -52,19 +51,9 @@ def local_iso(value: str | None) -> str:
     return local_date(date.fromisoformat(value))
 
 
-def labels_for(kind: str, codes: list[str] | None) -> list[str]:
-    """Labels of a list of codes, in the order of the code list (days: Monday first)."""
-    order = list(getattr(LABELS, kind))
-    ordered = sorted(codes or [], key=lambda c: order.index(c) if c in order else len(order))
-    return [label(kind, code) for code in ordered]
-
-
-def label(kind: str, code: str | None) -> str:
-    """A code's plain-language label, translated; the code itself when the list lacks it."""
-    if code is None or code == "":
-        return ""
-    text = getattr(LABELS, kind).get(code if kind != "ladder" else int(code))
-    return _(text) if text else str(code)
+# The shared helpers (shared/pages.py), bound to this service's lists.
+label = LABELS.label
+labels_for = LABELS.labels_for
 
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:

@@ -51,16 +51,6 @@ DAYS = {
     "za": "Zaterdag",
     "zo": "Zondag",
 }
-LANGUAGE_LEVELS = {
-    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
-    "A1": "A1 (een paar woorden en zinnen)",
-    "A2": "A2 (eenvoudige gesprekken)",
-    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
-    "B2": "B2 (goed)",
-    "C1": "C1 (zeer goed)",
-    "C2": "C2 (uitstekend)",
-    "moedertaal": "Moedertaal",
-}
 
 
 # Every reason a stage change can carry: drop-out reasons and the steps the programme takes itself.
@@ -84,7 +74,6 @@ class Labels(ReferenceLabels):
     income = INCOME
     barriers = BARRIERS
     days = DAYS
-    levels = LANGUAGE_LEVELS
     ladder = reference.PARTICIPATIELADDER
 
 

@@ -13,20 +13,18 @@ from services.intake.domain import audit, residents
 from services.intake.models import Resident
 from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
-from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid
 from shared.pages import local_date, local_datetime
 from shared.runtime import service_context
-from shared.web import commit, db_session
+from shared.states import FUNNEL
+from shared.web import commit, db_session, page_args
 
 bp = Blueprint("web", __name__)
 bp.add_app_template_filter(local_datetime, "datumtijd")
 bp.add_app_template_filter(local_date, "datum")
 bp.add_app_template_filter(local_iso, "iso")
-
-PER_PAGE = 25
 
 
 @bp.get("/")
@@ -45,7 +43,6 @@ def _filters() -> tuple[dict[str, str], dict[str, Any], list[str]]:
         "wijk": shown["wijk"],
         "stage": shown["fase"],
         "coach_id": shown["coach"],
-        "page": request.args.get("pagina", "1"),
     }
     raw = {k: v for k, v in raw.items() if v}
     problems: list[str] = []
@@ -68,8 +65,9 @@ def caseload() -> Any:
     if principal.role != BEHEERDER:
         args.pop("coach_id", None)
         shown["coach"] = ""
-    args["per_page"] = PER_PAGE
-    result = residents.search(db_session(), principal, **args)
+    per_page = service_context().settings.page_size
+    page, _ = page_args(request.args.get("pagina"), per_page, per_page)
+    result = residents.search(db_session(), principal, page=page, per_page=per_page, **args)
     audit.record(
         db_session(),
         principal,
@@ -81,7 +79,7 @@ def caseload() -> Any:
         programme_ids=[r.programme_id for r in result.items],
     )
     commit()
-    pages = max(1, -(-result.total // PER_PAGE))
+    pages = max(1, -(-result.total // per_page))
     link_args = {k: v for k, v in shown.items() if v}
     filtered = any(shown.values())
     return render(
@@ -169,7 +167,7 @@ def edit(programme_id: str) -> Any:
 
 @bp.app_context_processor
 def _intake_globals() -> dict[str, Any]:
-    return {"stages": reference.STAGES}
+    return {"stages": FUNNEL.values}
 
 
 # The resident pages register their routes on the same blueprint.

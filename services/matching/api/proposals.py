@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from sqlalchemy import select
 
 from services.matching.api import schemas as s
 from services.matching.domain import proposals
 from services.matching.models import Candidate, Proposal
-from shared.api import Blueprint
+from shared.api import Blueprint, page_of
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.auth.web import require_principal, roles_required
@@ -61,25 +62,25 @@ def _out(principal: Principal, items: list[Proposal]) -> Any:
 class Proposals(MethodView):
     @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
     @blp.arguments(s.ProposalQueryArgsSchema, location="query")
-    @blp.response(200)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Proposals you may see; organisations only for their own tasks or slots."""
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema, many=True)
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Proposals you may see; organisations only for their own tasks or slots. Paged."""
         principal = require_principal()
-        query = proposals.visible(db_session().query(Proposal).statement, principal)
+        query = proposals.visible(select(Proposal), principal)
         if args["status"]:
             query = query.where(Proposal.status == args["status"])
         if args["task_id"]:
             query = query.where(Proposal.task_id == args["task_id"])
         if args["slot_id"]:
             query = query.where(Proposal.slot_id == args["slot_id"])
-        items = list(db_session().scalars(query.order_by(Proposal.id)))
-        return _out(principal, items)
+        return _out(principal, page_of(db_session(), query.order_by(Proposal.id), pagination_parameters))
 
 
 @blp.route("/<int:proposal_id>")
 class ProposalItem(MethodView):
     @roles_required(JOBCOACH, BEHEERDER, AANNEMER, OPLEIDER)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def get(self, proposal_id: int) -> Any:
         principal = require_principal()
         return _out(principal, [proposals.get(db_session(), principal, proposal_id)])[0]
@@ -105,7 +106,7 @@ class CoachDecision(MethodView):
 class OrganisationDecision(MethodView):
     @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
     @blp.arguments(s.DecisionSchema)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def post(self, data: dict[str, Any], proposal_id: int) -> Any:
         """The contractor or trainer accepts (takes a place, 409 when full) or declines."""
         principal = require_principal()
@@ -120,7 +121,7 @@ class OrganisationDecision(MethodView):
 @blp.route("/<int:proposal_id>/start")
 class ConfirmStart(MethodView):
     @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
-    @blp.response(200)
+    @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def post(self, proposal_id: int) -> Any:
         """The organisation confirms the start (task) or enrolment (training)."""
         principal = require_principal()

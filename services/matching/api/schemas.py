@@ -6,22 +6,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from shared import reference
-from shared.api import MAX_ID, NoBsnSchema, Schema
+from shared.api import NoBsnSchema, QueryArgsSchema, Schema
+from shared.states import OPENING, PROPOSAL, RUN
+from shared.validators import ID, in_reference, language_level
 
 CONTRACT_TYPES = ("bbl", "bepaalde_tijd", "onbepaalde_tijd", "uitzend", "proefplaatsing")
-# Ids and page numbers beyond what the database's INTEGER holds would overflow the driver (a 500).
-_ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
-_PAGE = validate.Range(1, MAX_ID, error="Kies een paginanummer vanaf 1.")
-LEVEL_ERROR = "Kies een taalniveau: pre_A1, A1, A2, B1, B2, C1, C2 of moedertaal."
-
-
-def _ref(kind: str, nl: str) -> Any:
-    def check(value: str) -> None:
-        if value not in reference.codes(kind):
-            raise ValidationError(nl)
-
-    return check
+# Validators shared by every service (shared/validators.py), under the names this module uses.
+_ID = ID
+_ref = in_reference
 
 
 def _werkproces(value: str) -> None:
@@ -44,12 +36,8 @@ class TaskFieldsSchema(NoBsnSchema):
     places = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plaatsen."))
     contract_type = fields.String(validate=validate.OneOf(CONTRACT_TYPES, error="Kies een soort contract."))
     req_certificates = fields.List(fields.String(validate=_ref("certificates", "Onbekend certificaat.")))
-    req_language_spoken = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
-    req_language_written = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
+    req_language_spoken = fields.String(allow_none=True, validate=language_level())
+    req_language_written = fields.String(allow_none=True, validate=language_level())
     req_driving_licence = fields.Boolean()
     req_work_at_height = fields.Boolean()
     req_heavy_work = fields.Boolean()
@@ -107,7 +95,7 @@ class TaskSchema(Schema):
     skills = fields.List(fields.String())
     werkprocessen = fields.List(fields.String())
     sroi_tag = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
     updated_at = fields.DateTime()
 
@@ -124,9 +112,7 @@ class SlotFieldsSchema(NoBsnSchema):
     weeks = fields.Integer(validate=validate.Range(1, 10, error="Kies 1 tot 10 weken."))
     seats = fields.Integer(validate=validate.Range(1, 100, error="Kies 1 tot 100 plekken."))
     site = fields.String(allow_none=True, validate=validate.Length(max=200))
-    min_language_spoken = fields.String(
-        allow_none=True, validate=validate.OneOf(reference.LANGUAGE_LEVELS, error=LEVEL_ERROR)
-    )
+    min_language_spoken = fields.String(allow_none=True, validate=language_level())
     vca_exam_included = fields.Boolean()
 
 
@@ -160,14 +146,14 @@ class SlotSchema(Schema):
     site = fields.String(allow_none=True)
     min_language_spoken = fields.String(allow_none=True)
     vca_exam_included = fields.Boolean()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
 
 
-class ListArgsSchema(NoBsnSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(("open", "gesloten")))
-    page = fields.Integer(load_default=1, validate=_PAGE)
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+class ListArgsSchema(QueryArgsSchema):
+    """Filters of the task and slot lists (`page` and `page_size` come with the pagination)."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(OPENING.values))
 
 
 class CertificateCardSchema(Schema):
@@ -202,7 +188,7 @@ class ProposalSchema(Schema):
     score = fields.Float()
     explanation = fields.Dict(keys=fields.String(), values=fields.Float())
     explanation_nl = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(PROPOSAL.values))
     coach_reason = fields.String(allow_none=True)
     organisation_reason = fields.String(allow_none=True)
     run_id = fields.Integer(allow_none=True)
@@ -218,14 +204,16 @@ class OrganisationProposalSchema(Schema):
     slot_id = fields.Integer(allow_none=True)
     score = fields.Float()
     explanation_nl = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(PROPOSAL.values))
     organisation_reason = fields.String(allow_none=True)
     candidate = fields.Nested(CandidateCardSchema)
     updated_at = fields.DateTime()
 
 
-class ProposalQueryArgsSchema(NoBsnSchema):
-    status = fields.String(load_default=None)
+class ProposalQueryArgsSchema(QueryArgsSchema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(PROPOSAL.values, error="Onbekende status.")
+    )
     task_id = fields.Integer(load_default=None, validate=_ID)
     slot_id = fields.Integer(load_default=None, validate=_ID)
 
@@ -243,7 +231,7 @@ class RunSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     scope = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(RUN.values))
     progress = fields.Integer()
     counts = fields.Dict()
     timings = fields.Dict()

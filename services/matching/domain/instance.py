@@ -10,10 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.matching.models import Candidate, Proposal, Task, TrainingSlot
+from shared.states import OpeningStatus, ProposalStatus, Stage
 
 # Candidates who are placed, or in the middle of an accepted proposal, are not matched again.
-ENGAGED_STATUSES = ("coach_akkoord", "aannemer_akkoord", "geplaatst", "ingeschreven")
-BUSY_STAGES = ("geplaatst", "duurzaam", "uitgevallen", "gestopt")
+ENGAGED_STATUSES = (
+    ProposalStatus.COACH_AKKOORD,
+    ProposalStatus.AANNEMER_AKKOORD,
+    ProposalStatus.GEPLAATST,
+    ProposalStatus.INGESCHREVEN,
+)
+BUSY_STAGES = (Stage.GEPLAATST, Stage.DUURZAAM, Stage.UITGEVALLEN, Stage.GESTOPT)
 
 
 @dataclass
@@ -56,7 +62,7 @@ def _reserved(session: Session) -> tuple[dict[int, int], dict[int, int]]:
     """Places promised by proposals accepted by the coach but not yet by the organisation."""
     tasks: dict[int, int] = {}
     slots: dict[int, int] = {}
-    for p in session.scalars(select(Proposal).where(Proposal.status == "coach_akkoord")):
+    for p in session.scalars(select(Proposal).where(Proposal.status == ProposalStatus.COACH_AKKOORD)):
         if p.task_id is not None:
             tasks[p.task_id] = tasks.get(p.task_id, 0) + 1
         if p.slot_id is not None:
@@ -95,7 +101,9 @@ def build(
     built = Built(
         instance={"format": "instap.match/1", "date": today.isoformat(), "residents": [], "openings": []}
     )
-    task_query = select(Task).where(Task.status == "open", Task.start_date >= today).order_by(Task.id)
+    task_query = (
+        select(Task).where(Task.status == OpeningStatus.OPEN, Task.start_date >= today).order_by(Task.id)
+    )
     if task_ids is not None:
         task_query = task_query.where(Task.id.in_(task_ids))
     for t in session.scalars(task_query):
@@ -126,7 +134,7 @@ def build(
         )
     slot_query = (
         select(TrainingSlot)
-        .where(TrainingSlot.status == "open", TrainingSlot.start_date >= today)
+        .where(TrainingSlot.status == OpeningStatus.OPEN, TrainingSlot.start_date >= today)
         .order_by(TrainingSlot.id)
     )
     if slot_ids is not None:

@@ -14,6 +14,14 @@ from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.states import (
+    OPEN_PROPOSALS,
+    ORGANISATION_SEES,
+    PROPOSAL,
+    RUNNING_PROPOSALS,
+    OpeningStatus,
+    ProposalStatus,
+)
 
 COACH_REJECT_REASONS = (
     "past_niet",
@@ -24,6 +32,18 @@ COACH_REJECT_REASONS = (
     "persoonlijke_situatie",
 )
 ORG_DECLINE_REASONS = ("plek_vergeven", "eisen_niet_gehaald", "planning", "past_niet_in_team", "anders")
+
+
+class NoPlaceLeft(Conflict):
+    """Every place of the task or seat of the slot is taken (409, code `no_place_left`)."""
+
+    code = "no_place_left"
+
+
+class ResidentBusy(Conflict):
+    """The resident already has a proposal running with an organisation (409, `resident_busy`)."""
+
+    code = "resident_busy"
 
 
 def visible(query: Select, principal: Principal) -> Select:
@@ -38,13 +58,13 @@ def visible(query: Select, principal: Principal) -> Select:
         own = select(Task.id).where(Task.organisation_id == principal.organisation_id)
         return query.where(
             Proposal.task_id.in_(own),
-            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "geplaatst")),
+            Proposal.status.in_([s for s in ORGANISATION_SEES if s != ProposalStatus.INGESCHREVEN]),
         )
     if principal.role == OPLEIDER:
         own = select(TrainingSlot.id).where(TrainingSlot.organisation_id == principal.organisation_id)
         return query.where(
             Proposal.slot_id.in_(own),
-            Proposal.status.in_(("coach_akkoord", "aannemer_akkoord", "aannemer_afgewezen", "ingeschreven")),
+            Proposal.status.in_([s for s in ORGANISATION_SEES if s != ProposalStatus.GEPLAATST]),
         )
     raise Forbidden("U heeft met uw rol geen toegang tot voorstellen.")
 
@@ -61,8 +81,8 @@ def coach_decides(
 ) -> Proposal:
     if principal.role not in (JOBCOACH, BEHEERDER):
         raise Forbidden("Alleen de jobcoach beslist samen met de deelnemer.")
-    if proposal.status != "voorgesteld":
-        raise Conflict(f"Dit voorstel is al behandeld (status: {proposal.status}).")
+    target = ProposalStatus.COACH_AKKOORD if accept else ProposalStatus.COACH_AFGEWEZEN
+    PROPOSAL.check(proposal.status, target, f"Dit voorstel is al behandeld (status: {proposal.status}).")
     if not accept and reason not in COACH_REJECT_REASONS:
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
@@ -71,12 +91,12 @@ def coach_decides(
             select(Proposal.id).where(
                 Proposal.programme_id == proposal.programme_id,
                 Proposal.id != proposal.id,
-                Proposal.status.in_(("coach_akkoord", "aannemer_akkoord")),
+                Proposal.status.in_(RUNNING_PROPOSALS),
             )
         )
         if busy is not None:
-            raise Conflict("Deze deelnemer heeft al een lopend voorstel.")
-    proposal.status = "coach_akkoord" if accept else "coach_afgewezen"
+            raise ResidentBusy("Deze deelnemer heeft al een lopend voorstel.")
+    proposal.status = target
     proposal.coach_reason = None if accept else reason
     proposal.updated_at = utcnow()
     session.flush()
@@ -91,7 +111,7 @@ def _take_place(session: Session, proposal: Proposal) -> None:
     if proposal.task_id is not None:
         result = session.execute(
             update(Task)
-            .where(Task.id == proposal.task_id, Task.filled < Task.places, Task.status == "open")
+            .where(Task.id == proposal.task_id, Task.filled < Task.places, Task.status == OpeningStatus.OPEN)
             .values(filled=Task.filled + 1)
         )
     else:
@@ -100,12 +120,12 @@ def _take_place(session: Session, proposal: Proposal) -> None:
             .where(
                 TrainingSlot.id == proposal.slot_id,
                 TrainingSlot.filled < TrainingSlot.seats,
-                TrainingSlot.status == "open",
+                TrainingSlot.status == OpeningStatus.OPEN,
             )
             .values(filled=TrainingSlot.filled + 1)
         )
     if result.rowcount != 1:
-        raise Conflict("Alle plaatsen zijn al vergeven.")
+        raise NoPlaceLeft("Alle plaatsen zijn al vergeven.")
 
 
 def organisation_decides(
@@ -114,8 +134,10 @@ def organisation_decides(
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek beslist hierover.")
-    if proposal.status != "coach_akkoord":
-        raise Conflict(f"Dit voorstel wacht niet op uw besluit (status: {proposal.status}).")
+    target = ProposalStatus.AANNEMER_AKKOORD if accept else ProposalStatus.AANNEMER_AFGEWEZEN
+    PROPOSAL.check(
+        proposal.status, target, f"Dit voorstel wacht niet op uw besluit (status: {proposal.status})."
+    )
     if not accept and reason not in ORG_DECLINE_REASONS:
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if accept:
@@ -135,7 +157,7 @@ def organisation_decides(
                     created_at=utcnow(),
                 )
             )
-    proposal.status = "aannemer_akkoord" if accept else "aannemer_afgewezen"
+    proposal.status = target
     proposal.organisation_reason = None if accept else reason
     proposal.updated_at = utcnow()
     session.flush()
@@ -155,8 +177,10 @@ def confirm_start(
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek bevestigt de start.")
-    if proposal.status != "aannemer_akkoord":
-        raise Conflict(f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status}).")
+    target = ProposalStatus.GEPLAATST if proposal.task_id is not None else ProposalStatus.INGESCHREVEN
+    PROPOSAL.check(
+        proposal.status, target, f"Eerst moeten beide kanten akkoord zijn (status: {proposal.status})."
+    )
     placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
     assert placement is not None
     if proposal.task_id is not None:
@@ -166,14 +190,14 @@ def confirm_start(
         return proposal
     placement.status = "gestart"
     placement.started_on = utcnow().date()
-    proposal.status = "ingeschreven"
+    proposal.status = target
     proposal.updated_at = utcnow()
     session.flush()
     publish_proposal(session, proposal)
     return proposal
 
 
-OPEN = ("voorgesteld", "coach_akkoord")
+OPEN = OPEN_PROPOSALS
 
 
 def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kind: str) -> int:
@@ -186,7 +210,7 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
         query = query.where(Proposal.slot_id.is_not(None))
     open_ = session.scalars(query).all()
     for p in open_:
-        p.status = "ingetrokken"
+        p.status = PROPOSAL.check(p.status, ProposalStatus.INGETROKKEN)
         p.coach_reason = reason
         p.updated_at = utcnow()
         publish_proposal(session, p)
@@ -213,7 +237,7 @@ def withdraw_for_opening(session: Session, *, task_id: int | None = None, slot_i
         select(Proposal).where(column == (task_id or slot_id), Proposal.status.in_(OPEN))
     ).all()
     for p in open_:
-        p.status = "ingetrokken"
+        p.status = PROPOSAL.check(p.status, ProposalStatus.INGETROKKEN)
         p.organisation_reason = "plek_gesloten"
         p.updated_at = utcnow()
         publish_proposal(session, p)

@@ -19,12 +19,13 @@ from services.matching.models import MatchRun, Proposal
 from shared.db import Database, utcnow
 from shared.errors import Conflict
 from shared.outbox import wake_worker
+from shared.states import ProposalStatus, RunStatus
 
 log = logging.getLogger(__name__)
 
 RUN_KINDS = ("full", "candidate", "task", "slot")
 MAX_ATTEMPTS = 3
-ACTIVE = ("queued", "running")
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 def deadline_for(job_timeout_seconds: int) -> timedelta:
@@ -41,7 +42,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
         select(MatchRun).where(
             MatchRun.kind == kind,
             MatchRun.scope.is_(None) if scope is None else MatchRun.scope == scope,
-            MatchRun.status == "queued",
+            MatchRun.status == RunStatus.QUEUED,
         )
     )
     if existing is not None:
@@ -49,7 +50,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     run = MatchRun(
         kind=kind,
         scope=scope,
-        status="queued",
+        status=RunStatus.QUEUED,
         requested_by=requested_by,
         created_at=utcnow(),
         counts={},
@@ -61,7 +62,7 @@ def request_run(session: Session, kind: str, scope: str | None, requested_by: st
     return run
 
 
-DECIDED_AGAINST = ("coach_afgewezen", "aannemer_afgewezen")
+DECIDED_AGAINST = (ProposalStatus.COACH_AFGEWEZEN, ProposalStatus.AANNEMER_AFGEWEZEN)
 
 
 def consent_filter(built: Built, session: Session | None = None) -> Any:
@@ -103,9 +104,9 @@ def _claim(db: Database, run_id: int, deadline: timedelta) -> bool:
         now = utcnow()
         claimed = s.execute(
             update(MatchRun)
-            .where(MatchRun.id == run_id, MatchRun.status == "queued")
+            .where(MatchRun.id == run_id, MatchRun.status == RunStatus.QUEUED)
             .values(
-                status="running",
+                status=RunStatus.RUNNING,
                 started_at=now,
                 deadline_at=now + deadline,
                 attempts=MatchRun.attempts + 1,
@@ -168,7 +169,7 @@ def execute(
             counts.update(created=created, kept=kept, withdrawn=withdrawn)
             run.counts = counts
             run.timings = {k: round(v, 4) for k, v in timings.items()}
-            run.status = "done"
+            run.status = RunStatus.DONE
             run.progress = 100
             run.finished_at = utcnow()
             return run
@@ -178,8 +179,8 @@ def execute(
             if run is not None:
                 run.error = f"{type(exc).__name__}: {exc}"[:1000]
                 # Back to the queue for RQ's retry, unless attempts are used up.
-                run.status = "queued" if run.attempts < MAX_ATTEMPTS else "failed"
-                run.finished_at = utcnow() if run.status == "failed" else None
+                run.status = RunStatus.QUEUED if run.attempts < MAX_ATTEMPTS else RunStatus.FAILED
+                run.finished_at = utcnow() if run.status == RunStatus.FAILED else None
         raise
 
 
@@ -197,12 +198,12 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
         key = (a.resident, a.opening)
         proposal = existing.get(key)
         if proposal is not None:
-            if proposal.status == "voorgesteld":
+            if proposal.status == ProposalStatus.VOORGESTELD:
                 proposal.score = a.score
                 proposal.explanation = a.explanation or {}
                 proposal.run_id = run.id
-            elif proposal.status == "ingetrokken":
-                proposal.status = "voorgesteld"
+            elif proposal.status == ProposalStatus.INGETROKKEN:
+                proposal.status = ProposalStatus.VOORGESTELD
                 proposal.run_id = run.id
                 publish_proposal(s, proposal)
             kept += 1
@@ -222,7 +223,7 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
             score=a.score,
             explanation=a.explanation or {},
             explanation_nl=text,
-            status="voorgesteld",
+            status=ProposalStatus.VOORGESTELD,
             version=1,
             created_at=utcnow(),
             updated_at=utcnow(),
@@ -239,7 +240,11 @@ def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.As
 def _withdraw_stale(s: Session, run: MatchRun) -> int:
     """A full run replaces earlier suggestions nobody acted on yet."""
     ids = list(
-        s.scalars(select(Proposal.id).where(Proposal.status == "voorgesteld", Proposal.run_id != run.id))
+        s.scalars(
+            select(Proposal.id).where(
+                Proposal.status == ProposalStatus.VOORGESTELD, Proposal.run_id != run.id
+            )
+        )
     )
     if not ids:
         return 0
@@ -247,8 +252,8 @@ def _withdraw_stale(s: Session, run: MatchRun) -> int:
     changed = (
         s.execute(
             update(Proposal)
-            .where(Proposal.id.in_(ids), Proposal.status == "voorgesteld")
-            .values(status="ingetrokken", coach_reason="nieuwe_ronde", updated_at=utcnow())
+            .where(Proposal.id.in_(ids), Proposal.status == ProposalStatus.VOORGESTELD)
+            .values(status=ProposalStatus.INGETROKKEN, coach_reason="nieuwe_ronde", updated_at=utcnow())
             .returning(Proposal.id)
         )
         .scalars()
@@ -261,15 +266,17 @@ def _withdraw_stale(s: Session, run: MatchRun) -> int:
 
 def stuck_runs(s: Session, now: datetime) -> list[MatchRun]:
     """Runs whose worker died: still 'running' past their deadline."""
-    return list(s.scalars(select(MatchRun).where(MatchRun.status == "running", MatchRun.deadline_at < now)))
+    return list(
+        s.scalars(select(MatchRun).where(MatchRun.status == RunStatus.RUNNING, MatchRun.deadline_at < now))
+    )
 
 
 def release(run: MatchRun) -> None:
     """Put a stuck run back in the queue (or fail it after MAX_ATTEMPTS)."""
     if run.attempts >= MAX_ATTEMPTS:
-        run.status = "failed"
+        run.status = RunStatus.FAILED
         run.error = (run.error or "") + " | opgegeven na te veel pogingen"
         run.finished_at = utcnow()
     else:
-        run.status = "queued"
+        run.status = RunStatus.QUEUED
         run.deadline_at = None

@@ -20,17 +20,17 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import translate_message
+from shared.states import ProposalStatus as P
 from shared.web import commit, db_session
 
-BUSY = "Deze deelnemer heeft al een lopend voorstel."
 # Groups on the coach's page, in the order they are shown.
 COACH_GROUPS = (
-    ("voorgesteld", "Wacht op uw besluit", ("voorgesteld",)),
-    ("coach_akkoord", "Wacht op de werkgever of opleider", ("coach_akkoord",)),
-    ("aannemer_akkoord", "Geaccepteerd: de start volgt", ("aannemer_akkoord",)),
-    ("gestart", "Gestart of ingeschreven", ("geplaatst", "ingeschreven")),
-    ("afgewezen", "Afgewezen", ("coach_afgewezen", "aannemer_afgewezen")),
-    ("ingetrokken", "Ingetrokken", ("ingetrokken",)),
+    ("voorgesteld", "Wacht op uw besluit", (P.VOORGESTELD,)),
+    ("coach_akkoord", "Wacht op de werkgever of opleider", (P.COACH_AKKOORD,)),
+    ("aannemer_akkoord", "Geaccepteerd: de start volgt", (P.AANNEMER_AKKOORD,)),
+    ("gestart", "Gestart of ingeschreven", (P.GEPLAATST, P.INGESCHREVEN)),
+    ("afgewezen", "Afgewezen", (P.COACH_AFGEWEZEN, P.AANNEMER_AFGEWEZEN)),
+    ("ingetrokken", "Ingetrokken", (P.INGETROKKEN,)),
 )
 
 
@@ -95,8 +95,8 @@ def coach_decide(proposal_id: int) -> Any:
     except Conflict as err:
         session.rollback()
         flash(
-            translate_message(BUSY)
-            if err.message == BUSY
+            translate_message(err.message)
+            if isinstance(err, proposals.ResidentBusy)
             else _("Dit voorstel is al behandeld. Bekijk hieronder de nieuwe stand."),
             "error",
         )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask_babel import gettext as _
-
 from shared.pages import ReferenceLabels
 
 CONTRACT_TYPES = {
@@ -14,16 +10,6 @@ CONTRACT_TYPES = {
     "onbepaalde_tijd": "Vast contract",
     "uitzend": "Via een uitzendbureau",
     "proefplaatsing": "Proefplaatsing",
-}
-LANGUAGE_LEVELS = {
-    "pre_A1": "Pre-A1 (nog bijna geen Nederlands)",
-    "A1": "A1 (een paar woorden en zinnen)",
-    "A2": "A2 (eenvoudige gesprekken)",
-    "B1": "B1 (gewone gesprekken, eenvoudige teksten)",
-    "B2": "B2 (goed)",
-    "C1": "C1 (zeer goed)",
-    "C2": "C2 (uitstekend)",
-    "moedertaal": "Moedertaal",
 }
 OPENING_STATUS = {"open": "Open", "gesloten": "Gesloten"}
 PROPOSAL_STATUS = {
@@ -103,7 +89,6 @@ class Labels(ReferenceLabels):
     """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
 
     contracts = CONTRACT_TYPES
-    levels = LANGUAGE_LEVELS
     opening_status = OPENING_STATUS
     proposal_status = PROPOSAL_STATUS
     coach_reasons = COACH_REJECT_REASONS
@@ -127,20 +112,7 @@ class Labels(ReferenceLabels):
 
 
 LABELS = Labels()
-
-
-def label(kind: str, code: Any) -> str:
-    """A code's plain-language label, translated; the code itself when the list lacks it."""
-    if code is None or code == "":
-        return ""
-    text = getattr(LABELS, kind).get(code)
-    return _(text) if text else str(code)
-
-
-def labels_for(kind: str, codes: list[str] | None) -> list[str]:
-    return [label(kind, code) for code in codes or []]
-
-
-def options(kind: str) -> dict[str, str]:
-    """A whole list as {code: translated label}, for selects and checkbox groups."""
-    return {code: _(text) for code, text in getattr(LABELS, kind).items()}
+# The shared helpers (shared/pages.py), bound to this service's lists.
+label = LABELS.label
+labels_for = LABELS.labels_for
+options = LABELS.options

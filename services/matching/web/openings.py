@@ -21,15 +21,15 @@ from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import translate_message
+from shared.states import OpeningStatus, ProposalStatus
 from shared.web import commit, db_session
 
-FULL = "Alle plaatsen zijn al vergeven."
 # Proposal groups on an organisation's page, in the order they are shown.
 ORG_GROUPS = (
-    ("coach_akkoord", "Kandidaten om te beoordelen"),
-    ("aannemer_akkoord", "Geaccepteerd: start nog bevestigen"),
+    (ProposalStatus.COACH_AKKOORD, "Kandidaten om te beoordelen"),
+    (ProposalStatus.AANNEMER_AKKOORD, "Geaccepteerd: start nog bevestigen"),
     ("started", "Gestart"),
-    ("aannemer_afgewezen", "Afgewezen"),
+    (ProposalStatus.AANNEMER_AFGEWEZEN, "Afgewezen"),
 )
 
 
@@ -72,7 +72,7 @@ TASK = Kind(
     supply.close_task,
     supply.tasks_query,
     "places",
-    "geplaatst",
+    ProposalStatus.GEPLAATST,
     "nieuwe taak",
     "taak gewijzigd",
 )
@@ -88,7 +88,7 @@ SLOT = Kind(
     supply.close_slot,
     supply.slots_query,
     "seats",
-    "ingeschreven",
+    ProposalStatus.INGESCHREVEN,
     "nieuwe opleidingsplek",
     "opleidingsplek gewijzigd",
 )
@@ -120,7 +120,7 @@ def _list(kind: Kind) -> Any:
     column = Proposal.task_id if kind.name == "task" else Proposal.slot_id
     counts = db_session().execute(
         select(column, func.count())
-        .where(column.in_([r.id for r in rows]), Proposal.status == "coach_akkoord")
+        .where(column.in_([r.id for r in rows]), Proposal.status == ProposalStatus.COACH_AKKOORD)
         .group_by(column)
     )
     waiting: dict[int, int] = {row_id: n for row_id, n in counts if row_id is not None}
@@ -194,7 +194,7 @@ def _new(kind: Kind) -> Any:
 def _edit(kind: Kind, row_id: int) -> Any:
     principal = require_principal()
     row = _row(kind, row_id)
-    if row.status != "open":
+    if row.status != OpeningStatus.OPEN:
         flash(_("Dit is gesloten. U kunt het niet meer wijzigen."), "error")
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     if request.method == "GET":
@@ -257,7 +257,7 @@ def edit_slot(row_id: int) -> Any:
 def _close(kind: Kind, row_id: int) -> Any:
     principal = require_principal()
     row = _row(kind, row_id)
-    if row.status != "open":
+    if row.status != OpeningStatus.OPEN:
         flash(_("Dit is al gesloten."), "info")
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     if request.method == "GET":
@@ -349,8 +349,8 @@ def _proposal_of(kind: Kind, row_id: int, proposal_id: int) -> Proposal:
 
 
 def _conflict(err: Conflict) -> None:
-    if err.message == FULL:
-        flash(translate_message(FULL), "error")
+    if isinstance(err, proposals.NoPlaceLeft):
+        flash(translate_message(err.message), "error")
     else:
         flash(
             _("Dit voorstel wacht niet meer op uw besluit. Misschien heeft een collega het al behandeld."),
