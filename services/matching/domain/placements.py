@@ -21,14 +21,12 @@ from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.states import PLACEMENT, PlacementStatus
 
-AFGESPROKEN, GESTART, BEEINDIGD, GEANNULEERD = "afgesproken", "gestart", "beeindigd", "geannuleerd"
-# The one transition table of a placement's lifecycle.
+AFGESPROKEN, GESTART, BEEINDIGD, GEANNULEERD = (s.value for s in PlacementStatus)
+# The one transition table of a placement's lifecycle (shared/states.py), as plain codes.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    AFGESPROKEN: (GESTART, GEANNULEERD),
-    GESTART: (BEEINDIGD,),
-    BEEINDIGD: (),
-    GEANNULEERD: (),
+    state.value: tuple(t.value for t in steps) for state, steps in PLACEMENT.transitions.items()
 }
 END_REASONS = (
     "contract_afgelopen",
@@ -84,8 +82,7 @@ def _require_owner(principal: Principal, action: str) -> None:
 def _move(session: Session, placement: Placement, to: str) -> None:
     """Change status only along the transition table, with a conditional UPDATE: of two requests
     at the same moment (two tabs, a retry) exactly one moves the placement; the other gets 409."""
-    if to not in TRANSITIONS.get(placement.status, ()):
-        raise Conflict(f"Deze plaatsing kan niet van {placement.status} naar {to}.")
+    PLACEMENT.check(placement.status, to, f"Deze plaatsing kan niet van {placement.status} naar {to}.")
     moved = session.execute(
         update(Placement)
         .where(Placement.id == placement.id, Placement.status == placement.status)
