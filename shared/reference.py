@@ -79,6 +79,14 @@ def names(kind: str) -> dict[str, str]:
     return {item["code"]: item["name"] for item in data()[kind]}
 
 
+def sector_of(occupation: str | None) -> str | None:
+    """The sector code of an occupation (reference data: a new sector is a new line in the file)."""
+    for item in data()["occupations"]:
+        if item["code"] == occupation:
+            return item.get("sector")
+    return None
+
+
 def age_band(birth_year: int, year: int) -> str:
     """CBS age band for someone born in birth_year, in the given year."""
     age = year - birth_year
