@@ -12,6 +12,7 @@ from services.intake.domain import audit, caseload, followups
 from shared.api import MAX_ID, Blueprint
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
+from shared.errors import NotFound
 from shared.web import commit, db_session
 
 blp = Blueprint(
@@ -20,6 +21,14 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Follow-ups after a start: due list of the coach, recording once",
 )
+
+
+def _id(raw: str) -> int:
+    """The follow-up's number from the path. A string in the route, so that a role without
+    access gets its 403 before any 404 about the number (the id's shape is no secret either)."""
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        raise NotFound("Deze opvolging is niet gevonden.")
+    return int(raw)
 
 
 @blp.route("/follow-ups")
@@ -45,22 +54,22 @@ class FollowUps(MethodView):
         return page.items
 
 
-@blp.route("/follow-ups/<int:followup_id>")
+@blp.route("/follow-ups/<followup_id>")
 class FollowUpItem(MethodView):
     @roles_required(JOBCOACH, BEHEERDER)
     @blp.response(200, FollowUpSchema)
-    def get(self, followup_id: int) -> Any:
+    def get(self, followup_id: str) -> Any:
         principal = require_principal()
-        return followups.get_visible(db_session(), principal, min(followup_id, MAX_ID))
+        return followups.get_visible(db_session(), principal, _id(followup_id))
 
     @roles_required(JOBCOACH, BEHEERDER)
     @blp.arguments(FollowUpRecordSchema)
     @blp.response(200, FollowUpSchema)
-    def post(self, data: dict[str, Any], followup_id: int) -> Any:
+    def post(self, data: dict[str, Any], followup_id: str) -> Any:
         """Record an open follow-up once (409 when it was recorded already or is not open)."""
         principal = require_principal()
         session = db_session()
-        item = followups.get_visible(session, principal, min(followup_id, MAX_ID))
+        item = followups.get_visible(session, principal, _id(followup_id))
         followups.record(
             session, principal, item, data["still_working"], data["trede"], data["recorded_on"], channel="api"
         )
