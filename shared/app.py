@@ -32,6 +32,7 @@ from shared.db import Database
 from shared.i18n import init_i18n
 from shared.logs import configure_logging, correlation_id, safe_request_id
 from shared.metrics import init_metrics
+from shared.navigation import items_for, start_path
 from shared.peers import Peers
 from shared.runtime import ServiceContext
 from shared.web import close_request_session
@@ -74,8 +75,19 @@ def register_unavailable_handlers(app: Flask) -> None:
         app.register_error_handler(error, unavailable)
 
 
-def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    return Response("Not Found", status=404)(environ, start_response)
+OUTSIDE_PATH = "/-/niet-gevonden"
+
+
+def _outside(inner: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A path outside this service's prefix (e.g. /rapportage/ where that service is not
+    installed) gets this service's own Dutch, styled 404 page with the person's menu, not a bare
+    English "Not Found": the request is handed to the app under a path no route has."""
+
+    def not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ = {**environ, "SCRIPT_NAME": f"/{name}", "PATH_INFO": OUTSIDE_PATH}
+        return inner(environ, start_response)
+
+    return not_found
 
 
 def create_service_app(
@@ -204,8 +216,12 @@ def create_service_app(
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
+        principal = g.get("principal")
+        role = principal.role if principal is not None else None
         return {
-            "principal": g.get("principal"),
+            "principal": principal,
+            "nav_items": items_for(role),
+            "start_path": start_path(role) if principal is not None else f"/{name}/login",
             "service_name": name,
             "role_labels": ROLE_LABELS_NL,
             "ref": reference,
@@ -214,7 +230,7 @@ def create_service_app(
 
     # Serve the app under its prefix (/intake/...) in every setting: tests, gunicorn, dev.
     inner = app.wsgi_app
-    app.wsgi_app = DispatcherMiddleware(_not_found, {f"/{name}": inner})  # type: ignore[method-assign]
+    app.wsgi_app = DispatcherMiddleware(_outside(inner, name), {f"/{name}": inner})  # type: ignore[method-assign]
     if settings.env == "production":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app, api

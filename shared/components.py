@@ -71,6 +71,15 @@ COMPONENTS: dict[str, Component] = {
         periodic="services.matching.jobs:periodic",
         state_metrics="services.matching.metrics:run_state",
     ),
+    "rapportage": Component(
+        "rapportage",
+        "services.rapportage.models:Base",
+        ROOT / "services" / "rapportage" / "migrations",
+        "services.rapportage.app:create_app",
+        has_worker=True,
+        outbox="services.rapportage.models:OutboxEvent",
+        periodic="services.rapportage.jobs:periodic",
+    ),
 }
 
 

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
             return None if info.field_name == "credentials_key_dir" else DEFAULT_PUBLIC_URL
         return value
 
+    # Rapportage: the key of the keyed hash (HMAC-SHA256) that stands in for a programme id in the
+    # fact store, so its rows cannot be joined with matching's or intake's. Empty outside
+    # production: a dev-only key is generated once into <data_dir>/rapportage-hash-key.
+    rapportage_hash_key: str = Field(default="", validation_alias="RAPPORTAGE_HASH_KEY")
+    # Smallest count a report shows (the contract's t; never below 3).
+    rapportage_threshold: int = Field(default=5, ge=3, le=100, validation_alias="RAPPORTAGE_THRESHOLD")
+
     # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
     pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")
     # argon2id profile for passwords: "standard" (full strength) or "fast" (tests only; refused
@@ -147,6 +154,19 @@ class Settings(BaseSettings):
     def credential_key_dir(self) -> Path:
         """Where the certificate signing keys live (services/matching/credentials/keys.py)."""
         return self.credentials_key_dir or self.data_dir / "keys"
+
+    def ensure_hash_key(self) -> bytes:
+        """The rapportage pseudonym key; outside production a dev-only key is generated once."""
+        if self.rapportage_hash_key:
+            return self.rapportage_hash_key.encode()
+        if self.env == "production":
+            raise ConfigError("RAPPORTAGE_HASH_KEY is not set")
+        key_file = self.data_dir / "rapportage-hash-key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
 
     def ensure_secret_key(self) -> str:
         """The signing key; outside production a dev-only key is generated once per data dir."""

@@ -26,6 +26,8 @@ SEEDERS = [
     "services.intake.demo:seed",
     "services.matching.demo:seed",
     "services.matching.demo:seed_placements",
+    "services.matching.demo_cohorts:seed",
+    "services.rapportage.demo:seed",
 ]
 
 

@@ -34,7 +34,10 @@ def create_suite_app() -> Callable[..., Iterable[bytes]]:
                 return app(environ, start_response)
         if path == "/":
             return Response(status=302, headers={"Location": "/intake/"})(environ, start_response)
-        return Response("Not Found", status=404)(environ, start_response)
+        # Any other path (a service not installed here, a typo): the first service's Dutch,
+        # styled "Niet gevonden" page with the person's own menu (shared/app.py).
+        first = next(iter(apps.values()))
+        return first(environ, start_response)
 
     return suite
 
@@ -143,6 +146,13 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
             print(f"Redis gestart op {redis_server.url}", flush=True)
         settings = load_settings()
         migrate_all(settings)
+        # The key that signs certificates (issue 9): made once in var/keys (git-ignored), before
+        # the web workers start, so they all share it. `instap credential rotate-key` replaces it.
+        from services.matching.credentials import KeyStore
+
+        keys = KeyStore(settings.credential_key_dir())
+        keys.signing_key()
+        print(f"Sleutel voor certificaten: {keys.jwks()['keys'][0]['kid']} in {keys.directory}", flush=True)
         logins = ""
         if seed_demo:
             from shared.demo import seed

@@ -217,16 +217,17 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "candidate.upserted": ("matching",),
     "candidate.removed": ("matching",),
     "consent.changed": ("matching",),
-    "stage.changed": (),  # for rapportage (issue 4); the stage also travels in profiles
-    "resident.erased": ("matching",),
-    "proposal.changed": ("intake",),
-    # Issue 9: the helpers that build the producers and consumers fill these in (intake consumes
-    # certificates and placements: it owns the profile and the stage; rapportage consumes all).
-    "enrolment.changed": (),
-    "certificate.changed": (),
-    "placement.changed": ("intake",),
-    "followup.recorded": (),
-    "ladder.measured": (),
+    "stage.changed": ("rapportage",),
+    "resident.erased": ("matching", "rapportage"),
+    "proposal.changed": ("intake", "rapportage"),
+    # Issue 9: intake consumes certificates (it owns the profile and the stage); rapportage
+    # consumes all of them into its fact store (issue 10).
+    "enrolment.changed": ("rapportage",),
+    # Intake owns the resident: the certificate joins the profile, so the next match run sees it.
+    "certificate.changed": ("intake", "rapportage"),
+    "placement.changed": ("intake", "rapportage"),
+    "followup.recorded": ("rapportage",),
+    "ladder.measured": ("rapportage",),
 }
 
 

@@ -31,6 +31,11 @@ _MARSHMALLOW_NL = {
     "Invalid value.": "Deze waarde is niet geldig.",
     "Not a valid mapping type.": "Geef een object.",
     "Invalid input.": "Deze invoer is niet geldig.",
+    # werkzeug's own texts for a path or method that does not exist (pages are Dutch first).
+    "The requested URL was not found on the server. If you entered the URL manually please check "
+    "your spelling and try again.": "Deze pagina bestaat niet (of niet meer). Controleer het adres, "
+    "of kies hieronder waar u heen wilt.",
+    "The method is not allowed for the requested URL.": "Dit kan op deze pagina niet.",
 }
 
 

@@ -8,10 +8,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
+from marshmallow import Schema, ValidationError
 
 from shared import reference
+from shared.validators import unsafe_text_errors
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+# Days a resident can work (intake asks them, matching's candidate card shows them).
+DAYS = {
+    "ma": "Maandag",
+    "di": "Dinsdag",
+    "wo": "Woensdag",
+    "do": "Donderdag",
+    "vr": "Vrijdag",
+    "za": "Zaterdag",
+    "zo": "Zondag",
+}
 
 
 def local_datetime(value: datetime | None) -> str:
@@ -43,6 +55,27 @@ def flatten_errors(errors: Any, path: str = "") -> list[tuple[str, str]]:
     else:
         found.append((path, str(errors)))
     return found
+
+
+def load_in_one_round(schema: Schema, payload: dict[str, Any]) -> Any:
+    """Load a form's payload; on error raise every problem of the form at once. Text that may not
+    be stored (a BSN, a control character) stops the schema before it looks at anything else, so
+    the rest of the form is checked again without those fields, and both lists are reported:
+    the person fixes the whole form in one round instead of one kind of mistake per submit."""
+    try:
+        return schema.load(payload)
+    except ValidationError as err:
+        multiline = [f.data_key or n for n, f in schema.load_fields.items() if f.metadata.get("multiline")]
+        unsafe = unsafe_text_errors(payload, multiline)
+        if not unsafe:
+            raise
+        heads = {path.split(".")[0] for path in unsafe}
+        try:
+            schema.load({k: v for k, v in payload.items() if k not in heads})
+            rest: dict[str, Any] = {}
+        except ValidationError as more:
+            rest = {k: v for k, v in more.normalized_messages().items() if k not in heads}
+        raise ValidationError({**rest, **unsafe}) from err
 
 
 LANGUAGE_LEVELS = {

@@ -101,3 +101,27 @@ def age_band(birth_year: int, year: int) -> str:
 
 def language_rank(level: str | None) -> int:
     return -1 if level is None else LANGUAGE_LEVELS.index(level)
+
+
+def postcode_wijk_problem(postcode: str | None, wijk: str | None) -> str | None:
+    """Why a postcode and a wijk cannot both be right, or None. Reference data: the PC4 areas of
+    Dordrecht (`dordrecht_pc4`) and which wijken lie in Dordrecht; a PC4 can span several wijken,
+    so within Dordrecht the coach's choice of wijk stands."""
+    pc4_list = data().get("dordrecht_pc4")
+    if not postcode or not wijk or not pc4_list:
+        return None
+    pc4 = postcode.strip()[:4]
+    in_dordrecht = pc4 in pc4_list
+    wijken = {item["code"]: item for item in data()["wijken"]}
+    chosen = wijken.get(wijk)
+    if chosen is None:
+        return None
+    wijk_in_dordrecht = bool(chosen.get("dordt_west")) or wijk == "overig_dordrecht"
+    if wijk_in_dordrecht and not in_dordrecht:
+        return (
+            f"Postcode {pc4} ligt niet in Dordrecht, maar {chosen['name']} wel. "
+            "Controleer de postcode, of kies de wijk 'Buiten Dordrecht'."
+        )
+    if wijk == "buiten_dordrecht" and in_dordrecht:
+        return f"Postcode {pc4} ligt in Dordrecht. Kies de wijk waar de deelnemer woont."
+    return None

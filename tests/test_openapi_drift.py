@@ -173,7 +173,10 @@ def _declared(doc: dict[str, Any], path: str, method: str) -> set[int]:
 
 def _view(app: Any, service: str, path: str, method: str) -> Any:
     """The view function behind a documented operation (to read the roles it admits)."""
-    rule = f"/api{path.split('/api', 1)[1]}".replace("{", "<").replace("}", ">")
+    # API paths carry the service's prefix before /api; a few public documents live outside
+    # /api (matching's /.well-known/jwks.json, whose place a standard fixes).
+    api_path = f"/api{path.split('/api', 1)[1]}" if "/api" in path else path
+    rule = api_path.replace("{", "<").replace("}", ">")
     for url_rule in app.url_map.iter_rules():
         if url_rule.rule.replace("<int:", "<") == rule and method in url_rule.methods:
             view = app.view_functions[url_rule.endpoint]

@@ -57,11 +57,14 @@ def _api_schemas(app: Flask) -> set[type[ma.Schema]]:
 
 def _page_schemas(service: str) -> set[type[ma.Schema]]:
     """Schemas a page view loads (`s.SomethingSchema().load(...)` in services/<name>/web)."""
-    module = importlib.import_module(f"services.{service}.api.schemas")
+    modules = [
+        importlib.import_module(f"services.{service}.api.{path.stem}")
+        for path in sorted((ROOT / "services" / service / "api").glob("*schemas.py"))
+    ]
     names = set()
     for path in (ROOT / "services" / service / "web").glob("*.py"):
         names |= set(re.findall(r"\b(\w+Schema)\(\)\s*\.load\(", path.read_text()))
-    return {getattr(module, name) for name in names}
+    return {next(getattr(m, name) for m in modules if hasattr(m, name)) for name in names}
 
 
 def request_schemas(apps: dict[str, Flask]) -> list[type[ma.Schema]]:

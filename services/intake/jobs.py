@@ -1,5 +1,5 @@
-"""RQ jobs of the intake service: events from matching (introductions after acceptance, placements)
-and the periodic job that makes follow-ups due."""
+"""RQ jobs of the intake service: events from matching (introductions after acceptance,
+certificates earned in a training, placements) and the periodic job that makes follow-ups due."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from services.intake.domain import followups
+from services.intake.domain.earned import on_certificate_changed
 from services.intake.domain.introductions import on_proposal_changed
 from services.intake.models import InboxEvent, SubjectProgress
 from shared.db import Database, utcnow
@@ -15,6 +16,7 @@ from shared.runtime import service_context
 
 HANDLERS = {
     "proposal.changed": on_proposal_changed,
+    "certificate.changed": on_certificate_changed,
     "placement.changed": followups.on_placement_changed,
 }
 # The follow-up job needs no more than a minute's precision (due dates are days).

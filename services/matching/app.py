@@ -6,7 +6,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.matching.api import candidates, placements, proposals, runs, slots, tasks
+from services.matching.api import (
+    candidates,
+    certificates,
+    enrolments,
+    placements,
+    proposals,
+    runs,
+    slots,
+    tasks,
+)
 from services.matching.models import OutboxEvent
 from services.matching.web import views
 from shared.app import create_service_app
@@ -26,9 +35,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         slots.blp,
         candidates.blp,
         proposals.blp,
+        runs.blp,
+        enrolments.blp,
+        enrolments.cohorts,
+        certificates.blp,
+        certificates.public,
+        certificates.wellknown,
         placements.blp,
         placements.timeline_blp,
-        runs.blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(views.bp)

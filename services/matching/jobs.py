@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services.matching.domain import placements, proposals, runs
+from services.matching.domain import enrolments, placements, proposals, runs
 from services.matching.models import Candidate, InboxEvent, MatchRun, SubjectProgress
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
@@ -62,6 +62,7 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     session.flush()
     # A reassigned resident's open proposals move to the new coach.
     proposals.set_coach(session, candidate.programme_id, candidate.coach_id)
+    enrolments.set_coach(session, candidate.programme_id, candidate.coach_id)
     if not candidate.share_with_employer:
         proposals.withdraw_for_candidate(
             session, candidate.programme_id, "toestemming_ingetrokken", "employer"
@@ -70,6 +71,7 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
         proposals.withdraw_for_candidate(
             session, candidate.programme_id, "toestemming_ingetrokken", "trainer"
         )
+        enrolments.end_for_candidate(session, candidate.programme_id, "toestemming_ingetrokken")
     # Debounced incremental run: the reconciler enqueues it a few seconds later, so a burst
     # of changes to one candidate makes one run.
     runs.request_run(session, "candidate", candidate.programme_id, "wijziging")
@@ -81,6 +83,9 @@ def _forget(session: Session, programme_id: str, reason: str) -> None:
     back: the resident's event sequence (SubjectProgress) already makes any older event stale."""
     proposals.withdraw_for_candidate(session, programme_id, reason[:40], "all")
     placements.cancel_unstarted_placements(session, programme_id)
+    # Running enrolments end too (completed ones and their certificates stay: they are the
+    # resident's). "gestopt" and "gewist" keep their own reason; anything else is a withdrawal.
+    enrolments.end_for_candidate(session, programme_id, reason)
     session.execute(delete(Candidate).where(Candidate.programme_id == programme_id))
 
 
@@ -101,6 +106,7 @@ def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) 
     elif p["purpose"] == "delen_opleider":
         candidate.share_with_trainer = False
         proposals.withdraw_for_candidate(session, pid, "toestemming_ingetrokken", "trainer")
+        enrolments.end_for_candidate(session, pid, "toestemming_ingetrokken")
     elif p["purpose"] == "registratie":
         _forget(session, pid, "toestemming_ingetrokken")
         return

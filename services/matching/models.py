@@ -34,6 +34,7 @@ class Base(DeclarativeBase):
 
 
 ENGAGED_SQL = "status IN ('coach_akkoord', 'aannemer_akkoord')"
+ENROLMENT_ACTIVE_SQL = "status IN ('aangemeld', 'orientatie', 'opleiding')"
 
 
 class Candidate(Base):
@@ -98,6 +99,11 @@ class Task(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
     sroi_tag: Mapped[str | None] = mapped_column(String(60))
+    # The organisation's contact person for this opening: staff data, shown to the job coach
+    # once both sides accepted (the introduction), never to residents' other organisations.
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -123,6 +129,9 @@ class TrainingSlot(Base):
     site: Mapped[str | None] = mapped_column(String(200))
     min_language_spoken: Mapped[str | None] = mapped_column(String(12))
     vca_exam_included: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), default=OpeningStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -222,6 +231,102 @@ class Placement(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     task: Mapped[Task | None] = relationship(foreign_keys=[task_id])
+
+
+class Enrolment(Base):
+    """A resident in a training slot's cohort: aangemeld → orientatie → opleiding → afgerond /
+    uitgevallen (domain/enrolments.py). One per resident and slot; it holds a seat of the slot
+    (`TrainingSlot.filled`) until it drops out."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "slot_id", name="one_per_slot"),
+        # One running enrolment per resident: two coaches (or tabs) cannot put one resident in two
+        # cohorts at once.
+        Index(
+            "uq_enrolment_one_active",
+            "programme_id",
+            unique=True,
+            sqlite_where=text(ENROLMENT_ACTIVE_SQL),
+            postgresql_where=text(ENROLMENT_ACTIVE_SQL),
+        ),
+        CheckConstraint(
+            "status IN ('aangemeld', 'orientatie', 'opleiding', 'afgerond', 'uitgevallen')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(16), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("training_slot.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), unique=True)
+    # The coach who entered it, or the resident's coach when it came from a proposal (staff id).
+    coach_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    source: Mapped[str] = mapped_column(String(20))  # voorstel | coach
+    status: Mapped[str] = mapped_column(String(20), default="aangemeld", index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    registered_on: Mapped[date] = mapped_column(Date)
+    orientation_on: Mapped[date | None] = mapped_column(Date)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    # Number of the enrolment's last event (enrolment.changed, consumers apply them in order).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slot: Mapped[TrainingSlot] = relationship()
+    attendance: Mapped[list[Attendance]] = relationship(
+        back_populates="enrolment", cascade="all, delete-orphan", order_by="Attendance.week"
+    )
+
+
+class Attendance(Base):
+    """Attendance of one enrolment in one week of the training (1 = the first week)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (CheckConstraint("presence IN ('aanwezig', 'deels', 'afwezig')", name="presence"),)
+
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    presence: Mapped[str] = mapped_column(String(10))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="attendance")
+
+
+class Certificate(Base):
+    """An issued certificate: a praktijkverklaring, or another one earned on the way (B-VCA).
+
+    Everything the credential, the PDF and the public page show is stored here once; the VC-JWT is
+    signed on each request (services/matching/credentials/). `initials` are the only trace of the
+    person besides the programme id (a pseudonym that never leaves the service)."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("status_list", "status_index", name="one_per_status_bit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))  # praktijkverklaring | a reference certificate code
+    programme_id: Mapped[str] = mapped_column(String(16), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    initials: Mapped[str] = mapped_column(String(30))
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    leerbedrijf: Mapped[str | None] = mapped_column(String(200))
+    sbb_id: Mapped[str | None] = mapped_column(String(12))
+    crebo: Mapped[str | None] = mapped_column(String(5))
+    kwalificatie: Mapped[str | None] = mapped_column(String(200))
+    werkprocessen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    judged_on: Mapped[date | None] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    status_list: Mapped[str] = mapped_column(String(40), default="1")
+    status_index: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxEvent(OutboxMixin, Base):

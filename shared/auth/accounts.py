@@ -198,3 +198,11 @@ def change_role(session: Session, user: User, role: str) -> None:
     user.role = role
     session.flush()
     end_sessions(session, user.id)
+
+
+def organisation_names(session: Session, ids: set[int] | list[int]) -> dict[int, str]:
+    """Names of these organisations (staff data, the same for every service): id → name."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(ids))))
+    return {row.id: row.name for row in rows}

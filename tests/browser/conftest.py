@@ -48,6 +48,20 @@ def matching_url(matching_app: Any) -> Iterator[str]:
     yield from _serve(matching_app, "/matching")
 
 
+@pytest.fixture
+def suite_url(app: Any, matching_app: Any) -> Iterator[str]:
+    """Intake and matching on one origin, as `instap run` and the nginx deployment serve them:
+    one login for both, links between them, and pages that ask each other (shared/peers.py)."""
+
+    def suite(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == "/matching" or path.startswith("/matching/"):
+            return matching_app(environ, start_response)
+        return app(environ, start_response)  # /intake, and intake's Dutch 404 for the rest
+
+    yield from _serve(suite, "")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():

@@ -31,7 +31,15 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 DUMMY_SECRET = "dummy-secret-key-from-test-env"
 DUMMY_PG_PASSWORD = "dummy-pg-password-from-test-env"
-APP_SERVICES = ("migrate", "intake-web", "intake-worker", "matching-web", "matching-worker")
+APP_SERVICES = (
+    "migrate",
+    "intake-web",
+    "intake-worker",
+    "matching-web",
+    "matching-worker",
+    "rapportage-web",
+    "rapportage-worker",
+)
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE", re.IGNORECASE)
 
 
@@ -400,7 +408,9 @@ def test_nginx_serves_the_suite_under_one_origin(tmp_path: Path, fake_upstreams:
         for path in ("/intake/metrics", "/matching/metrics", "/matching//metrics", "/intake/%6detrics?x=1"):
             assert _get(base + path)[0] == 404, f"{path} must not reach the app through nginx"
         assert _get(base + "/nginx-health")[0] == 200
-        assert _get(base + "/elsewhere")[0] == 404
+        # Any other path goes to intake, which answers with its Dutch "Niet gevonden" page.
+        status, _headers, body = _get(base + "/elsewhere")
+        assert status == 200 and json.loads(body)["server"] == "intake-web"
     finally:
         process.terminate()
         process.wait(timeout=10)

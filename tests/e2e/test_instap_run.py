@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from services.rapportage.demo import DEMO_PERSONS
 from shared.localservers import free_port
 from tests.e2e.suite import (
     ROOT,
@@ -37,6 +39,21 @@ from tests.e2e.suite import (
 )
 
 pytestmark = pytest.mark.slow
+
+
+def persons(db_path: Path) -> int:
+    """Persons in rapportage's fact store (0 while the file or table is not there yet)."""
+    if not db_path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
+        try:
+            return int(conn.execute("select count(*) from person").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
 
 DEMO_RESIDENTS = 24
 
@@ -103,6 +120,11 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         if total <= len(items):  # everything on one API page: same residents
             assert listed <= {item["programme_id"] for item in items}
 
+        # The certificate signing key was made in var/keys before the web workers started.
+        jwks = web.get("/matching/.well-known/jwks.json")
+        assert jwks.status == 200 and [k["crv"] for k in jwks.json()["keys"]] == ["Ed25519"], jwks.body
+        assert (suite.data_dir / "keys" / "signing-key.jwk").exists()
+
         ready = web.get("/intake/readyz")
         assert ready.status == 200, ready.body
         assert ready.json()["checks"]["redis"] == "ok"
@@ -112,6 +134,28 @@ def test_make_run_serves_the_suite_and_ctrl_c_stops_everything(tmp_path: Path) -
         wait_for(
             "candidate profiles in matching.db", suite, lambda: candidates(matching_db) > 0, START_TIMEOUT
         )
+        # ...and to rapportage's fact store (keyed hashes), on top of its synthetic demo cohort;
+        # the bureau starts on the dashboard, where every report shows something.
+        rapportage_db = suite.data_dir / "rapportage.db"
+        wait_for(
+            "persons in rapportage.db", suite, lambda: persons(rapportage_db) > DEMO_PERSONS, START_TIMEOUT
+        )
+        bureau = Browser(suite.base)
+        form = bureau.get("/rapportage/login")
+        signed_in = bureau.post(
+            "/rapportage/login",
+            {"email": "bureau@demo.instap.nl", "password": password, "csrf_token": csrf(form.body)},
+        )
+        assert signed_in.status == 302, signed_in.body[:2000]
+        dashboard = bureau.get("/rapportage/")
+        assert dashboard.status == 200, dashboard.body[:2000]
+        for title in (
+            "Trechter in unieke personen",
+            "Plaatsingen in unieke personen",
+            "Eerlijkheid van de matching",
+        ):
+            assert title in dashboard.body
+
         assert not any('"level": "ERROR"' in line for line in suite.lines), (
             "the suite logged errors:\n"
             + "\n".join(line for line in suite.lines if '"level": "ERROR"' in line)[:5000]

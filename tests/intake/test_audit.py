@@ -105,6 +105,11 @@ def test_edit_form_shown_again_after_an_error_is_logged(app: Any, coach: Any, co
 
 def test_withdraw_confirmation_page_is_logged(app: Any, coach: Any, coach_user: Any) -> None:
     pid = _create(coach)
+    given = coach.post(
+        f"{API}/{pid}/consents",
+        json={"purpose": "registratie", "method": "schriftelijk", "info_version": "2026-01"},
+    )
+    assert given.status_code == 201  # only consent that was given is offered for withdrawal
     before = _last_id(app)
     page = coach.get(f"{PAGES}/{pid}/toestemming/registratie/intrekken")
     assert page.status_code == 200 and "Ayşe Yılmaz" in page.text

@@ -39,7 +39,6 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "hours_per_week": "24",
         "days": ["ma", "di", "wo"],
         "available_from": "2027-01-15",
-        "driving_licence": "nee",
         "own_transport": "ja",
         "interests": ["hulpmonteur_zonnepanelen"],
         "skills": ["gereedschap", "meten"],
@@ -255,7 +254,7 @@ def test_new_intake_happy_path(coach: Any, app: Any) -> None:
         ("first_name", "", "Vul dit veld in."),
         ("participatieladder", "9", "Kies een trede van 1 tot en met 6."),
         ("language_spoken", "Z9", "Kies een taalniveau"),
-        ("driving_licence", "misschien", "Kies ja of nee."),
+        ("own_transport", "misschien", "Kies ja of nee."),
         ("days", ["ma", "xx"], "Kies dagen: ma, di, wo, do, vr, za, zo."),
         ("interests", ["astronaut"], "Onbekend beroep."),
         ("cert_valid_until_vca_basis", "2034-13-45", "Vul een geldige datum in (jjjj-mm-dd)."),
@@ -279,10 +278,87 @@ def test_validation_error_shows_dutch_message_and_keeps_values(
     if (
         isinstance(value, str)
         and value
-        and field not in ("wijk", "language_spoken", "participatieladder", "driving_licence")
+        and field not in ("wijk", "language_spoken", "participatieladder", "own_transport")
     ):
         assert f'value="{value}"' in html
     assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 0
+
+
+def test_every_mistake_in_one_round(coach: Any, app: Any) -> None:
+    """A BSN, wrong formats, a missing name and no phone or e-mail: all shown after one submit,
+    each at its field and in the summary, with focus on the summary."""
+    response = post_form(
+        coach.client,
+        "/intake/deelnemers/nieuw",
+        form_data(
+            first_name="",
+            work_experience=f"BSN {VALID_BSN}",
+            postcode="33AB",
+            birth_year="1800",
+            phone="",
+            email="",
+        ),
+    )
+    assert response.status_code == 422
+    html = response.text
+    summary = re.findall(r'<li><a href="#([^"]+)">', html)
+    assert summary == ["first_name", "phone", "postcode", "birth_year", "work_experience"]
+    assert "Een BSN mag niet worden vastgelegd" in field_error(html, "work_experience")
+    assert field_error(html, "first_name") == "Vul dit veld in."
+    assert field_error(html, "phone") == "Vul een telefoonnummer of e-mailadres in."
+    assert 'id="fouten" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus' in html
+    assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 0
+
+
+def test_postcode_and_wijk_checked_against_each_other(coach: Any, app: Any) -> None:
+    response = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(postcode="1012 AB", wijk="crabbehof")
+    )
+    assert response.status_code == 422
+    assert "Postcode 1012 ligt niet in Dordrecht, maar Crabbehof wel." in field_error(
+        response.text, "postcode"
+    )
+    assert "Postcode 1012" in field_error(response.text, "wijk")
+    outside = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(postcode="1012 AB", wijk="buiten_dordrecht")
+    )
+    assert outside.status_code == 302
+    assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 1
+
+
+def test_duplicate_warning_links_to_the_existing_resident(coach: Any, app: Any) -> None:
+    first = post_form(coach.client, "/intake/deelnemers/nieuw", form_data())
+    pid = first.headers["Location"].rsplit("/", 1)[-1]
+    again = post_form(coach.client, "/intake/deelnemers/nieuw", form_data(phone="06 87654321", email=""))
+    assert again.status_code == 409
+    assert "Staat deze deelnemer er al in?" in again.text
+    assert f'href="/intake/deelnemers/{pid}"' in again.text
+    # Same e-mail, other name: a warning too.
+    by_email = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(first_name="Anna", phone="", birth_year="1985")
+    )
+    assert by_email.status_code == 409
+    # The coach says it is someone else: saved.
+    confirmed = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(phone="06 87654321", dubbel_bevestigd="ja")
+    )
+    assert confirmed.status_code == 302
+    assert db_query(app, select(func.count()).select_from(Resident))[0][0] == 2
+
+
+def test_form_asks_rijbewijs_once_and_dates_only_where_they_expire(coach: Any, app: Any) -> None:
+    html = coach.client.get("/intake/deelnemers/nieuw").text
+    assert html.count('value="rijbewijs_b"') == 1  # one question: the certificate box
+    assert "Heeft de deelnemer rijbewijs B?" not in html
+    assert 'name="driving_licence"' not in html
+    assert 'id="cert_valid_until_vca_basis"' in html and 'id="cert_valid_until_mbo_diploma"' not in html
+    assert "(verplicht: telefoon of e-mail)" in html
+    response = post_form(
+        coach.client, "/intake/deelnemers/nieuw", form_data(certificates=["vca_basis", "rijbewijs_b"])
+    )
+    assert response.status_code == 302
+    with app.extensions["instap"].db.unit_of_work() as s:
+        assert s.scalar(select(Resident)).driving_licence is True
 
 
 def test_phone_or_email_required(coach: Any) -> None:
@@ -441,6 +517,32 @@ def test_consent_give_and_withdraw(coach: Any, app: Any) -> None:
     ]
     assert [e["active"] for e in events] == [True, False]
     assert coach.get(f"{url}/toestemming/onzin/intrekken").status_code == 404
+    # Withdrawing what was never given is not offered, and not done.
+    assert "Intrekken</a>" not in coach.get(url).text
+    never = coach.get(f"{url}/toestemming/onderzoek/intrekken")
+    assert never.status_code == 302 and never.headers["Location"].endswith("#toestemming")
+
+
+def test_consent_for_several_purposes_in_one_submit(coach: Any, app: Any) -> None:
+    programme_id = create_via_api(coach)
+    url = f"/intake/deelnemers/{programme_id}"
+    token = csrf_from(coach.get(url).text)
+    none = coach.client.post(f"{url}/toestemming", data={"method": "schriftelijk", "csrf_token": token})
+    assert none.status_code == 422 and field_error(none.text, "purpose") == "Kies minstens één doel."
+    given = coach.client.post(
+        f"{url}/toestemming",
+        data={
+            "purpose": ["delen_werkgever", "registratie", "follow_up"],
+            "method": "schriftelijk",
+            "info_version": "2026-01",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    assert given.status_code == 200
+    assert "Toestemming vastgelegd: Registratie in het programma," in given.text
+    actions = audit_actions(app, programme_id)
+    assert actions.count(("consent_given", "page")) == 3
 
 
 def test_notes_add_and_reject_bsn(coach: Any) -> None:

@@ -55,6 +55,9 @@ def task_form(**overrides: Any) -> dict[str, Any]:
         "skills": ["gereedschap", "meten"],
         "werkprocessen": "B1-K1-W1, B1-K1-W2\nB1-K2-W1",
         "sroi_tag": "SROI-2026-17",
+        "contact_name": "Mark Kuipers",
+        "contact_phone": "078 123 45 67",
+        "contact_email": "mark@installatie.example",
     }
     data.update(overrides)
     return data
@@ -73,6 +76,9 @@ def slot_form(**overrides: Any) -> dict[str, Any]:
         "site": "De Beroepentuin",
         "min_language_spoken": "A2",
         "vca_exam_included": "ja",
+        "contact_name": "Ineke de Vries",
+        "contact_phone": "",
+        "contact_email": "ineke@beroepentuin.example",
     }
     data.update(overrides)
     return data
@@ -194,19 +200,26 @@ def test_anonymous_is_sent_to_login(matching_app: Any) -> None:
         assert "/matching/login" in response.headers["Location"]
 
 
-def test_start_page_by_role(matching_app: Any, make_user: Any) -> None:
+def test_start_page_by_role(app: Any, matching_app: Any, make_user: Any) -> None:
+    """One start page per role, whichever service's front door the person used."""
     expected = {
         "aannemer": "/matching/taken",
         "opleider": "/matching/plekken",
-        "jobcoach": "/matching/voorstellen",
-        "beheerder": "/matching/rondes",
+        "jobcoach": "/intake/deelnemers",
+        "beheerder": "/intake/deelnemers",
         "programmabureau": "/matching/rondes",
     }
     for role, target in expected.items():
         user = LoggedIn(matching_app.test_client(), make_user(role, org=f"Org {role}"), prefix="/matching")
-        response = user.get("/matching/")
-        assert response.status_code == 302
-        assert response.headers["Location"].endswith(target), role
+        # The same cookie opens every service (one origin, path /): no second login needed.
+        intake = app.test_client()
+        intake.set_cookie("instap_session", user.client.get_cookie("instap_session").value)
+        for service, client in (("matching", user.client), ("intake", intake)):
+            response = client.get(f"/{service}/")
+            assert response.status_code == 302
+            assert response.headers["Location"].endswith(target), (role, service)
+            if target.startswith(f"/{service}/"):  # the start page opens for this role
+                assert client.get(target).status_code == 200, (role, target)
     contractor_home = (
         LoggedIn(matching_app.test_client(), make_user("aannemer", org="Bouw"), prefix="/matching")
         .get("/matching/taken")
@@ -235,6 +248,36 @@ def test_wrong_role_gets_403(
     )
     assert bureau.get("/matching/voorstellen").status_code == 403
     assert bureau.get("/matching/rondes").status_code == 200
+    # The 403 page says where this person can go instead, and its way out is not the same page.
+    refused = contractor.get("/matching/voorstellen").text
+    assert "Waar u wel terecht kunt" in refused
+    assert '<a href="/matching/taken">Mijn instaptaken</a>' in refused
+    assert 'href="/matching/voorstellen"' not in refused
+
+
+def test_only_coaches_and_beheerders_start_match_runs(
+    matching_app: Any, make_user: Any, make_token: Any, coach: LoggedIn
+) -> None:
+    """A full run withdraws proposals nobody acted on: the bureau follows runs, it does not start them."""
+    bureau = LoggedIn(
+        matching_app.test_client(), make_user("programmabureau", org="Bureau"), prefix="/matching"
+    )
+    page = bureau.get("/matching/rondes").text
+    assert "Nieuwe matchronde starten" not in page and "Alleen jobcoaches en beheerders" in page
+    assert post_form(bureau, "/matching/rondes", {}, page="/matching/rondes").status_code == 403
+    api = matching_app.test_client()
+    token = {"Authorization": f"Bearer {make_token('programmabureau', org='Bureau')}"}
+    assert api.post("/matching/api/v1/runs", json={}, headers=token).status_code == 403
+    assert api.get("/matching/api/v1/runs", headers=token).status_code == 200
+    with db(matching_app) as s:
+        assert s.scalar(select(func.count()).select_from(MatchRun)) == 0
+    admin = LoggedIn(matching_app.test_client(), make_user("beheerder", org="Gemeente"), prefix="/matching")
+    assert "Nieuwe matchronde starten" in coach.get("/matching/rondes").text
+    assert post_form(coach, "/matching/rondes", {}, page="/matching/rondes").status_code == 302
+    for role in ("jobcoach", "beheerder"):
+        headers = {"Authorization": f"Bearer {make_token(role)}"}
+        assert api.post("/matching/api/v1/runs", json={}, headers=headers).status_code == 202, role
+    assert admin.get("/matching/rondes").status_code == 200
 
 
 # --- contractor: tasks ------------------------------------------------------------------------
@@ -300,18 +343,23 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
     assert 'aria-describedby="hours_per_week-hint hours_per_week-error"' in html
     # The summary follows the form order and links to the fields.
     summary = re.findall(r'<li><a href="#([^"]+)">', html)
-    assert summary == ["title", "hours_per_week", "places", "werkprocessen"]
+    # Every mistake in one round: the end date before the start date too.
+    assert summary == ["title", "end_date", "hours_per_week", "places", "werkprocessen"]
+    assert field_error(html, "end_date") == "De einddatum ligt voor de startdatum."
     # What was typed stays.
     assert 'value="vca_basis" checked' in html
     assert '<option value="crabbehof" selected>' in html
-    # The end date before the start date, once the rest is right.
+    # A start in the past, and no contact person, are refused too.
     again = post_form(
         contractor,
         "/matching/taken/nieuw",
-        task_form(start_date=START, end_date=(date.today() + timedelta(days=10)).isoformat()),
+        task_form(start_date=(date.today() - timedelta(days=1)).isoformat(), contact_name=""),
     )
     assert again.status_code == 422
-    assert field_error(again.text, "end_date") == "De einddatum ligt voor de startdatum."
+    assert (
+        field_error(again.text, "start_date") == "De startdatum ligt in het verleden. Kies vandaag of later."
+    )
+    assert field_error(again.text, "contact_name") == "Vul dit veld in."
     # A BSN in a free-text field is refused.
     bsn = post_form(contractor, "/matching/taken/nieuw", task_form(sroi_tag="111222333"))
     assert bsn.status_code == 422 and 'id="sroi_tag-error"' in bsn.text
@@ -689,21 +737,51 @@ def test_runs_page_lists_runs_and_starts_one(matching_app: Any, coach: LoggedIn)
                 created_at=utcnow(),
             )
         )
+        s.add(
+            MatchRun(
+                kind="full",
+                status="done",
+                progress=100,
+                attempts=1,
+                requested_by="nachtelijke ronde",
+                counts={
+                    "candidates": 12,
+                    "openings": 4,
+                    "assigned": 3,
+                    "created": 2,
+                    "kept": 1,
+                    "withdrawn": 5,
+                },
+                timings={"build": 0.25},
+                created_at=utcnow(),
+            )
+        )
     response = post_form(coach, "/matching/rondes", {}, page="/matching/voorstellen")
     assert response.status_code == 302 and response.headers["Location"].endswith("/matching/rondes")
     html = coach.get("/matching/rondes").text
     assert "is aangevraagd" in html
     assert "Volledige ronde" in html and "In de wachtrij" in html
     assert "Mislukt" in html and "RuntimeError: solver weg" in html
-    assert "Deelnemers: 12" in html and "Voorbereiden: 0.25 s" in html and "40%" in html
+    assert "Deze ronde is mislukt" in html
+    # The numbers of a run, said in words (what "ingetrokken" means included).
+    assert "Bekeken: 12 deelnemers en 4 instaptaken en opleidingsplekken met nog plaats." in html
+    assert "In de beste verdeling krijgen 3 deelnemers een voorstel." in html
+    assert "2 voorstellen zijn nieuw. 1 voorstel bestond al en blijft staan." in html
+    assert "5 oude voorstellen zijn ingetrokken: niemand had er nog iets mee gedaan" in html
+    assert "Rekentijd: 0.25 s" in html
     assert "Fatima el Amrani" in html
     with db(matching_app) as s:
-        run = s.scalar(select(MatchRun).where(MatchRun.kind == "full"))
-        assert run.status == "queued" and run.requested_by == "Fatima el Amrani"
+        run = s.scalar(select(MatchRun).where(MatchRun.kind == "full", MatchRun.status == "queued"))
+        assert run.requested_by == "Fatima el Amrani"
     # A second click reuses the queued run instead of adding one.
     post_form(coach, "/matching/rondes", {}, page="/matching/rondes")
     with db(matching_app) as s:
-        assert s.scalar(select(func.count()).select_from(MatchRun).where(MatchRun.kind == "full")) == 1
+        queued = (
+            select(func.count())
+            .select_from(MatchRun)
+            .where(MatchRun.kind == "full", MatchRun.status == "queued")
+        )
+        assert s.scalar(queued) == 1
 
 
 def test_pages_in_english(contractor: LoggedIn, matching_app: Any) -> None:

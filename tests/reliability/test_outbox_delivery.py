@@ -200,11 +200,12 @@ def test_redis_outage_loses_nothing_and_duplicates_nothing(settings, make_user, 
         with db.unit_of_work() as s:
             rows = s.scalars(select(OutboxEvent)).all()
             for_consumers = [r for r in rows if SUBSCRIBERS.get(r.type)]
-            # Per resident: (consent + removed) + (consent + upserted) must wait for Redis.
-            assert len(for_consumers) == 3 * 4
+            # Per resident: the registration (stage.changed, for rapportage), (consent + removed)
+            # and (consent + upserted) must wait for Redis.
+            assert len(for_consumers) == 3 * 5
             assert all(r.relayed_at is None for r in for_consumers)
             assert all(r.attempts == 0 for r in rows)  # requests never even tried Redis
-        assert pending >= 3 * 4
+        assert pending >= 3 * 5
         assert elapsed < 60  # sanity only: requests did not hang on the dead Redis
         # The relay (a worker's job) tries, fails fast, records why, and keeps every row that
         # has a consumer (rows nobody subscribes to need no Redis and are done at once).

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from services.intake.domain import introductions
-from shared.api import Blueprint, Schema
+from shared.api import Blueprint, NoBsnSchema, Schema
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
@@ -21,6 +21,16 @@ blp = Blueprint(
 )
 
 
+class IntroductionQueryArgsSchema(NoBsnSchema):
+    proposal_ids = fields.List(
+        fields.Integer(validate=validate.Range(1, 2**31 - 1)),
+        data_key="proposal_id",
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "only these proposals (repeat the parameter, at most 200)"},
+    )
+
+
 class ContactSchema(Schema):
     channel = fields.String()
     value = fields.String()
@@ -30,6 +40,8 @@ class IntroductionSchema(Schema):
     programme_id = fields.String()
     proposal_id = fields.Integer()
     name = fields.String()
+    first_name = fields.String(allow_none=True)
+    initials = fields.String(allow_none=True, metadata={"description": "for a certificate, e.g. J.P."})
     contact = fields.Nested(ContactSchema)
     opening_title = fields.String()
     granted_at = fields.DateTime()
@@ -38,9 +50,10 @@ class IntroductionSchema(Schema):
 @blp.route("")
 class Introductions(MethodView):
     @roles_required(AANNEMER, OPLEIDER)
+    @blp.arguments(IntroductionQueryArgsSchema, location="query")
     @blp.response(200, IntroductionSchema(many=True))
-    def get(self) -> Any:
+    def get(self, args: dict[str, Any]) -> Any:
         """Only while the resident's consent to share with you is active."""
-        items = introductions.visible(db_session(), require_principal(), "api")
+        items = introductions.visible(db_session(), require_principal(), "api", args["proposal_ids"])
         commit()
         return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -131,6 +132,20 @@ class ResidentFieldsSchema(NoBsnSchema):
         if len(codes) != len(set(codes)):
             raise ValidationError("Elk certificaat mag maar één keer voorkomen.")
 
+    @validates_schema(skip_on_field_errors=False)
+    def _postcode_and_wijk(self, data: dict[str, Any], **_: Any) -> None:
+        """Checked against each other (reference data), with every other field."""
+        postcode, wijk = data.get("postcode"), data.get("wijk")
+        if not postcode or not wijk:
+            return
+        try:
+            postcode = normalise_postcode(postcode)
+        except ValidationError:
+            return  # the postcode has its own message
+        problem = reference.postcode_wijk_problem(postcode, wijk)
+        if problem:
+            raise ValidationError({"postcode": [problem], "wijk": [problem]})
+
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if data.get("phone"):
@@ -154,13 +169,19 @@ class ResidentCreateSchema(ResidentFieldsSchema):
     class Meta(ResidentFieldsSchema.Meta):
         pass
 
-    @validates_schema
-    def _required(self, data: dict[str, Any], **_: Any) -> None:
-        missing = {k: ["Vul dit veld in."] for k in ("first_name", "last_name", "wijk") if not data.get(k)}
+    # Checked with every other field (one round), on the input as sent: a field that is there
+    # but wrong has its own message and is not also called missing.
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _required(self, _data: dict[str, Any], original: Any, **_: Any) -> None:
+        if not isinstance(original, Mapping):
+            return
+        missing: dict[str, list[str]] = {
+            k: ["Vul dit veld in."] for k in ("first_name", "last_name", "wijk") if not original.get(k)
+        }
+        if not original.get("phone") and not original.get("email"):
+            missing["phone"] = ["Vul een telefoonnummer of e-mailadres in."]
         if missing:
             raise ValidationError(missing)
-        if not data.get("phone") and not data.get("email"):
-            raise ValidationError({"phone": ["Vul een telefoonnummer of e-mailadres in."]})
 
 
 class ResidentUpdateSchema(ResidentFieldsSchema):
@@ -239,6 +260,13 @@ class ResidentQueryArgsSchema(QueryArgsSchema):
     wijk = fields.String(load_default=None, validate=_ref_one_of("wijken", "Kies een wijk uit de lijst."))
     stage = fields.String(load_default=None, validate=_one_of(FUNNEL.values, "Onbekende fase."))
     coach_id = fields.Integer(load_default=None, validate=_ID)
+    programme_ids = fields.List(
+        fields.String(validate=validate.Length(1, 16)),
+        data_key="programme_id",
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "only these residents (repeat the parameter, at most 200)"},
+    )
 
 
 class ConsentGiveSchema(NoBsnSchema):

@@ -59,15 +59,30 @@ def on_proposal_changed(session: Session, p: dict[str, Any], _env: dict[str, Any
     )
 
 
-def visible(session: Session, principal: Principal, channel: str) -> list[dict[str, Any]]:
+def initials_of(first_name: str | None) -> str | None:
+    """Initials from the first name(s) for a certificate ("Jan Peter" → "J.P.", "IJsbrand" →
+    "IJ."); None when they cannot be written as initials (the trainer then types them)."""
+    out = []
+    for part in (first_name or "").replace("-", " ").split():
+        head = "IJ" if part[:2].upper() == "IJ" else part[:1].upper()
+        if not head.isalpha() or not head.isupper():
+            return None
+        out.append(head + ".")
+    return "".join(out[:6]) or None
+
+
+def visible(
+    session: Session, principal: Principal, channel: str, proposal_ids: list[int] | None = None
+) -> list[dict[str, Any]]:
     """Introductions of the principal's organisation whose consent is still active; each read is
-    audit-logged per resident."""
+    audit-logged per resident. `proposal_ids` narrows it to what a page shows (and logs)."""
     kind = "task" if principal.role == AANNEMER else "training" if principal.role == OPLEIDER else None
-    rows = session.scalars(
-        select(Introduction)
-        .where(Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind)
-        .order_by(Introduction.granted_at.desc())
-    ).all()
+    query = select(Introduction).where(
+        Introduction.organisation_id == principal.organisation_id, Introduction.kind == kind
+    )
+    if proposal_ids is not None:
+        query = query.where(Introduction.proposal_id.in_(proposal_ids))
+    rows = session.scalars(query.order_by(Introduction.granted_at.desc())).all()
     out = []
     for intro in rows:
         resident = intro.resident
@@ -83,6 +98,8 @@ def visible(session: Session, principal: Principal, channel: str) -> list[dict[s
                 "programme_id": resident.programme_id,
                 "proposal_id": intro.proposal_id,
                 "name": resident.display_name,
+                "first_name": resident.first_name,
+                "initials": initials_of(resident.first_name),
                 "contact": contact,
                 "opening_title": intro.opening_title,
                 "granted_at": intro.granted_at,

@@ -157,9 +157,12 @@ def search_query(
     wijk: str | None = None,
     stage: str | None = None,
     coach_id: int | None = None,
+    programme_ids: list[str] | None = None,
 ) -> Select[tuple[Resident]]:
     """The residents in a principal's caseload that match the filters, in list order."""
     query = caseload.scope(select(Resident), principal)
+    if programme_ids is not None:
+        query = query.where(Resident.programme_id.in_(programme_ids))
     if q:
         like = f"%{q.strip().lower()}%"
         full_name = func.lower(

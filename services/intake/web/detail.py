@@ -13,7 +13,7 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, consent, export, funnel, notes, residents
 from services.intake.domain.consent import active_record
 from services.intake.models import Resident
-from services.intake.web import timeline
+from services.intake.web import proposals, timeline
 from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import coaches, label, render, visible_resident
 from services.intake.web.views import bp
@@ -49,6 +49,7 @@ def _detail(
 ) -> Any:
     """The resident page; every showing of personal data is written to the audit log."""
     audit.record(db_session(), principal, resident, "view", "page", "resident detail")
+    section = proposals.for_resident(principal, resident)
     commit()
     journey = timeline.build(db_session(), resident)
     is_admin = principal.role == BEHEERDER
@@ -65,6 +66,7 @@ def _detail(
         coach_name=coach_names.get(resident.coach_id or -1, ""),
         coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},
         is_admin=is_admin,
+        proposals=section,
         timeline=journey,
     )
 
@@ -119,19 +121,39 @@ def change_stage(programme_id: str) -> Any:
 @bp.post("/deelnemers/<programme_id>/toestemming")
 @roles_required(JOBCOACH, BEHEERDER)
 def give_consent(programme_id: str) -> Any:
+    """Record consent for one or more purposes at once (one conversation, one form, one method)."""
     principal, found = visible_resident(programme_id)
-    raw = {k: request.form.get(k, "").strip() for k in ("purpose", "method", "info_version")}
+    chosen = {p.strip() for p in request.form.getlist("purpose") if p.strip()}
+    # Registration first: the sharing purposes need it (consent.give checks that).
+    order = list(reference.CONSENT_PURPOSES)
+    purposes = sorted(chosen, key=lambda p: order.index(p) if p in order else len(order))
+    raw = {k: request.form.get(k, "").strip() for k in ("method", "info_version")}
+    shown = {**raw, "purpose": ",".join(purposes)}
+    if not purposes:
+        return _again(principal, programme_id, {"purpose": ["Kies minstens één doel."]}, shown)
     try:
-        data = s.ConsentGiveSchema().load({k: v for k, v in raw.items() if v})
-        consent.give(db_session(), principal, found, **data)
+        loaded = [
+            s.ConsentGiveSchema().load({"purpose": purpose, **{k: v for k, v in raw.items() if v}})
+            for purpose in purposes
+        ]
+        for data in loaded:
+            consent.give(db_session(), principal, found, **data)
     except ValidationError as err:
-        return _again(principal, programme_id, err.messages, raw)
+        return _again(principal, programme_id, err.messages, shown)
     except Conflict as err:
+        db_session().rollback()
         flash(translate_message(err.message), "error")
         return _back(programme_id, "toestemming")
-    audit.record(db_session(), principal, found, "consent_given", "page", data["purpose"])
+    for data in loaded:
+        audit.record(db_session(), principal, found, "consent_given", "page", data["purpose"])
     commit()
-    flash(_("Toestemming vastgelegd: %(purpose)s.", purpose=label("purposes", data["purpose"])), "success")
+    flash(
+        _(
+            "Toestemming vastgelegd: %(purposes)s.",
+            purposes=", ".join(label("purposes", d["purpose"]) for d in loaded),
+        ),
+        "success",
+    )
     return _back(programme_id, "toestemming")
 
 
@@ -141,6 +163,10 @@ def withdraw_consent(programme_id: str, purpose: str) -> Any:
     if purpose not in reference.CONSENT_PURPOSES:
         abort(404)
     principal, found = visible_resident(programme_id)
+    if active_record(found, purpose) is None:
+        # Only consent that was given can be withdrawn; say so instead of asking to confirm.
+        flash(_("Er is geen toestemming voor dit doel om in te trekken."), "error")
+        return _back(programme_id, "toestemming")
     if request.method == "GET":
         audit.record(db_session(), principal, found, "view", "page", "bevestigen intrekken", purpose=purpose)
         commit()

@@ -30,7 +30,9 @@ REQUIRED_TEXT = ("first_name", "last_name", "wijk", "gender")
 NULLABLE_CHOICES = ("income",)
 NUMBER_FIELDS = ("birth_year", "participatieladder", "hours_per_week")
 DATE_FIELDS = ("available_from",)
-YES_NO_FIELDS = ("driving_licence", "own_transport", "work_at_height", "heavy_work")
+# Rijbewijs B is asked once, as a certificate (with its expiry date); driving_licence follows it.
+YES_NO_FIELDS = ("own_transport", "work_at_height", "heavy_work")
+DRIVING_LICENCE = "rijbewijs_b"
 LIST_FIELDS = ("days", "interests", "skills", "barriers")
 
 # Form order: the error summary lists problems in the order the fields appear.
@@ -54,7 +56,6 @@ FIELD_LABELS = {
     "hours_per_week": "Uren per week",
     "days": "Dagen",
     "available_from": "Beschikbaar vanaf",
-    "driving_licence": "Rijbewijs B",
     "own_transport": "Eigen vervoer",
     "interests": "Interesse in werk als",
     "skills": "Vaardigheden",
@@ -65,6 +66,11 @@ FIELD_LABELS = {
     "coach_id": "Jobcoach",
 }
 FORM_ERROR_KEY = "_form"
+
+
+def expiring_certificates() -> set[str]:
+    """Certificates that expire (a diploma does not): only these ask 'geldig tot'."""
+    return {c["code"] for c in reference.data()["certificates"] if c.get("valid_years")}
 
 
 def cert_date_field(code: str) -> str:
@@ -108,6 +114,7 @@ def payload_from_form(
             cert["obtained_on"] = kept.isoformat()
         certificates.append(cert)
     data["certificates"] = certificates
+    data["driving_licence"] = DRIVING_LICENCE in form.getlist("certificates")
     return data
 
 
@@ -136,6 +143,8 @@ def values_from_resident(resident: Resident) -> dict[str, Any]:
     for key in LIST_FIELDS:
         values[key] = list(getattr(resident, key) or [])
     values["certificates"] = [c.code for c in resident.certificates]
+    if resident.driving_licence and DRIVING_LICENCE not in values["certificates"]:
+        values["certificates"].append(DRIVING_LICENCE)
     for cert in resident.certificates:
         until = cert.valid_until
         values[cert_date_field(cert.code)] = until.isoformat() if until else ""

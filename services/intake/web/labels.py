@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared import reference
-from shared.pages import ReferenceLabels
+from shared.pages import DAYS, ReferenceLabels
 
 STAGES = {
     "aangemeld": "Aangemeld",
@@ -41,15 +41,6 @@ BARRIERS = {
     "vervoer": "Vervoer",
     "taal": "Taal",
     "schulden_signaal": "Signaal van schulden",
-}
-DAYS = {
-    "ma": "Maandag",
-    "di": "Dinsdag",
-    "wo": "Woensdag",
-    "do": "Donderdag",
-    "vr": "Vrijdag",
-    "za": "Zaterdag",
-    "zo": "Zondag",
 }
 
 

@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from services.intake.api import schemas as s
-from services.intake.domain import audit, residents
+from services.intake.domain import audit, duplicates, residents
 from services.intake.models import Resident
 from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid
-from shared.pages import local_date, local_datetime
+from shared.navigation import start_path
+from shared.pages import load_in_one_round, local_date, local_datetime
 from shared.runtime import service_context
 from shared.states import FUNNEL
 from shared.web import commit, db_session, page_args
@@ -32,7 +33,7 @@ def index() -> Any:
     principal = current_principal()
     if principal is None:
         return redirect(url_for("auth.login", next="/intake/"))
-    return redirect(url_for("web.caseload"))
+    return redirect(start_path(principal.role))
 
 
 def _filters() -> tuple[dict[str, str], dict[str, Any], list[str]]:
@@ -96,7 +97,11 @@ def caseload() -> Any:
 
 
 def _form_page(
-    resident: Resident | None, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    resident: Resident | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    duplicates: list[Resident] | None = None,
 ) -> Any:
     principal = require_principal()
     coach_options = coaches() if principal.role == BEHEERDER and resident is None else {}
@@ -106,6 +111,8 @@ def _form_page(
         resident=resident,
         values=values,
         errors=errors,
+        duplicates=duplicates or [],
+        expiring=forms.expiring_certificates(),
         coach_options=coach_options,
         nav_current="new" if resident is None else None,
     )
@@ -121,7 +128,19 @@ def new() -> Any:
     if principal.role == BEHEERDER:
         payload["coach_id"] = request.form.get("coach_id") or None
     try:
-        data = s.ResidentCreateSchema().load(payload)
+        data = load_in_one_round(s.ResidentCreateSchema(), payload)
+        found = (
+            []
+            if request.form.get("dubbel_bevestigd") == "ja"
+            else duplicates.find(db_session(), principal, data)
+        )
+        if found:
+            # Maybe registered already: show who (a read of their names, logged), and let the
+            # coach either open that resident or confirm this is someone else.
+            for other in found:
+                audit.record(db_session(), principal, other, "view", "page", "possible duplicate")
+            commit()
+            return _form_page(None, forms.values_from_form(request.form), {}, 409, found)
         with service_context().accounts_db.unit_of_work() as accounts:
             resident = residents.create(db_session(), accounts, principal, data)
     except (ValidationError, Invalid) as err:
@@ -147,7 +166,7 @@ def edit(programme_id: str) -> Any:
         request.form, editing=True, obtained_on={c.code: c.obtained_on for c in resident.certificates}
     )
     try:
-        data = s.ResidentUpdateSchema().load(payload)
+        data = load_in_one_round(s.ResidentUpdateSchema(), payload)
         residents.update(db_session(), principal, resident, data)
     except (ValidationError, Invalid) as err:
         db_session().rollback()

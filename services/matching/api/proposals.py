@@ -70,6 +70,8 @@ class Proposals(MethodView):
         query = proposals.visible(select(Proposal), principal)
         if args["status"]:
             query = query.where(Proposal.status == args["status"])
+        if args["programme_id"]:
+            query = query.where(Proposal.programme_id == args["programme_id"])
         if args["task_id"]:
             query = query.where(Proposal.task_id == args["task_id"])
         if args["slot_id"]:

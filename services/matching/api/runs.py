@@ -33,11 +33,13 @@ class Runs(MethodView):
     def get(self) -> Any:
         return db_session().scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(50)).all()
 
-    @roles_required(JOBCOACH, PROGRAMMABUREAU, BEHEERDER)
+    @roles_required(JOBCOACH, BEHEERDER)
     @blp.arguments(s.RunCreateSchema)
     @blp.response(202, s.RunSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Request a full run over all open tasks and slots (a queued one is reused).
+
+        Job coaches and beheerders only: a full run withdraws proposals nobody acted on.
 
         A matching worker picks it up at once (it is woken at commit), whatever Redis is doing now.
         """

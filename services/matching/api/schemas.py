@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -44,11 +45,23 @@ class TaskFieldsSchema(NoBsnSchema):
     skills = fields.List(fields.String(validate=_ref("skills", "Onbekende vaardigheid.")))
     werkprocessen = fields.List(fields.String(validate=_werkproces))
     sroi_tag = fields.String(allow_none=True, validate=validate.Length(max=60))
+    contact_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    contact_phone = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."
+        ),
+    )
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
 class TaskCreateSchema(TaskFieldsSchema):
-    @validates_schema
-    def _required(self, data: dict[str, Any], **_: Any) -> None:
+    # Required fields are checked with every other field (one round), on the input as sent: a
+    # field that is there but wrong has its own message and is not also called missing.
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _required(self, _data: dict[str, Any], data: dict[str, Any], **_: Any) -> None:
+        if not isinstance(data, dict):
+            return  # not an object at all: marshmallow says so already
         missing = {
             k: ["Vul dit veld in."]
             for k in (
@@ -64,8 +77,22 @@ class TaskCreateSchema(TaskFieldsSchema):
         }
         if missing:
             raise ValidationError(missing)
-        if data.get("end_date") and data["end_date"] < data["start_date"]:
-            raise ValidationError("De einddatum ligt voor de startdatum.", "end_date")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        """Checked with every other field, so all mistakes show in one round."""
+        check_dates(data.get("start_date"), data.get("end_date"))
+
+
+def check_dates(start: date | None, end: date | None) -> None:
+    """A new opening starts today or later; an end date is not before the start."""
+    problems: dict[str, list[str]] = {}
+    if isinstance(start, date) and start < date.today():
+        problems["start_date"] = ["De startdatum ligt in het verleden. Kies vandaag of later."]
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        problems["end_date"] = ["De einddatum ligt voor de startdatum."]
+    if problems:
+        raise ValidationError(problems)
 
 
 class TaskUpdateSchema(TaskFieldsSchema):
@@ -95,6 +122,9 @@ class TaskSchema(Schema):
     skills = fields.List(fields.String())
     werkprocessen = fields.List(fields.String())
     sroi_tag = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
     status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
     updated_at = fields.DateTime()
@@ -114,11 +144,21 @@ class SlotFieldsSchema(NoBsnSchema):
     site = fields.String(allow_none=True, validate=validate.Length(max=200))
     min_language_spoken = fields.String(allow_none=True, validate=language_level())
     vca_exam_included = fields.Boolean()
+    contact_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    contact_phone = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^\+?[0-9][0-9 ()-]{5,28}$", error="Vul een telefoonnummer in, zoals 078 123 45 67."
+        ),
+    )
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
 class SlotCreateSchema(SlotFieldsSchema):
-    @validates_schema
-    def _required(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _required(self, _data: dict[str, Any], data: dict[str, Any], **_: Any) -> None:
+        if not isinstance(data, dict):
+            return  # not an object at all: marshmallow says so already
         missing = {
             k: ["Vul dit veld in."]
             for k in ("name", "occupations", "start_date", "weeks", "seats")
@@ -126,6 +166,10 @@ class SlotCreateSchema(SlotFieldsSchema):
         }
         if missing:
             raise ValidationError(missing)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        check_dates(data.get("start_date"), None)
 
 
 class SlotUpdateSchema(SlotFieldsSchema):
@@ -146,6 +190,9 @@ class SlotSchema(Schema):
     site = fields.String(allow_none=True)
     min_language_spoken = fields.String(allow_none=True)
     vca_exam_included = fields.Boolean()
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
     status = fields.String(validate=validate.OneOf(OPENING.values))
     organisation_id = fields.Integer()
 
@@ -172,7 +219,10 @@ class CandidateCardSchema(Schema):
     certificates = fields.List(fields.Nested(CertificateCardSchema))
     driving_licence = fields.Boolean()
     hours_per_week = fields.Integer(allow_none=True)
+    days = fields.List(fields.String())
     available_from = fields.Date(allow_none=True)
+    work_at_height = fields.Boolean()
+    heavy_work = fields.Boolean()
     interests = fields.List(fields.String())
     skills = fields.List(fields.String())
 
@@ -194,6 +244,33 @@ class ProposalSchema(Schema):
     run_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    opening = fields.Method("_opening", metadata={"description": "the task or training slot"})
+    contact = fields.Method(
+        "_contact",
+        allow_none=True,
+        metadata={"description": "the organisation's contact person, once both sides accepted"},
+    )
+
+    def _opening(self, p: Any) -> dict[str, Any]:
+        row = p.task if p.task_id is not None else p.slot
+        if row is None:
+            return {}
+        return {
+            "kind": "task" if p.task_id is not None else "training",
+            "title": getattr(row, "title", None) or getattr(row, "name", ""),
+            "organisation_id": row.organisation_id,
+            "start_date": row.start_date.isoformat(),
+            "status": row.status,
+        }
+
+    def _contact(self, p: Any) -> dict[str, Any] | None:
+        row = p.task if p.task_id is not None else p.slot
+        if row is None or p.status not in ACCEPTED_BY_BOTH:
+            return None
+        return {"name": row.contact_name, "phone": row.contact_phone, "email": row.contact_email}
+
+
+ACCEPTED_BY_BOTH = ("aannemer_akkoord", "geplaatst", "ingeschreven")
 
 
 class OrganisationProposalSchema(Schema):
@@ -214,6 +291,7 @@ class ProposalQueryArgsSchema(QueryArgsSchema):
     status = fields.String(
         load_default=None, validate=validate.OneOf(PROPOSAL.values, error="Onbekende status.")
     )
+    programme_id = fields.String(load_default=None, validate=validate.Length(1, 16))
     task_id = fields.Integer(load_default=None, validate=_ID)
     slot_id = fields.Integer(load_default=None, validate=_ID)
 

@@ -1,4 +1,5 @@
-"""What matching tells other services (outbox): proposal changes, numbered per proposal.
+"""What matching tells other services (outbox): proposals, enrolments and certificates, each
+numbered per subject.
 
 Each proposal counts its own events (`Proposal.version`); the event carries the proposal as its
 subject and that number, so intake never lets an older status (say "accepted") undo a newer one
@@ -7,9 +8,19 @@ subject and that number, so intake never lets an older status (say "accepted") u
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from services.matching.models import OutboxEvent, Placement, Proposal, Task, TrainingSlot
+from services.matching.models import (
+    Certificate,
+    Enrolment,
+    OutboxEvent,
+    Placement,
+    Proposal,
+    Task,
+    TrainingSlot,
+)
 from shared.db import utcnow
 from shared.outbox import add_event
 
@@ -86,4 +97,67 @@ def publish_placement(session: Session, placement: Placement, task: Task | None 
         },
         subject=f"placement:{placement.id}",
         seq=placement.version,
+    )
+
+
+def _next_version(session: Session, row: Any) -> None:
+    """Count the row's events in the database (two transactions changing one row count both)."""
+    row.version = type(row).version + 1
+    session.flush()
+    session.refresh(row, ["version"])
+
+
+def publish_enrolment(session: Session, enrolment: Enrolment) -> None:
+    """enrolment.changed v1, numbered per enrolment (subject enrolment:<id>)."""
+    _next_version(session, enrolment)
+    slot = enrolment.slot or session.get(TrainingSlot, enrolment.slot_id)
+    assert slot is not None
+    add_event(
+        session,
+        OutboxEvent,
+        "enrolment.changed",
+        {
+            "enrolment_id": enrolment.id,
+            "programme_id": enrolment.programme_id,
+            "slot_id": slot.id,
+            "organisation_id": slot.organisation_id,
+            "training": slot.name,
+            "crebo": slot.crebo,
+            "status": enrolment.status,
+            "reason_code": enrolment.reason_code,
+            "proposal_id": enrolment.proposal_id,
+            "started_on": enrolment.started_on,
+            "ended_on": enrolment.ended_on,
+            "changed_at": utcnow(),
+        },
+        subject=f"enrolment:{enrolment.id}",
+        seq=enrolment.version,
+    )
+
+
+def publish_certificate(session: Session, certificate: Certificate, training: str | None) -> None:
+    """certificate.changed v1, numbered per certificate (subject certificate:<id>): intake adds
+    the certificate to the resident's profile (or takes it off after a revocation)."""
+    _next_version(session, certificate)
+    add_event(
+        session,
+        OutboxEvent,
+        "certificate.changed",
+        {
+            "certificate_id": certificate.id,
+            "programme_id": certificate.programme_id,
+            "kind": certificate.kind,
+            "certificate_code": certificate.kind,
+            "training": training,
+            "crebo": certificate.crebo,
+            "organisation_id": certificate.organisation_id,
+            "enrolment_id": certificate.enrolment_id,
+            "status": "revoked" if certificate.revoked_at else "valid",
+            "issued_on": certificate.issued_on,
+            "valid_until": certificate.valid_until,
+            "revoked_at": certificate.revoked_at,
+            "changed_at": utcnow(),
+        },
+        subject=f"certificate:{certificate.id}",
+        seq=certificate.version,
     )

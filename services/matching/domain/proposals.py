@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from services.matching.domain import placements
+from services.matching.domain import enrolments, placements
 from services.matching.domain.events import publish_proposal
 from services.matching.models import Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
@@ -157,6 +157,9 @@ def organisation_decides(
                     created_at=utcnow(),
                 )
             )
+        if proposal.slot_id is not None:
+            session.flush()
+            enrolments.from_proposal(session, proposal)  # aangemeld in the cohort (issue 9)
     proposal.status = target
     proposal.organisation_reason = None if accept else reason
     proposal.updated_at = utcnow()
@@ -218,12 +221,12 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
 
 
 def set_coach(session: Session, programme_id: str, coach_id: int | None) -> None:
-    """Open proposals follow the resident to a new coach (after a reassignment in intake)."""
+    """Every proposal of the resident follows them to a new coach (after a reassignment in
+    intake): open ones to decide, accepted ones to follow up, decided ones as their history."""
     session.execute(
         update(Proposal)
         .where(
             Proposal.programme_id == programme_id,
-            Proposal.status.in_(OPEN),
             Proposal.coach_id.is_distinct_from(coach_id),
         )
         .values(coach_id=coach_id)

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.matching.api import schemas as s
+from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.domain import proposals
 from services.matching.models import Proposal
 from services.matching.web import forms
-from services.matching.web.helpers import render
+from services.matching.web.helpers import cards_for, organisation_names, render, resident_names
+from services.matching.web.stories import withdrawal_reason
 from services.matching.web.views import bp
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
@@ -53,10 +55,18 @@ def _page(
     where = {st: key for key, _t, statuses in COACH_GROUPS for st in statuses}
     for p in items:
         groups[where.get(p.status, "ingetrokken")].append(p)
+    # Names come from intake, asked as this coach (own caseload only; intake logs the read).
+    names = resident_names(p.programme_id for p in items)
+    accepted = [p for p in items if p.status in ACCEPTED_BY_BOTH]
+    rows = [p.task or p.slot for p in accepted]
     return render(
         "matching/proposals.html",
         status,
         groups=groups,
+        names=names,
+        cards=cards_for(items),
+        withdrawal_reason=withdrawal_reason,
+        organisations=organisation_names(r.organisation_id for r in rows if r is not None),
         group_titles={key: title for key, title, _s in COACH_GROUPS},
         errors=errors or {},
         values=values or {},

@@ -64,8 +64,20 @@ TASK = FormSpec(
         "skills": "Vaardigheden",
         "werkprocessen": "Werkprocessen",
         "sroi_tag": "SROI-kenmerk",
+        "contact_name": "Contactpersoon",
+        "contact_phone": "Telefoon van de contactpersoon",
+        "contact_email": "E-mail van de contactpersoon",
     },
-    required=("title", "occupation", "wijk", "start_date", "hours_per_week", "places", "contract_type"),
+    required=(
+        "title",
+        "occupation",
+        "wijk",
+        "start_date",
+        "hours_per_week",
+        "places",
+        "contract_type",
+        "contact_name",
+    ),
     text=("title", "occupation", "wijk", "contract_type"),
     nullable=(
         "corporation",
@@ -75,6 +87,9 @@ TASK = FormSpec(
         "req_language_spoken",
         "req_language_written",
         "end_date",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
     ),
     numbers=("hours_per_week", "places"),
     dates=("start_date",),
@@ -96,10 +111,13 @@ SLOT = FormSpec(
         "site": "Locatie",
         "min_language_spoken": "Minimaal taalniveau",
         "vca_exam_included": "VCA-examen",
+        "contact_name": "Contactpersoon",
+        "contact_phone": "Telefoon van de contactpersoon",
+        "contact_email": "E-mail van de contactpersoon",
     },
-    required=("name", "occupations", "start_date", "weeks", "seats"),
+    required=("name", "occupations", "start_date", "weeks", "seats", "contact_name"),
     text=("name",),
-    nullable=("crebo", "site", "min_language_spoken"),
+    nullable=("crebo", "site", "min_language_spoken", "contact_name", "contact_phone", "contact_email"),
     numbers=("weeks", "seats"),
     dates=("start_date",),
     yes_no=("vca_exam_included",),
@@ -171,8 +189,10 @@ def values_from(spec: FormSpec, row: Task | TrainingSlot) -> dict[str, Any]:
     return values
 
 
-def empty_values(spec: FormSpec) -> dict[str, Any]:
+def empty_values(spec: FormSpec, contact_name: str = "") -> dict[str, Any]:
+    """A new form; the contact person starts as the person filling it in."""
     values: dict[str, Any] = {key: [] for key in spec.lists}
+    values["contact_name"] = contact_name
     for key in spec.yes_no:
         values[key] = "nee"
     return values

@@ -11,7 +11,11 @@ from sqlalchemy import select
 
 from services.matching.models import Candidate, Proposal
 from services.matching.web.labels import LABELS, label, labels_for, options
+from services.matching.web.stories import risks
+from shared.auth.accounts import organisation_names as accounts_organisation_names
+from shared.composed import Lookup, ask_many
 from shared.pages import local_date
+from shared.runtime import service_context
 from shared.web import db_session
 
 
@@ -39,5 +43,26 @@ def cards_for(items: Iterable[Proposal]) -> dict[str, Candidate]:
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(
-        template, labels=LABELS, label=label, labels_for=labels_for, options=options, **context
+        template, labels=LABELS, label=label, labels_for=labels_for, options=options, risks=risks, **context
     ), status
+
+
+def resident_names(programme_ids: Iterable[str]) -> Lookup:
+    """The names of the coach's own residents, asked from intake for this page (intake decides
+    and logs the read); matching itself keeps no names."""
+    found = ask_many(
+        "intake", "/api/v1/residents", "programme_id", programme_ids, "programme_id", {"page_size": 200}
+    )
+    found.found = {pid: item["name"] for pid, item in found.found.items()}
+    return found
+
+
+def introductions(proposal_ids: Iterable[int]) -> Lookup:
+    """Name and the one contact channel of residents introduced to the caller's organisation,
+    for these proposals only (intake checks consent and logs each read)."""
+    return ask_many("intake", "/api/v1/introductions", "proposal_id", proposal_ids, "proposal_id")
+
+
+def organisation_names(ids: Iterable[int]) -> dict[int, str]:
+    with service_context().accounts_db.unit_of_work() as accounts:
+        return accounts_organisation_names(accounts, set(ids))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.pages import ReferenceLabels
+from shared.pages import DAYS, ReferenceLabels
 
 CONTRACT_TYPES = {
     "bbl": "BBL (leren en werken)",
@@ -109,6 +109,7 @@ class Labels(ReferenceLabels):
     run_status = RUN_STATUS
     run_counts = RUN_COUNTS
     run_timings = RUN_TIMINGS
+    days = DAYS
 
 
 LABELS = Labels()

@@ -12,10 +12,11 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 from services.matching.api import schemas as s
+from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.domain import proposals, runs, supply
 from services.matching.models import Proposal, Task, TrainingSlot
 from services.matching.web import forms
-from services.matching.web.helpers import cards_for, render
+from services.matching.web.helpers import cards_for, introductions, render
 from services.matching.web.views import bp
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
@@ -159,7 +160,7 @@ def _form_page(
 def _new(kind: Kind) -> Any:
     principal = require_principal()
     if request.method == "GET":
-        return _form_page(kind, None, forms.empty_values(kind.spec), {})
+        return _form_page(kind, None, forms.empty_values(kind.spec, principal.name), {})
     data_in = forms.payload(kind.spec, request.form, editing=False)
     session = db_session()
     try:
@@ -310,11 +311,14 @@ def _show(
     groups: dict[str, list[Proposal]] = {key: [] for key, _title in ORG_GROUPS}
     for p in items:
         groups["started" if p.status == kind.started else p.status].append(p)
+    # Name and contact only where both sides accepted; intake checks consent and logs each read.
+    accepted = [p.id for p in items if p.status in ACCEPTED_BY_BOTH]
     return render(
         f"matching/{kind.name}.html",
         status,
         row=row,
         groups=groups,
+        intros=introductions(accepted),
         group_titles=dict(ORG_GROUPS),
         cards=cards_for(items),
         errors=errors or {},

@@ -28,7 +28,7 @@ from ortools.linear_solver import pywraplp
 FORMAT = "instap.table/1"
 STAR = "*"
 # Reports whose named dimension is cumulative: the cell at stage s counts units at s or later.
-CUMULATIVE = {"funnel": "stage"}
+CUMULATIVE = {"funnel": "stage", "retention": "step", "fairness": "step"}
 TOL = 1e-6
 CELL_FIELDS = {"shown": {"key", "value", "status"}, "suppressed": {"key", "value", "status"}}
 CELL_FIELDS["rounded"] = {"key", "value", "status", "rounded_to"}

@@ -1,7 +1,7 @@
 """placement terms, start, end and event version
 
 Revision ID: a8eaf2de5ffc
-Revises: 90c7dd149bf8
+Revises: c7e2a91d4b60
 Create Date: 2026-12-02 07:53:54.723177
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import shared.db
 
 revision = "a8eaf2de5ffc"
-down_revision = "90c7dd149bf8"
+down_revision = "c7e2a91d4b60"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Rapportage use cases: the fact store (fed by events), outreach, reports, packs."""

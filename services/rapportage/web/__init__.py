@@ -1,0 +1,1 @@
+"""Pages of the rapportage service (Dutch, B1): dashboard, reports, outreach, packs."""
