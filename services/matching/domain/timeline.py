@@ -19,7 +19,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.matching.models import Candidate, Placement, Proposal, Task, TrainingSlot
+from services.matching.models import (
+    Candidate,
+    Certificate,
+    Enrolment,
+    Placement,
+    Proposal,
+    Task,
+    TrainingSlot,
+)
 from services.matching.web.labels import label
 from shared import reference
 from shared.auth.accounts import Principal
@@ -144,20 +152,7 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
     out = []
     for p in items:
         if p.kind == "inschrijving":
-            slot = session.get(TrainingSlot, p.slot_id)
-            facts = [_fact("Start opleiding", p.started_on or "nog niet")]
-            out.append(
-                Entry(
-                    "inschrijving",
-                    p.started_on or _day(p.created_at),
-                    slot.name if slot else "",
-                    p.status,
-                    label("placement_status", p.status) or p.status,
-                    facts,
-                    f"enrolment-placement:{p.id}",
-                )
-            )
-            continue
+            continue  # a training: the enrolment source below shows it
         task = p.task
         facts = [
             _fact("Geplande start", p.planned_start),
@@ -181,6 +176,62 @@ def _placements(session: Session, programme_id: str) -> list[Entry]:
                 label("placement_status", p.status) or p.status,
                 facts,
                 f"placement:{p.id}",
+            )
+        )
+    return out
+
+
+@source
+def _enrolments(session: Session, programme_id: str) -> list[Entry]:
+    items = session.scalars(
+        select(Enrolment).where(Enrolment.programme_id == programme_id).order_by(Enrolment.registered_on)
+    ).all()
+    out = []
+    for e in items:
+        facts = [
+            _fact("Aangemeld op", e.registered_on),
+            _fact("Opleiding begonnen", e.started_on or "nog niet"),
+        ]
+        if e.ended_on:
+            facts.append(_fact("Geëindigd op", e.ended_on))
+        if e.reason_code:
+            facts.append(_fact("Reden", e.reason_code))
+        out.append(
+            Entry(
+                "inschrijving",
+                e.started_on or e.registered_on,
+                e.slot.name if e.slot else "",
+                e.status,
+                e.status.capitalize(),
+                facts,
+                f"enrolment:{e.id}",
+            )
+        )
+    return out
+
+
+@source
+def _certificates(session: Session, programme_id: str) -> list[Entry]:
+    items = session.scalars(
+        select(Certificate).where(Certificate.programme_id == programme_id).order_by(Certificate.issued_on)
+    ).all()
+    out = []
+    for c in items:
+        facts = [_fact("Uitgegeven door", c.issuer_name), _fact("Verificatiecode", c.verification_code)]
+        if c.werkprocessen:
+            facts.append(_fact("Werkprocessen", ", ".join(c.werkprocessen)))
+        if c.valid_until:
+            facts.append(_fact("Geldig tot", c.valid_until))
+        revoked = c.revoked_at is not None
+        out.append(
+            Entry(
+                "certificaat",
+                c.issued_on,
+                label("certificates", c.kind) or c.kind,
+                "ingetrokken" if revoked else "geldig",
+                "Ingetrokken" if revoked else "Geldig",
+                facts,
+                f"certificate:{c.id}",
             )
         )
     return out
