@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import axe_violations, describe
 from tests.browser.test_matching_browser import add_proposal, log_in
 from tests.conftest import LoggedIn, resident_payload
-from tests.matching.factories import task_payload
+from tests.matching.factories import backdate_task, task_payload
 from tests.support.workers import run_worker_burst
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,11 @@ def test_contractor_confirms_start_coach_records_follow_up_and_sees_timeline(
         LoggedIn(matching_app.test_client(), contractor, "/matching")
         .post(
             "/matching/api/v1/tasks",
-            json=task_payload(title="Hulpmonteur zonnepanelen Wielwijk", start_date=TASK_START.isoformat()),
+            json=task_payload(title="Hulpmonteur zonnepanelen Wielwijk", start_date=date.today().isoformat()),
         )
         .json["id"]
     )
+    backdate_task(matching_app.extensions["instap"].db, task_id, TASK_START)
     add_proposal(matching_app, task_id, pid, coach_id=coach.id)
     found: dict[str, list[dict[str, Any]]] = {}
 

@@ -13,7 +13,7 @@ from services.intake.domain import followups
 from services.intake.models import FollowUp, LadderMeasurement, OutboxEvent, Resident
 from shared.db import utcnow
 from tests.conftest import LoggedIn, resident_payload
-from tests.matching.factories import add_proposal, task_payload
+from tests.matching.factories import add_proposal, backdate_task, task_payload
 from tests.support.workers import run_worker_burst
 
 API = "/intake/api/v1"
@@ -80,10 +80,11 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
     run_worker_burst(settings, service="matching")  # the profile reaches matching
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer X"), "/matching")
     start = TODAY - timedelta(days=40)
-    task_id = contractor.post(
-        "/matching/api/v1/tasks", json=task_payload(start_date=(start - timedelta(days=3)).isoformat())
-    ).json["id"]
+    task_id = contractor.post("/matching/api/v1/tasks", json=task_payload(start_date=TODAY.isoformat())).json[
+        "id"
+    ]
     mdb = matching_app.extensions["instap"].db
+    backdate_task(mdb, task_id, start - timedelta(days=3))
     proposal_id = add_proposal(mdb, pid, task_id, coach_id=coach_user.id)
     assert (
         contractor.post(

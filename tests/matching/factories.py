@@ -101,3 +101,13 @@ def add_proposal(
         s.add(p)
         s.flush()
         return p.id
+
+
+def backdate_task(db: Database, task_id: int, start: date) -> None:
+    """A task that started already (the API only takes start dates from today on)."""
+    from services.matching.models import Task
+
+    with db.unit_of_work() as s:
+        task = s.get(Task, task_id)
+        assert task is not None
+        task.start_date = start

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from services.matching.domain import placements as placements_domain
 from services.matching.models import OutboxEvent, Placement, Proposal, Task
 from tests.conftest import LoggedIn
-from tests.matching.factories import TODAY, add_candidate, add_proposal, task_payload
+from tests.matching.factories import TODAY, add_candidate, add_proposal, backdate_task, task_payload
 
 TASKS = "/matching/api/v1/tasks"
 PROPOSALS = "/matching/api/v1/proposals"
@@ -35,10 +35,11 @@ def placed(matching_app, make_user):
         TASKS,
         json=task_payload(
             places=2,
-            start_date=(TODAY - timedelta(days=10)).isoformat(),
+            start_date=TODAY.isoformat(),
             end_date=(TODAY + timedelta(days=200)).isoformat(),
         ),
     ).json["id"]
+    backdate_task(_db(matching_app), task_id, TODAY - timedelta(days=10))
     add_candidate(_db(matching_app), "DW-PLAC0001", coach_id=coach.id)
     proposal_id = add_proposal(_db(matching_app), "DW-PLAC0001", task_id, coach_id=coach.id)
     assert contractor.post(f"{PROPOSALS}/{proposal_id}/decision", json={"accept": True}).status_code == 200
