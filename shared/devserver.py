@@ -131,6 +131,11 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
         # Before Redis, migrations and demo data: say so at once instead of failing later.
         print(port_taken_message(host, port), file=sys.stderr, flush=True)
         return 2
+    # Links that leave the page (a certificate's verification URL, its QR code) name the port
+    # this suite really listens on, unless an operator set the public address.
+    if not os.environ.get("INSTAP_PUBLIC_URL"):
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["INSTAP_PUBLIC_URL"] = f"http://{shown_host}:{port}"
     settings = load_settings()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -123,6 +125,37 @@ RUNNING_TASKS = [
 END_REASONS = ["contract_afgelopen", "vast_werk_elders", "zelf_gestopt"]
 
 
+def adopt_newest_profiles(session: Any, intake: Database, programme_ids: list[str]) -> None:
+    """Demo only: apply each resident's newest published profile now, as matching's worker
+    would, and mark their older events as applied (SubjectProgress), before the demo builds
+    proposals, enrolments or placements on them. Otherwise the worker, starting later, would
+    replay each resident's history in order, and an early profile without consent (or an old
+    removal) would end the demo's enrolments and placements as a real withdrawal does."""
+    from services.intake.models import OutboxEvent as IntakeOutbox
+    from services.matching.jobs import HANDLERS
+    from services.matching.models import SubjectProgress
+    from shared.events import load_payload
+
+    wanted = set(programme_ids)
+    newest: dict[str, Any] = {}
+    with intake.unit_of_work() as s:
+        for row in s.scalars(
+            select(IntakeOutbox)
+            .where(IntakeOutbox.subject.in_(wanted), IntakeOutbox.seq.is_not(None))
+            .order_by(IntakeOutbox.subject, IntakeOutbox.seq)
+        ):
+            newest[row.subject] = (row.seq, row.type, row.version, json.loads(row.payload))
+    for subject, (seq, type_, version, payload) in newest.items():
+        if type_ in HANDLERS:
+            HANDLERS[type_](session, load_payload(type_, version, payload), {})
+        progress = session.get(SubjectProgress, subject)
+        if progress is None:
+            session.add(SubjectProgress(subject=subject, seq=seq, updated_at=utcnow()))
+        else:
+            progress.seq = max(progress.seq, seq)
+    session.flush()
+
+
 def _placed_residents(settings: Settings) -> list[tuple[str, int, str]]:
     """Demo only: which demo residents are placed, as intake's demo made them (programme id,
     coach, stage). The one place a seeder looks across a service boundary: the services
@@ -171,6 +204,12 @@ def seed_placements(settings: Settings, residents: int = 0) -> str:
         rng = random.Random(909)
         today = date.today()
         now = utcnow()
+        intake = Database(settings.database_url("intake"), "intake")
+        try:
+            with db.unit_of_work() as s:
+                adopt_newest_profiles(s, intake, [p[0] for p in people])
+        finally:
+            intake.dispose()
         with db.unit_of_work() as s:
             tasks = []
             for title, occupation, wijk, tag in RUNNING_TASKS:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.models import OutboxEvent as IntakeOutbox
 from services.matching.credentials import allocate_index, generate
+from services.matching.demo import adopt_newest_profiles
 from services.matching.domain.certificates import PRAKTIJKVERKLARING, STATUS_LIST
 from services.matching.domain.events import publish_certificate, publish_enrolment, publish_proposal
 from services.matching.models import Attendance, Certificate, Enrolment, Proposal, TrainingSlot
@@ -172,6 +173,7 @@ def seed(settings: Settings, residents: int = 0) -> str:
         certificates = enrolments = 0
         revoked = False
         with db.unit_of_work() as s:
+            adopt_newest_profiles(s, intake, [p["programme_id"] for p in people[:needed]])
             for name, days_ago, weeks, size, state in COHORTS:
                 start = today - timedelta(days=days_ago)
                 slot = TrainingSlot(
