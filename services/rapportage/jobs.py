@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq import get_current_job
+from rq.job import Job
+
 from services.rapportage.domain import packs
+from services.rapportage.domain.consumer import apply_batch
 from services.rapportage.domain.facts import FactStore
 from services.rapportage.models import InboxEvent
 from shared.jobs import apply_once
+from shared.outbox import EVENT_JOB
 from shared.runtime import ServiceContext, service_context
 
 log = logging.getLogger(__name__)
+BATCH = 500  # events per transaction at most (this job's own and up to 499 queued behind it)
+OUR_EVENT_JOB = EVENT_JOB.format(consumer="rapportage")
 
 
 def fact_store(ctx: ServiceContext) -> FactStore:
@@ -24,9 +31,47 @@ def fact_store(ctx: ServiceContext) -> FactStore:
 
 def handle_event(env: dict[str, Any]) -> bool:
     """Entry point the outbox relay enqueues; any number of times, in any order (domain/facts.py
-    keeps the newest state per subject itself, with keyed hashes as subjects)."""
+    keeps the newest state per subject itself, with keyed hashes as subjects).
+
+    Run by a worker, the job takes the event jobs queued behind it along (up to BATCH events in
+    all) and applies them in one transaction (domain/consumer.py). Only after that commit are
+    those jobs taken off the queue, so a crash or a Redis outage in between leaves them queued:
+    they run again and the inbox turns them into no-ops. A job another worker took meanwhile is
+    not removed (LREM finds nothing) and is a no-op there. If the batch cannot be applied (an
+    event that does not validate), this job's event is applied alone, as before, and the others
+    stay queued for their own jobs.
+    """
     ctx = service_context()
-    return apply_once(ctx.db, InboxEvent, env, fact_store(ctx).handlers())
+    store = fact_store(ctx)
+    job = get_current_job()
+    if job is None or BATCH <= 1:
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    conn = job.connection
+    queue_key = f"rq:queue:{job.origin}"
+    peers = [
+        peer
+        for peer in Job.fetch_many(
+            [i.decode() if isinstance(i, bytes) else i for i in conn.lrange(queue_key, 0, BATCH - 2)],
+            connection=conn,
+        )
+        if peer is not None and peer.id != job.id and peer.func_name == OUR_EVENT_JOB and peer.args
+    ]
+    if not peers:
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    try:
+        applied = apply_batch(ctx.db, [env, *(peer.args[0] for peer in peers)], store)
+    except Exception:
+        log.exception("batch failed; applying this job's event alone")
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    for peer in peers:  # committed: their jobs are done
+        try:
+            if conn.lrem(queue_key, 1, peer.id):
+                peer.delete(remove_from_queue=False)
+        except Exception:  # Redis went away: they stay queued and run as no-ops later
+            log.warning("could not take applied jobs off the queue", extra={"job_id": peer.id}, exc_info=True)
+            break
+    log.info("event batch", extra={"events": len(peers) + 1, "applied": applied})
+    return applied > 0
 
 
 def generate_pack(pack_id: int) -> dict[str, Any]:

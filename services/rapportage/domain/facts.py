@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from services.rapportage.domain.pseudonym import pseudonym
 from services.rapportage.models import (
@@ -73,8 +75,36 @@ def _newer(row: Any, seq: int | None, at: datetime) -> bool:
     return at > row.changed_at
 
 
+# A batch (domain/consumer.py) reads what its events touch in a few bulk queries before applying
+# them one by one, and leaves what it learnt in the session: the handlers then ask the database
+# nothing it already answered. Without a batch (apply_once) every lookup goes to the database.
+KNOWN = "rapportage.known"
+
+
+def known(session: Session) -> dict[str, Any] | None:
+    """The batch's prefetched answers, or None outside a batch."""
+    return session.info.get(KNOWN)
+
+
 def _erased(session: Session, person: str) -> bool:
+    k = known(session)
+    if k is not None and person in k["checked"]:
+        return person in k["erased"]
     return session.get(ErasedPerson, person) is not None
+
+
+def _locked(session: Session, model: type[Any], key: str) -> Any:
+    """The row (locked FOR UPDATE in PostgreSQL until commit) or None. In a batch the rows were
+    locked in one query at its start; a row added since is in the session's identity map."""
+    k = known(session)
+    if k is not None and (model, key) in k["locked"]:
+        row = k["rows"].get((model, key))
+        if row is None:  # not there at the start: added by an earlier event of the batch?
+            row = session.identity_map.get(identity_key(model, key)) or session.get(model, key)
+            if row is not None:
+                k["rows"][(model, key)] = row  # the identity map holds rows weakly
+        return row
+    return session.get(model, key, with_for_update=True)
 
 
 class FactStore:
@@ -82,9 +112,13 @@ class FactStore:
 
     def __init__(self, key: bytes):
         self.key = key
+        # HMAC per identifier is pure: cache it (bounded; the store lives as long as the worker).
+        self.hash: Callable[[str, object], str] = lru_cache(maxsize=200_000)(
+            lambda kind, value: pseudonym(key, kind, value)
+        )
 
     def person(self, programme_id: str) -> str:
-        return pseudonym(self.key, "person", programme_id)
+        return self.hash("person", programme_id)
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -105,12 +139,17 @@ class FactStore:
             return
         at: datetime = p["changed_at"]
         to_stage = p["to_stage"]
-        exists = session.scalar(
-            select(StageFact.id).where(
-                StageFact.person == person, StageFact.to_stage == to_stage, StageFact.changed_at == at
+        k = known(session)
+        if k is not None and person in k["stages_of"]:
+            exists: Any = (person, to_stage, at) in k["stages"]
+            k["stages"].add((person, to_stage, at))
+        else:
+            exists = session.scalar(
+                select(StageFact.id).where(
+                    StageFact.person == person, StageFact.to_stage == to_stage, StageFact.changed_at == at
+                )
             )
-        )
-        if exists is None:
+        if not exists:
             session.add(
                 StageFact(
                     person=person,
@@ -124,7 +163,7 @@ class FactStore:
         # arrives, the earliest other event stands in.
         first = 0 if to_stage == "aangemeld" else 1
         rank = f"{first}|{at.astimezone(UTC).isoformat()}|{env.get('seq') or 0:012d}"
-        row = session.get(Person, person, with_for_update=True)
+        row = _locked(session, Person, person)
         if row is None:
             row = Person(
                 key=person, wijk=p["wijk"], gender=p["gender"], age_band=p["age_band"], attrs_rank=rank
@@ -147,7 +186,13 @@ class FactStore:
         for model in PERSON_TABLES:
             session.execute(delete(model).where(model.person == person))
         session.execute(delete(Person).where(Person.key == person))
-        if session.get(ErasedPerson, person) is None:
+        k = known(session)
+        if k is not None:
+            k["checked"].add(person)
+            if person not in k["erased"]:
+                k["erased"].add(person)
+                session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
+        elif session.get(ErasedPerson, person) is None:
             session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
         session.flush()
 
@@ -165,8 +210,8 @@ class FactStore:
         person = self.person(p["programme_id"])
         if _erased(session, person):
             return None
-        key = pseudonym(self.key, kind, ident)
-        row = session.get(model, key, with_for_update=True)
+        key = self.hash(kind, ident)
+        row = _locked(session, model, key)
         seq = env.get("seq")
         if row is None:
             row = model(key=key, person=person, seq=seq, changed_at=p["changed_at"])
@@ -228,8 +273,8 @@ class FactStore:
         person = self.person(p["programme_id"])
         if _erased(session, person):
             return
-        key = pseudonym(self.key, "followup", p["followup_id"])
-        row = session.get(FollowUpFact, key, with_for_update=True)
+        key = self.hash("followup", p["followup_id"])
+        row = _locked(session, FollowUpFact, key)
         seq = env.get("seq")
         if row is None:
             row = FollowUpFact(key=key, person=person, seq=seq, changed_at=p["changed_at"])
@@ -238,7 +283,7 @@ class FactStore:
             row.seq, row.changed_at = seq, p["changed_at"]
         else:
             return
-        row.placement = pseudonym(self.key, "placement", p["placement_id"])
+        row.placement = self.hash("placement", p["placement_id"])
         row.month, row.due_on, row.recorded_on = p["month"], p["due_on"], p["recorded_on"]
         row.still_working, row.trede = p["still_working"], p.get("trede")
         session.flush()
