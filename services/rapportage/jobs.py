@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import queue
 from typing import Any
 
+import redis
 from rq import get_current_job
 from rq.job import Job
 
@@ -12,6 +15,8 @@ from services.rapportage.domain import packs
 from services.rapportage.domain.consumer import apply_batch
 from services.rapportage.domain.facts import FactStore
 from services.rapportage.models import InboxEvent
+from shared.app import build_context
+from shared.config import Settings
 from shared.jobs import apply_once
 from shared.outbox import EVENT_JOB
 from shared.runtime import ServiceContext, service_context
@@ -48,12 +53,12 @@ def handle_event(env: dict[str, Any]) -> bool:
         return apply_once(ctx.db, InboxEvent, env, store.handlers())
     conn = job.connection
     queue_key = f"rq:queue:{job.origin}"
+    ids = dict.fromkeys(
+        i.decode() if isinstance(i, bytes) else i for i in conn.lrange(queue_key, 0, BATCH - 2)
+    )
     peers = [
         peer
-        for peer in Job.fetch_many(
-            [i.decode() if isinstance(i, bytes) else i for i in conn.lrange(queue_key, 0, BATCH - 2)],
-            connection=conn,
-        )
+        for peer in Job.fetch_many(list(ids), connection=conn)
         if peer is not None and peer.id != job.id and peer.func_name == OUR_EVENT_JOB and peer.args
     ]
     if not peers:
@@ -63,21 +68,58 @@ def handle_event(env: dict[str, Any]) -> bool:
     except Exception:
         log.exception("batch failed; applying this job's event alone")
         return apply_once(ctx.db, InboxEvent, env, store.handlers())
-    for peer in peers:  # committed: their jobs are done
-        try:
-            if conn.lrem(queue_key, 1, peer.id):
-                peer.delete(remove_from_queue=False)
-        except Exception:  # Redis went away: they stay queued and run as no-ops later
-            log.warning("could not take applied jobs off the queue", extra={"job_id": peer.id}, exc_info=True)
-            break
+    try:  # committed: their jobs are done (a re-sent event's job id may be queued twice)
+        with conn.pipeline() as pipe:
+            for peer in peers:
+                pipe.lrem(queue_key, 0, peer.id)
+            removed = pipe.execute()
+        done = [peer.key for peer, n in zip(peers, removed, strict=True) if n]
+        if done:
+            conn.delete(*done)
+    except redis.RedisError:  # Redis went away: they stay queued and run as no-ops later
+        log.warning("could not take applied jobs off the queue", exc_info=True)
     log.info("event batch", extra={"events": len(peers) + 1, "applied": applied})
     return applied > 0
 
 
+def _generate_in_child(settings: Settings, pack_id: int, results: Any) -> None:
+    ctx = build_context("rapportage", settings)
+    try:
+        results.put(packs.generate(ctx, pack_id))
+    finally:
+        ctx.close()
+
+
 def generate_pack(pack_id: int) -> dict[str, Any]:
-    """Build one pack's documents and files (idempotent: a finished pack is not rebuilt)."""
+    """Build one pack's documents and files (idempotent: a finished pack is not rebuilt).
+
+    The work (seconds of CPU: suppression, Excel, PDF) runs in a child process of its own: in the
+    worker's process it would hold the GIL for seconds at a time, starving the relay thread and
+    the Redis connection the worker needs for its heartbeat and the other jobs. This process only
+    waits for the child (sleeping, the GIL free), and kills it if RQ's job timeout fires. The
+    pack row is the state: a child that dies leaves it `running`/`failed`, and a retry rebuilds.
+    """
     ctx = service_context()
-    return packs.generate(ctx, pack_id)
+    mp = multiprocessing.get_context("spawn")
+    results = mp.Queue()
+    child = mp.Process(
+        target=_generate_in_child, args=(ctx.settings, pack_id, results), name=f"pack-{pack_id}"
+    )
+    child.start()
+    try:
+        while True:
+            try:
+                result: dict[str, Any] = results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"pack {pack_id}: generator exited with {child.exitcode}") from None
+        child.join(timeout=30)
+        return result
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def periodic(ctx: ServiceContext) -> None:
