@@ -92,7 +92,9 @@ def _prefetch(session: Session, store: FactStore, events: list[tuple[dict[str, A
         )
         known["stages"].update((r.person, r.to_stage, r.changed_at) for r in rows)
     # Lock in one order (model, then key), like two per-event workers would take turns.
-    for model, keys in [(Person, stage_persons), *sorted(state.items(), key=lambda kv: kv[0].__tablename__)]:
+    order: list[tuple[type[Any], set[str]]] = [(Person, stage_persons)]
+    order += sorted(state.items(), key=lambda kv: str(kv[0].__tablename__))
+    for model, keys in order:
         for chunk in _chunks(sorted(keys)):
             for row in session.scalars(
                 select(model).where(model.key.in_(chunk)).order_by(model.key).with_for_update()
