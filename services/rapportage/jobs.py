@@ -17,6 +17,7 @@ from services.rapportage.domain.facts import FactStore
 from services.rapportage.models import InboxEvent
 from shared.app import build_context
 from shared.config import Settings
+from shared.events import load_payload
 from shared.jobs import apply_once
 from shared.outbox import EVENT_JOB
 from shared.runtime import ServiceContext, service_context
@@ -32,6 +33,16 @@ def fact_store(ctx: ServiceContext) -> FactStore:
         store = FactStore(ctx.settings.ensure_hash_key())
         ctx.extras["fact_store"] = store
     return store
+
+
+def _readable(env: Any) -> bool:
+    """Can this queued event join a batch? One that does not validate (e.g. a payload scrubbed
+    after delivery) stays queued and fails in its own job, not in everyone's batch."""
+    try:
+        load_payload(env["type"], env["version"], env["payload"])
+    except Exception:
+        return False
+    return True
 
 
 def handle_event(env: dict[str, Any]) -> bool:
@@ -59,7 +70,11 @@ def handle_event(env: dict[str, Any]) -> bool:
     peers = [
         peer
         for peer in Job.fetch_many(list(ids), connection=conn)
-        if peer is not None and peer.id != job.id and peer.func_name == OUR_EVENT_JOB and peer.args
+        if peer is not None
+        and peer.id != job.id
+        and peer.func_name == OUR_EVENT_JOB
+        and peer.args
+        and _readable(peer.args[0])
     ]
     if not peers:
         return apply_once(ctx.db, InboxEvent, env, store.handlers())
