@@ -137,7 +137,7 @@ def apply_batch(db: Database, envelopes: list[dict[str, Any]], store: FactStore)
     except (IntegrityError, OperationalError) as exc:
         # Another worker applied one of these events, or created one of their rows, at the same
         # moment (or PostgreSQL broke a deadlock): event by event, each in its own transaction.
-        log.warning("batch conflicted; applying its events one by one", extra={"error": str(exc)[:200]})
+        log.warning("batch conflicted; applying its events one by one", extra={"error": type(exc).__name__})
         return sum(apply_once(db, InboxEvent, env, handlers) for env in todo.values())
     log.info("events applied", extra={"events": len(fresh), "duplicates": len(events) - len(fresh)})
     return len(fresh)
