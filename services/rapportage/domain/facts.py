@@ -93,6 +93,20 @@ def _erased(session: Session, person: str) -> bool:
     return session.get(ErasedPerson, person) is not None
 
 
+def _flush(session: Session) -> None:
+    """One event's writes to the database now; in a batch they wait for one flush at its end
+    (bulk INSERTs and UPDATEs), the rows it created being remembered in `known` meanwhile."""
+    if known(session) is None:
+        session.flush()
+
+
+def _remember(session: Session, model: type[Any], key: str, row: Any) -> None:
+    k = known(session)
+    if k is not None:
+        k["rows"][(model, key)] = row
+        k["locked"].add((model, key))
+
+
 def _locked(session: Session, model: type[Any], key: str) -> Any:
     """The row (locked FOR UPDATE in PostgreSQL until commit) or None. In a batch the rows were
     locked in one query at its start; a row added since is in the session's identity map."""
@@ -169,6 +183,7 @@ class FactStore:
                 key=person, wijk=p["wijk"], gender=p["gender"], age_band=p["age_band"], attrs_rank=rank
             )
             session.add(row)
+            _remember(session, Person, person, row)
         elif rank < row.attrs_rank:
             row.wijk, row.gender, row.age_band, row.attrs_rank = p["wijk"], p["gender"], p["age_band"], rank
         if to_stage == "aangemeld":
@@ -179,7 +194,7 @@ class FactStore:
             setattr(row, column, _earlier(getattr(row, column), at))
         elif to_stage == "uitgevallen":
             row.dropped_at = _earlier(row.dropped_at, at)
-        session.flush()
+        _flush(session)
 
     def resident_erased(self, session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
@@ -194,7 +209,7 @@ class FactStore:
                 session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
         elif session.get(ErasedPerson, person) is None:
             session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
-        session.flush()
+        _flush(session)
 
     # --- state per subject ----------------------------------------------------------------------
     def _state(
@@ -216,6 +231,7 @@ class FactStore:
         if row is None:
             row = model(key=key, person=person, seq=seq, changed_at=p["changed_at"])
             session.add(row)
+            _remember(session, model, key, row)
             return row, True
         if _newer(row, seq, p["changed_at"]):
             row.seq, row.changed_at = seq, p["changed_at"]
@@ -231,7 +247,7 @@ class FactStore:
             row.status, row.kind, row.organisation_id = p["status"], p["kind"], p["organisation_id"]
         for column in PROPOSAL_STEPS.get(p["status"], ("proposed_at",)):
             setattr(row, column, _earlier(getattr(row, column), p["changed_at"]))
-        session.flush()
+        _flush(session)
 
     def enrolment_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, EnrolmentFact, "enrolment", p["enrolment_id"], p, env)
@@ -240,7 +256,7 @@ class FactStore:
         row = found[0]
         row.organisation_id, row.status, row.training = p["organisation_id"], p["status"], p["training"][:200]
         row.crebo, row.started_on, row.ended_on = p.get("crebo"), p.get("started_on"), p.get("ended_on")
-        session.flush()
+        _flush(session)
 
     def certificate_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, CertificateFact, "certificate", p["certificate_id"], p, env)
@@ -251,7 +267,7 @@ class FactStore:
         row.kind = (p.get("certificate_code") or p["kind"])[:60]
         row.training = (p.get("training") or None) and p["training"][:200]
         row.crebo, row.issued_on = p.get("crebo"), p["issued_on"]
-        session.flush()
+        _flush(session)
 
     def placement_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, PlacementFact, "placement", p["placement_id"], p, env)
@@ -267,7 +283,7 @@ class FactStore:
             p.get("started_on"),
             p.get("ended_on"),
         )
-        session.flush()
+        _flush(session)
 
     def followup_recorded(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
@@ -279,6 +295,7 @@ class FactStore:
         if row is None:
             row = FollowUpFact(key=key, person=person, seq=seq, changed_at=p["changed_at"])
             session.add(row)
+            _remember(session, FollowUpFact, key, row)
         elif _newer(row, seq, p["changed_at"]):
             row.seq, row.changed_at = seq, p["changed_at"]
         else:
@@ -286,7 +303,7 @@ class FactStore:
         row.placement = self.hash("placement", p["placement_id"])
         row.month, row.due_on, row.recorded_on = p["month"], p["due_on"], p["recorded_on"]
         row.still_working, row.trede = p["still_working"], p.get("trede")
-        session.flush()
+        _flush(session)
 
     def ladder_measured(self, session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
@@ -303,4 +320,4 @@ class FactStore:
             session.add(
                 LadderFact(person=person, trede=p["trede"], source=p["source"], measured_at=p["measured_at"])
             )
-            session.flush()
+            _flush(session)
