@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from services.rapportage.domain.pseudonym import pseudonym
 from services.rapportage.models import (
@@ -112,12 +111,9 @@ def _locked(session: Session, model: type[Any], key: str) -> Any:
     locked in one query at its start; a row added since is in the session's identity map."""
     k = known(session)
     if k is not None and (model, key) in k["locked"]:
-        row = k["rows"].get((model, key))
-        if row is None:  # not there at the start: added by an earlier event of the batch?
-            row = session.identity_map.get(identity_key(model, key)) or session.get(model, key)
-            if row is not None:
-                k["rows"][(model, key)] = row  # the identity map holds rows weakly
-        return row
+        # Locked at the start, or created by an earlier event of the batch (`_remember`); not in
+        # `rows`: it did not exist then and nothing created it since.
+        return k["rows"].get((model, key))
     return session.get(model, key, with_for_update=True)
 
 
