@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import queue
 from typing import Any
 
+import redis
+from rq import get_current_job
+from rq.job import Job
+
 from services.rapportage.domain import packs
+from services.rapportage.domain.consumer import apply_batch
 from services.rapportage.domain.facts import FactStore
 from services.rapportage.models import InboxEvent
+from shared.app import build_context
+from shared.config import Settings
+from shared.events import load_payload
 from shared.jobs import apply_once
+from shared.outbox import EVENT_JOB
 from shared.runtime import ServiceContext, service_context
 
 log = logging.getLogger(__name__)
+BATCH = 500  # events per transaction at most (this job's own and up to 499 queued behind it)
+OUR_EVENT_JOB = EVENT_JOB.format(consumer="rapportage")
 
 
 def fact_store(ctx: ServiceContext) -> FactStore:
@@ -22,17 +35,106 @@ def fact_store(ctx: ServiceContext) -> FactStore:
     return store
 
 
+def _readable(env: Any) -> bool:
+    """Can this queued event join a batch? One that does not validate (e.g. a payload scrubbed
+    after delivery) stays queued and fails in its own job, not in everyone's batch."""
+    try:
+        load_payload(env["type"], env["version"], env["payload"])
+    except Exception:
+        return False
+    return True
+
+
 def handle_event(env: dict[str, Any]) -> bool:
     """Entry point the outbox relay enqueues; any number of times, in any order (domain/facts.py
-    keeps the newest state per subject itself, with keyed hashes as subjects)."""
+    keeps the newest state per subject itself, with keyed hashes as subjects).
+
+    Run by a worker, the job takes the event jobs queued behind it along (up to BATCH events in
+    all) and applies them in one transaction (domain/consumer.py). Only after that commit are
+    those jobs taken off the queue, so a crash or a Redis outage in between leaves them queued:
+    they run again and the inbox turns them into no-ops. A job another worker took meanwhile is
+    not removed (LREM finds nothing) and is a no-op there. If the batch cannot be applied (an
+    event that does not validate), this job's event is applied alone, as before, and the others
+    stay queued for their own jobs.
+    """
     ctx = service_context()
-    return apply_once(ctx.db, InboxEvent, env, fact_store(ctx).handlers())
+    store = fact_store(ctx)
+    job = get_current_job()
+    if job is None or BATCH <= 1:
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    conn = job.connection
+    queue_key = f"rq:queue:{job.origin}"
+    ids = dict.fromkeys(
+        i.decode() if isinstance(i, bytes) else i for i in conn.lrange(queue_key, 0, BATCH - 2)
+    )
+    peers = [
+        peer
+        for peer in Job.fetch_many(list(ids), connection=conn)
+        if peer is not None
+        and peer.id != job.id
+        and peer.func_name == OUR_EVENT_JOB
+        and peer.args
+        and _readable(peer.args[0])
+    ]
+    if not peers:
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    try:
+        applied = apply_batch(ctx.db, [env, *(peer.args[0] for peer in peers)], store)
+    except Exception as exc:  # its type only: a validation message may quote the payload
+        log.warning("batch failed; applying this job's event alone", extra={"error": type(exc).__name__})
+        return apply_once(ctx.db, InboxEvent, env, store.handlers())
+    try:  # committed: their jobs are done (a re-sent event's job id may be queued twice)
+        with conn.pipeline() as pipe:
+            for peer in peers:
+                pipe.lrem(queue_key, 0, peer.id)
+            removed = pipe.execute()
+        done = [peer.key for peer, n in zip(peers, removed, strict=True) if n]
+        if done:
+            conn.delete(*done)
+    except redis.RedisError:  # Redis went away: they stay queued and run as no-ops later
+        log.warning("could not take applied jobs off the queue", exc_info=True)
+    log.info("event batch", extra={"events": len(peers) + 1, "applied": applied})
+    return applied > 0
+
+
+def _generate_in_child(settings: Settings, pack_id: int, results: Any) -> None:
+    ctx = build_context("rapportage", settings)
+    try:
+        results.put(packs.generate(ctx, pack_id))
+    finally:
+        ctx.close()
 
 
 def generate_pack(pack_id: int) -> dict[str, Any]:
-    """Build one pack's documents and files (idempotent: a finished pack is not rebuilt)."""
+    """Build one pack's documents and files (idempotent: a finished pack is not rebuilt).
+
+    The work (seconds of CPU: suppression, Excel, PDF) runs in a child process of its own: in the
+    worker's process it would hold the GIL for seconds at a time, starving the relay thread and
+    the Redis connection the worker needs for its heartbeat and the other jobs. This process only
+    waits for the child (sleeping, the GIL free), and kills it if RQ's job timeout fires. The
+    pack row is the state: a child that dies leaves it `running`/`failed`, and a retry rebuilds.
+    """
     ctx = service_context()
-    return packs.generate(ctx, pack_id)
+    mp = multiprocessing.get_context("spawn")
+    results = mp.Queue()
+    child = mp.Process(
+        target=_generate_in_child, args=(ctx.settings, pack_id, results), name=f"pack-{pack_id}"
+    )
+    child.start()
+    try:
+        while True:
+            try:
+                result: dict[str, Any] = results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"pack {pack_id}: generator exited with {child.exitcode}") from None
+        child.join(timeout=30)
+        return result
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def periodic(ctx: ServiceContext) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,8 +74,47 @@ def _newer(row: Any, seq: int | None, at: datetime) -> bool:
     return at > row.changed_at
 
 
+# A batch (domain/consumer.py) reads what its events touch in a few bulk queries before applying
+# them one by one, and leaves what it learnt in the session: the handlers then ask the database
+# nothing it already answered. Without a batch (apply_once) every lookup goes to the database.
+KNOWN = "rapportage.known"
+
+
+def known(session: Session) -> dict[str, Any] | None:
+    """The batch's prefetched answers, or None outside a batch."""
+    return session.info.get(KNOWN)
+
+
 def _erased(session: Session, person: str) -> bool:
+    k = known(session)
+    if k is not None and person in k["checked"]:
+        return person in k["erased"]
     return session.get(ErasedPerson, person) is not None
+
+
+def _flush(session: Session) -> None:
+    """One event's writes to the database now; in a batch they wait for one flush at its end
+    (bulk INSERTs and UPDATEs), the rows it created being remembered in `known` meanwhile."""
+    if known(session) is None:
+        session.flush()
+
+
+def _remember(session: Session, model: type[Any], key: str, row: Any) -> None:
+    k = known(session)
+    if k is not None:
+        k["rows"][(model, key)] = row
+        k["locked"].add((model, key))
+
+
+def _locked(session: Session, model: type[Any], key: str) -> Any:
+    """The row (locked FOR UPDATE in PostgreSQL until commit) or None. In a batch the rows were
+    locked in one query at its start; a row added since is in the session's identity map."""
+    k = known(session)
+    if k is not None and (model, key) in k["locked"]:
+        # Locked at the start, or created by an earlier event of the batch (`_remember`); not in
+        # `rows`: it did not exist then and nothing created it since.
+        return k["rows"].get((model, key))
+    return session.get(model, key, with_for_update=True)
 
 
 class FactStore:
@@ -82,9 +122,13 @@ class FactStore:
 
     def __init__(self, key: bytes):
         self.key = key
+        # HMAC per identifier is pure: cache it (bounded; the store lives as long as the worker).
+        self.hash: Callable[[str, object], str] = lru_cache(maxsize=200_000)(
+            lambda kind, value: pseudonym(key, kind, value)
+        )
 
     def person(self, programme_id: str) -> str:
-        return pseudonym(self.key, "person", programme_id)
+        return self.hash("person", programme_id)
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -105,12 +149,17 @@ class FactStore:
             return
         at: datetime = p["changed_at"]
         to_stage = p["to_stage"]
-        exists = session.scalar(
-            select(StageFact.id).where(
-                StageFact.person == person, StageFact.to_stage == to_stage, StageFact.changed_at == at
+        k = known(session)
+        if k is not None and person in k["stages_of"]:
+            exists: Any = (person, to_stage, at) in k["stages"]
+            k["stages"].add((person, to_stage, at))
+        else:
+            exists = session.scalar(
+                select(StageFact.id).where(
+                    StageFact.person == person, StageFact.to_stage == to_stage, StageFact.changed_at == at
+                )
             )
-        )
-        if exists is None:
+        if not exists:
             session.add(
                 StageFact(
                     person=person,
@@ -124,12 +173,13 @@ class FactStore:
         # arrives, the earliest other event stands in.
         first = 0 if to_stage == "aangemeld" else 1
         rank = f"{first}|{at.astimezone(UTC).isoformat()}|{env.get('seq') or 0:012d}"
-        row = session.get(Person, person, with_for_update=True)
+        row = _locked(session, Person, person)
         if row is None:
             row = Person(
                 key=person, wijk=p["wijk"], gender=p["gender"], age_band=p["age_band"], attrs_rank=rank
             )
             session.add(row)
+            _remember(session, Person, person, row)
         elif rank < row.attrs_rank:
             row.wijk, row.gender, row.age_band, row.attrs_rank = p["wijk"], p["gender"], p["age_band"], rank
         if to_stage == "aangemeld":
@@ -140,16 +190,22 @@ class FactStore:
             setattr(row, column, _earlier(getattr(row, column), at))
         elif to_stage == "uitgevallen":
             row.dropped_at = _earlier(row.dropped_at, at)
-        session.flush()
+        _flush(session)
 
     def resident_erased(self, session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
         for model in PERSON_TABLES:
             session.execute(delete(model).where(model.person == person))
         session.execute(delete(Person).where(Person.key == person))
-        if session.get(ErasedPerson, person) is None:
+        k = known(session)
+        if k is not None:
+            k["checked"].add(person)
+            if person not in k["erased"]:
+                k["erased"].add(person)
+                session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
+        elif session.get(ErasedPerson, person) is None:
             session.add(ErasedPerson(key=person, erased_at=p["erased_at"]))
-        session.flush()
+        _flush(session)
 
     # --- state per subject ----------------------------------------------------------------------
     def _state(
@@ -165,12 +221,13 @@ class FactStore:
         person = self.person(p["programme_id"])
         if _erased(session, person):
             return None
-        key = pseudonym(self.key, kind, ident)
-        row = session.get(model, key, with_for_update=True)
+        key = self.hash(kind, ident)
+        row = _locked(session, model, key)
         seq = env.get("seq")
         if row is None:
             row = model(key=key, person=person, seq=seq, changed_at=p["changed_at"])
             session.add(row)
+            _remember(session, model, key, row)
             return row, True
         if _newer(row, seq, p["changed_at"]):
             row.seq, row.changed_at = seq, p["changed_at"]
@@ -186,7 +243,7 @@ class FactStore:
             row.status, row.kind, row.organisation_id = p["status"], p["kind"], p["organisation_id"]
         for column in PROPOSAL_STEPS.get(p["status"], ("proposed_at",)):
             setattr(row, column, _earlier(getattr(row, column), p["changed_at"]))
-        session.flush()
+        _flush(session)
 
     def enrolment_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, EnrolmentFact, "enrolment", p["enrolment_id"], p, env)
@@ -195,7 +252,7 @@ class FactStore:
         row = found[0]
         row.organisation_id, row.status, row.training = p["organisation_id"], p["status"], p["training"][:200]
         row.crebo, row.started_on, row.ended_on = p.get("crebo"), p.get("started_on"), p.get("ended_on")
-        session.flush()
+        _flush(session)
 
     def certificate_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, CertificateFact, "certificate", p["certificate_id"], p, env)
@@ -206,7 +263,7 @@ class FactStore:
         row.kind = (p.get("certificate_code") or p["kind"])[:60]
         row.training = (p.get("training") or None) and p["training"][:200]
         row.crebo, row.issued_on = p.get("crebo"), p["issued_on"]
-        session.flush()
+        _flush(session)
 
     def placement_changed(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         found = self._state(session, PlacementFact, "placement", p["placement_id"], p, env)
@@ -222,26 +279,27 @@ class FactStore:
             p.get("started_on"),
             p.get("ended_on"),
         )
-        session.flush()
+        _flush(session)
 
     def followup_recorded(self, session: Session, p: dict[str, Any], env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
         if _erased(session, person):
             return
-        key = pseudonym(self.key, "followup", p["followup_id"])
-        row = session.get(FollowUpFact, key, with_for_update=True)
+        key = self.hash("followup", p["followup_id"])
+        row = _locked(session, FollowUpFact, key)
         seq = env.get("seq")
         if row is None:
             row = FollowUpFact(key=key, person=person, seq=seq, changed_at=p["changed_at"])
             session.add(row)
+            _remember(session, FollowUpFact, key, row)
         elif _newer(row, seq, p["changed_at"]):
             row.seq, row.changed_at = seq, p["changed_at"]
         else:
             return
-        row.placement = pseudonym(self.key, "placement", p["placement_id"])
+        row.placement = self.hash("placement", p["placement_id"])
         row.month, row.due_on, row.recorded_on = p["month"], p["due_on"], p["recorded_on"]
         row.still_working, row.trede = p["still_working"], p.get("trede")
-        session.flush()
+        _flush(session)
 
     def ladder_measured(self, session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
         person = self.person(p["programme_id"])
@@ -258,4 +316,4 @@ class FactStore:
             session.add(
                 LadderFact(person=person, trede=p["trede"], source=p["source"], measured_at=p["measured_at"])
             )
-            session.flush()
+            _flush(session)
