@@ -26,8 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
 CATALOGUE = ROOT / "shared" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
-# Texts marked for translation that are the same in English on purpose (names, codes).
-SAME_IN_ENGLISH: frozenset[str] = frozenset()
+# Texts shown through _() that stay the same in English on purpose: names of certificates and of
+# Dordrecht's districts (reference data).
+SAME_IN_ENGLISH: frozenset[str] = frozenset(
+    {"B-VCA (VCA Basis)", "VOL-VCA", "BHV", "Oud-Krispijn", "Nieuw-Krispijn", "Wielwijk", "Crabbehof"}
+)
 
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
 
