@@ -20,6 +20,7 @@ from services.matching.web import cohorts
 from services.matching.web.labels import LABELS as MATCHING_LABELS
 from services.rapportage.web.views import DASHBOARD_BY
 from shared.auth.roles import ROLE_LABELS_NL
+from shared.i18n import _MARSHMALLOW_NL
 from shared.i18n_catalogue import SAME_IN_ENGLISH, extract, load, placeholder_mismatches, untranslated
 from shared.navigation import items_for
 
@@ -49,6 +50,7 @@ def _label_tables() -> Iterable[tuple[str, Iterable[Any]]]:
     yield "presence", cohorts.PRESENCE_LABELS.values()
     yield "revoke reasons", certificate_pages.REVOKE_LABELS.values()
     yield "rapportage breakdowns", DASHBOARD_BY.values()
+    yield "validation and werkzeug messages", _MARSHMALLOW_NL.values()
 
 
 def test_texts_shown_through_a_variable_have_an_english_translation(catalogue: Catalog) -> None:
