@@ -18,7 +18,7 @@ from services.intake.web.labels import LABELS as INTAKE_LABELS
 from services.matching.web import certificates as certificate_pages
 from services.matching.web import cohorts
 from services.matching.web.labels import LABELS as MATCHING_LABELS
-from services.rapportage.web.views import DASHBOARD_BY
+from services.rapportage.web.views import DASHBOARD_BY, KIND_LABELS, OUTREACH_FIELDS
 from shared.auth.roles import ROLE_LABELS_NL
 from shared.i18n import _MARSHMALLOW_NL
 from shared.i18n_catalogue import SAME_IN_ENGLISH, extract, load, placeholder_mismatches, untranslated
@@ -50,6 +50,8 @@ def _label_tables() -> Iterable[tuple[str, Iterable[Any]]]:
     yield "presence", cohorts.PRESENCE_LABELS.values()
     yield "revoke reasons", certificate_pages.REVOKE_LABELS.values()
     yield "rapportage breakdowns", DASHBOARD_BY.values()
+    yield "outreach kinds", KIND_LABELS.values()
+    yield "outreach fields", OUTREACH_FIELDS.values()
     yield "validation and werkzeug messages", _MARSHMALLOW_NL.values()
 
 
