@@ -60,6 +60,7 @@ test-fast: install
 bench: install
 	$(BIN)/python -m bench.engine_bench --out docs/benchmarks.md
 	$(BIN)/python -m bench.service_bench --out docs/benchmarks.md
+	$(BIN)/python -m bench.load_bench --out docs/benchmarks.md
 	$(BIN)/python -m bench.rapportage_bench --out docs/benchmarks.md
 
 lint: install

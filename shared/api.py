@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -36,10 +37,52 @@ class Schema(ma.Schema):
         ordered = True
 
 
+MAX_LIST_ITEMS = 100
+"""A list in a request holds at most this many items unless its field says less."""
+MAX_STRING_LENGTH = 1000
+"""A text in a request holds at most this many characters unless its field says less."""
+
+
+def _has_bound(field: ma.fields.Field) -> bool:
+    return any(
+        isinstance(v, ma.validate.OneOf) or (isinstance(v, ma.validate.Length) and v.max is not None)
+        for v in field.validators
+    )
+
+
+def _bound(field: ma.fields.Field) -> None:
+    """Give a list or string field without a bound of its own the suite's default one."""
+    if isinstance(field, ma.fields.List):
+        if not _has_bound(field):
+            field.validators.append(
+                ma.validate.Length(max=MAX_LIST_ITEMS, error=f"Kies of geef hooguit {MAX_LIST_ITEMS}.")
+            )
+        _bound(field.inner)
+    elif isinstance(field, ma.fields.Nested):
+        if field.many and not _has_bound(field):
+            field.validators.append(
+                ma.validate.Length(max=MAX_LIST_ITEMS, error=f"Geef hooguit {MAX_LIST_ITEMS}.")
+            )
+        for inner in field.schema.fields.values():
+            _bound(inner)
+    elif isinstance(field, ma.fields.String) and not _has_bound(field):
+        field.validators.append(
+            ma.validate.Length(max=MAX_STRING_LENGTH, error=f"Gebruik hooguit {MAX_STRING_LENGTH} tekens.")
+        )
+
+
 class NoBsnSchema(Schema):
     """Every request schema: rejects, per field, a BSN (shared/validators.py has the rule) and
     control characters. A string field declared with metadata={"multiline": True} (notes, work
-    experience, reasons) may hold tabs and line breaks; every other field is one line."""
+    experience, reasons) may hold tabs and line breaks; every other field is one line.
+
+    Every list and string field is bounded (issue 7): a field without a maximum of its own gets
+    MAX_LIST_ITEMS items or MAX_STRING_LENGTH characters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            _bound(field)
 
     @ma.pre_load
     def _no_bsn(self, data: Any, **_: Any) -> Any:
@@ -65,9 +108,30 @@ class QueryArgsSchema(NoBsnSchema):
 
 
 def page_of(session: Session, query: Select[Any], params: Any) -> list[Any]:
-    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header."""
-    params.item_count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
+    """One page of a select's rows; tells flask-smorest the total for the X-Pagination header.
+    A short page is the last one and says the total itself: no count query then (issue 12)."""
+    items = list(session.scalars(query.offset(params.first_item).limit(params.page_size)))
+    if len(items) < params.page_size and (items or params.first_item == 0):
+        params.item_count = params.first_item + len(items)
+    else:
+        params.item_count = (
+            session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        )
+    return items
+
+
+GLOBAL_QUERY_ARGUMENTS = ("lang",)
+"""Query arguments every page and operation takes (the language switch, shared/i18n.py)."""
+
+
+class _Parser(FlaskParser):
+    """Query arguments go to the schema without the global ones (which the app reads itself)."""
+
+    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
+        args = req.args.copy()
+        for name in GLOBAL_QUERY_ARGUMENTS:
+            args.pop(name, None)
+        return self._makeproxy(args, schema)
 
 
 class ErrorSchema(Schema):
@@ -127,11 +191,25 @@ def error_statuses(
 
 class Blueprint(_Blueprint):
     """API blueprint: security requirements and the real error responses, added once here for
-    every operation of every service (computed by `error_statuses`), never per view."""
+    every operation of every service (computed by `error_statuses`), never per view.
+
+    Query arguments follow the schema's own rule, like JSON bodies: an unknown parameter is a
+    422 ("Dit veld bestaat niet."), never silently ignored (webargs ignores them by default);
+    an operation without a query schema refuses any but the global ones and its pagination
+    (`_no_stray_query_arguments`)."""
+
+    ARGUMENTS_PARSER = _Parser(unknown=None)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_security_and_errors_doc)
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with a schema class made into an instance once, here: webargs
+        would build the schema (and its nested schemas) again on every request (issue 12)."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
 
     def add_url_rule(  # type: ignore[override]
         self, rule: str, endpoint: str | None = None, view_func: Any = None, *args: Any, **kwargs: Any
@@ -254,6 +332,33 @@ def _error_response(
     return html, status
 
 
+def _query_arguments(view: Any, method: str) -> tuple[bool, bool]:
+    """(declares a query schema, is paginated) for one API operation."""
+    target = getattr(getattr(view, "view_class", None), method.lower(), None) or view
+    apidoc = getattr(target, "_apidoc", {})
+    parameters = apidoc.get("arguments", {}).get("parameters", [])
+    return any(p.get("in") in ("query", "querystring") for p in parameters), "pagination" in apidoc
+
+
+def _no_stray_query_arguments() -> Any:
+    """An API operation without query arguments answers 422 to any, like an unknown body field;
+    those with a query schema are judged by it (unknown = RAISE, see Blueprint)."""
+    stray = [name for name in request.args if name not in GLOBAL_QUERY_ARGUMENTS]
+    if not stray or "/api/v1/" not in request.path or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None:
+        return None
+    has_schema, paginated = _query_arguments(view, request.method)
+    if has_schema:
+        return None
+    stray = [name for name in stray if not (paginated and name in PAGINATION_ARGS)]
+    if not stray:
+        return None
+    errors = {name: ["Dit veld bestaat niet."] for name in stray}
+    return _error_response(422, "Niet alle gegevens zijn goed ingevuld.", errors)
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` in URLs: a number no INTEGER column can hold matches no route (404) instead of
     overflowing the database driver (500). The bound is documented as the parameter's maximum."""
@@ -286,6 +391,7 @@ class Api(_Api):
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         app.url_map.converters["int"] = IdConverter  # before any view registers a rule
         super().init_app(app, *args, **kwargs)
+        app.before_request(_no_stray_query_arguments)
 
     def _register_error_handlers(self) -> None:
         app: Flask = self._app

@@ -59,6 +59,7 @@ COMPONENTS: dict[str, Component] = {
         "services.intake.app:create_app",
         has_worker=True,
         outbox="services.intake.models:OutboxEvent",
+        periodic="services.intake.jobs:periodic",
     ),
     "matching": Component(
         "matching",

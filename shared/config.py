@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -72,8 +73,29 @@ class Settings(BaseSettings):
     # Where the other services answer when they do not run in this process, e.g.
     # "intake=http://intake-web:8000,matching=http://matching-web:8000" (see shared/peers.py).
     peer_urls: str = Field(default="", validation_alias="INSTAP_PEER_URLS")
+    # Delivered events keep their payload (which may describe a resident) this many days; then
+    # the worker wipes it (shared/outbox.py scrub_delivered). An erased resident's at once.
+    outbox_retention_days: int = Field(
+        default=90, ge=1, le=3650, validation_alias="INSTAP_OUTBOX_RETENTION_DAYS"
+    )
+    # Key of the candidate pseudonyms organisations see (services/matching/domain/pseudonyms.py);
+    # empty: generated once into <data_dir>/dev-pseudonym-key outside production, derived from
+    # INSTAP_SECRET_KEY in production.
+    pseudonym_key: str = Field(default="", validation_alias="INSTAP_PSEUDONYM_KEY")
     # Longest sleep of the outbox relay: PostgreSQL wakes it at once; with SQLite it polls this often.
     relay_interval_seconds: float = Field(default=0.5, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # How long a web process trusts what it read about a bearer token or a staff member (active,
+    # role, organisation) before asking the accounts store again; 0 turns the cache off. A token
+    # revoked (or a coach deactivated) from another process takes at most this long to be refused.
+    auth_cache_seconds: float = Field(default=10, ge=0, le=60, validation_alias="INSTAP_AUTH_CACHE_SECONDS")
+    # A match run whose worker has not written its heartbeat for this long is presumed dead:
+    # the reconciler releases it and another worker runs it again (issue 12).
+    matching_heartbeat_stale_seconds: int = Field(
+        default=30, ge=5, validation_alias="MATCHING_HEARTBEAT_STALE_SECONDS"
+    )
+    # After Redis lost its data (a restart without persistence), the relays send again every
+    # event relayed within this many hours; inboxes make the second delivery harmless.
+    redeliver_hours: float = Field(default=24, ge=0, validation_alias="INSTAP_REDELIVER_HOURS")
     # Origin people reach the suite at; certificates, their QR codes and status lists link to it.
     public_url: str = Field(
         default=DEFAULT_PUBLIC_URL,
@@ -180,6 +202,21 @@ class Settings(BaseSettings):
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def ensure_pseudonym_key(self) -> bytes:
+        """The key of the organisations' candidate pseudonyms. Changing it gives every candidate
+        new pseudonyms (nothing stored depends on it)."""
+        if self.pseudonym_key:
+            return self.pseudonym_key.encode()
+        if self.env == "production":
+            # A separate key is better (rotate one without the other); derived, never the same.
+            return hmac.new(self.ensure_secret_key().encode(), b"instap-pseudonyms-v1", "sha256").digest()
+        key_file = self.data_dir / "dev-pseudonym-key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
 
 
 def load_settings(**overrides: object) -> Settings:

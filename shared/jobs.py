@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import Database, UTCDateTime, utcnow
 from shared.events import load_payload
-from shared.logs import correlation_id
+from shared.logs import correlation_id, event_id
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def apply_once(
     `progress_model` (a table with `SubjectProgressMixin`) and skipped when stale.
     """
     token = correlation_id.set(env.get("correlation_id") or "-")
+    event_token = event_id.set(env["id"])
     try:
         handler = handlers.get(env["type"])
         if handler is None:
@@ -105,4 +106,5 @@ def apply_once(
         log.info("event applied", extra={"event_id": env["id"], "event_type": env["type"]})
         return True
     finally:
+        event_id.reset(event_token)
         correlation_id.reset(token)

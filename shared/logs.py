@@ -13,6 +13,10 @@ from pythonjsonlogger.json import JsonFormatter
 from shared.validators import contains_bsn
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
+# The RQ job and the event being worked on, on every log line of a job (shared/worker.py,
+# shared/jobs.py); "-" outside a job.
+job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
+event_id: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
 _configured = False
 
 
@@ -43,24 +47,44 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id.get()
+        record.job_id = job_id.get()
+        # A line about one event names it itself (extra={"event_id": ...}); else the job's event.
+        if not hasattr(record, "event_id"):
+            record.event_id = event_id.get()
         record.service = self.service
         return True
 
 
+JSON_FIELDS = (
+    "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(job_id)s %(event_id)s %(service)s"
+)
+
+
+def json_formatter(**options: object) -> JsonFormatter:
+    """The suite's one log line format: a JSON object with time, level, logger, message, the
+    ids that tie it to a request, job and event, the service, and any `extra` fields."""
+    return JsonFormatter(
+        JSON_FIELDS,
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        **options,  # type: ignore[arg-type]
+    )
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """JSON lines on stderr; idempotent so tests and the dev runner can call it freely."""
+    """JSON lines on stderr; idempotent so tests and the dev runner can call it freely.
+    Handlers marked `instap_keep` (the tests' recorder, tests/support/logcheck.py) stay."""
     global _configured
     root = logging.getLogger()
     root.setLevel(level.upper())
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(service)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-    )
+    handler.setFormatter(json_formatter())
     handler.addFilter(_ContextFilter(service))
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, *(h for h in root.handlers if getattr(h, "instap_keep", False))]
     _configured = True
+
+
+def context_filter(service: str) -> logging.Filter:
+    """The filter that adds the correlation, job and event ids and the service to a record."""
+    return _ContextFilter(service)

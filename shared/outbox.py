@@ -16,12 +16,13 @@ import json
 import logging
 import uuid
 import zlib
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from rq import Queue, Retry
-from sqlalchemy import Integer, String, Text, select, text
+from sqlalchemy import Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import Database, UTCDateTime, utcnow
@@ -179,6 +180,47 @@ def relay_pending(
     return relayed
 
 
+def _lost_marker(source: str) -> str:
+    """A Redis key the relay keeps: when it is gone, Redis lost its data (a restart without
+    persistence, a flush) and with it queued jobs and the retries RQ had scheduled."""
+    return f"instap:relay:{source}:kept"
+
+
+def redeliver_if_redis_lost(
+    db: Database, outbox_model: type[Any], conn: redis.Redis, source: str, window: timedelta
+) -> int | None:
+    """Scheduled retries that survive a Redis restart: the database, not Redis, is the record.
+    When the relay's marker key is missing from Redis, every event relayed within `window` is
+    sent again, in the order it was written (consumers' inboxes and subject sequences make a
+    second delivery harmless), and the marker is set. Returns how many jobs were sent again, or
+    None when Redis kept its data. One relay per service does this (the advisory lock)."""
+    marker = _lost_marker(source)
+    if conn.exists(marker):
+        return None
+    sent = 0
+    with db.unit_of_work() as session:
+        if db.is_postgres and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _relay_lock_key(source)}
+        ):
+            return None
+        if conn.exists(marker):  # another worker did it while this one waited
+            return None
+        query = (
+            select(outbox_model)
+            .where(outbox_model.relayed_at.is_not(None), outbox_model.relayed_at >= utcnow() - window)
+            .order_by(outbox_model.created_at, outbox_model.seq, outbox_model.id)
+        )
+        for row in session.scalars(query).yield_per(500):
+            env = envelope(row, source)
+            for consumer in SUBSCRIBERS.get(row.type, ()):
+                enqueue_event(conn, consumer, env)
+                sent += 1
+        conn.set(marker, utcnow().isoformat())
+    if sent:
+        log.warning("redis lost its data: relayed events sent again", extra={"service": source, "jobs": sent})
+    return sent
+
+
 def replay(
     db: Database,
     outbox_model: type[Any],
@@ -190,10 +232,79 @@ def replay(
     """Re-send stored events to one consumer (back-fill a new service); inboxes dedupe."""
     count = 0
     with db.unit_of_work() as session:
-        query = select(outbox_model).order_by(outbox_model.created_at, outbox_model.id)
+        query = (
+            select(outbox_model)
+            .where(outbox_model.payload != SCRUBBED)
+            .order_by(outbox_model.created_at, outbox_model.id)
+        )
         if event_types:
             query = query.where(outbox_model.type.in_(event_types))
         for row in session.scalars(query):
             enqueue_event(conn, consumer, envelope(row, source))
             count += 1
     return count
+
+
+# --- scrubbing: delivered payloads do not keep personal data for ever (issue 7) ----------------
+
+SCRUBBED = json.dumps({"scrubbed": True})
+"""The payload of an event whose content was wiped; its type, subject, number and times stay."""
+KEEP_TYPES = ("resident.erased",)
+"""Events whose payload is kept: the fact that someone was erased is all that may remain."""
+
+
+def scrub_subjects(session: Session, outbox_model: type[Any], subjects: Collection[str]) -> int:
+    """Wipe every payload about these subjects at once (a resident was erased), delivered or
+    not: an event not yet delivered is marked delivered, since the erasure that follows it
+    supersedes it (consumers that keep state ignore older events of a subject anyway)."""
+    if not subjects:
+        return 0
+    now = utcnow()
+    result = session.execute(
+        update(outbox_model)
+        .where(
+            outbox_model.subject.in_(list(subjects)),
+            outbox_model.type.not_in(KEEP_TYPES),
+            outbox_model.payload != SCRUBBED,
+        )
+        .values(payload=SCRUBBED, relayed_at=func.coalesce(outbox_model.relayed_at, now))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def scrub_delivered(
+    db: Database, outbox_model: type[Any], retention_days: int, now: datetime | None = None
+) -> int:
+    """Wipe the payloads of events delivered more than `retention_days` ago
+    (INSTAP_OUTBOX_RETENTION_DAYS); the worker's periodic hook calls it."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    with db.unit_of_work() as session:
+        result = session.execute(
+            update(outbox_model)
+            .where(
+                outbox_model.relayed_at.is_not(None),
+                outbox_model.relayed_at < cutoff,
+                outbox_model.type.not_in(KEEP_TYPES),
+                outbox_model.payload != SCRUBBED,
+            )
+            .values(payload=SCRUBBED)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.info("outbox payloads scrubbed", extra={"count": count, "retention_days": retention_days})
+    return count
+
+
+SCRUB_EVERY = timedelta(hours=1)
+
+
+def scrub_when_due(ctx: Any, outbox_model: type[Any], now: datetime | None = None) -> int | None:
+    """The periodic hook's part: `scrub_delivered` at most once an hour per process."""
+    now = now or utcnow()
+    last = ctx.extras.get("outbox_scrubbed_at")
+    if last is not None and now - last < SCRUB_EVERY:
+        return None
+    ctx.extras["outbox_scrubbed_at"] = now
+    return scrub_delivered(ctx.db, outbox_model, ctx.settings.outbox_retention_days, now)

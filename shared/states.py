@@ -123,7 +123,12 @@ PROPOSAL = StateMachine(
             ProposalStatus.AANNEMER_AFGEWEZEN,
             ProposalStatus.INGETROKKEN,
         ),
-        ProposalStatus.AANNEMER_AKKOORD: (ProposalStatus.GEPLAATST, ProposalStatus.INGESCHREVEN),
+        # Withdrawn consent (or erasure) ends an accepted proposal that has not started (issue 7).
+        ProposalStatus.AANNEMER_AKKOORD: (
+            ProposalStatus.GEPLAATST,
+            ProposalStatus.INGESCHREVEN,
+            ProposalStatus.INGETROKKEN,
+        ),
         ProposalStatus.COACH_AFGEWEZEN: (),
         ProposalStatus.AANNEMER_AFGEWEZEN: (),
         ProposalStatus.GEPLAATST: (),

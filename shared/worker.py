@@ -6,21 +6,28 @@ import contextlib
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import psycopg
+import redis
 from psycopg import sql
 from rq import Queue, SimpleWorker
 
 from shared.app import build_context
 from shared.components import COMPONENTS
 from shared.config import Settings
-from shared.logs import configure_logging, correlation_id
+from shared.logs import configure_logging, correlation_id, job_id
 from shared.metrics import serve_worker_metrics, timed_job
-from shared.outbox import notify_channel, relay_pending
+from shared.outbox import notify_channel, redeliver_if_redis_lost, relay_pending
 from shared.runtime import ServiceContext, set_worker_context
 
 log = logging.getLogger(__name__)
+
+
+# RQ's heartbeat lifetime of a worker; its blocking dequeue waits WORKER_TTL - 15 s at most.
+WORKER_TTL = 45
+MAINTENANCE_INTERVAL = 30
 
 
 def outbox_model(service: str) -> Any:
@@ -120,6 +127,8 @@ class RelayLoop(threading.Thread):
 
     def _relay(self, model: Any) -> None:
         try:
+            window = timedelta(hours=self.ctx.settings.redeliver_hours)
+            redeliver_if_redis_lost(self.ctx.db, model, self.ctx.redis, self.ctx.name, window)
             while relay_pending(self.ctx.db, model, self.ctx.redis, self.ctx.name) > 0:
                 pass
         except Exception:  # keep relaying; the next round retries
@@ -143,15 +152,25 @@ class InstapWorker(SimpleWorker):
     Jobs are not forked into a work horse: the relay thread shares this process's database
     engine, and forking while a thread holds a connection-pool lock deadlocks the child.
     Scale out with more worker processes instead; job timeouts still apply (SIGALRM).
+
+    Recovery in seconds, not minutes (issue 12): after a Redis outage RQ waits at most
+    MAX_CONNECTION_WAIT seconds between reconnects (RQ's default backs off to 60 s), a worker
+    blocked on a frozen Redis gives up after about WORKER_TTL seconds (RQ's default: 7 minutes),
+    and RQ's maintenance (abandoned jobs, registries) runs every MAINTENANCE_INTERVAL seconds
+    (RQ's default: 10 minutes).
     """
+
+    max_connection_wait_time = 5.0
 
     def perform_job(self, job: Any, queue: Any) -> bool:
         token = correlation_id.set(job.meta.get("correlation_id") or job.id)
+        job_token = job_id.set(job.id)
         try:
             with timed_job(queue.name, job) as outcome:
                 outcome["ok"] = super().perform_job(job, queue)
                 return outcome["ok"]
         finally:
+            job_id.reset(job_token)
             correlation_id.reset(token)
 
 
@@ -165,7 +184,16 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     state = COMPONENTS[service].state_metrics_hook()
     metrics_server = serve_worker_metrics(ctx, outbox_model(service), [service], state)
     try:
-        worker = InstapWorker([Queue(service, connection=ctx.redis)], connection=ctx.redis, name=None)
+        # RQ's own connection: RQ raises its socket timeout to its dequeue wait, which must not
+        # slow the relay's client (ctx.redis, short timeouts).
+        conn = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, health_check_interval=30)
+        worker = InstapWorker(
+            [Queue(service, connection=conn)],
+            connection=conn,
+            name=None,
+            worker_ttl=WORKER_TTL,
+            maintenance_interval=MAINTENANCE_INTERVAL,
+        )
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
         if metrics_server is not None:

@@ -23,6 +23,7 @@ from shared.cli import migrate_all
 from shared.components import COMPONENTS
 from shared.config import Settings, load_settings
 from shared.db import Database
+from tests.support.logcheck import leaks, personal_values, recorder
 from tests.support.servers import postgres_url_for_tests, redis_url_for_tests, xdist_worker_index
 from tests.support.worlds import World
 
@@ -77,6 +78,9 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
         "matching_nightly_hour": -1,
         "matching_debounce_seconds": 0,
         "password_hashing": "fast",
+        # Tests change tokens and accounts behind the apps' backs: the apps ask every time
+        # (tests/intake/test_round_trips.py turns the cache on where it is under test).
+        "auth_cache_seconds": 0,
         **extra,
     }
     return load_settings(
@@ -84,7 +88,9 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
         data_dir=data_dir,
         redis_url=redis_url,
         secret_key="test-secret-key-not-for-production",
-        log_level="WARNING",
+        # The production level: every line production would write is checked for personal
+        # data (tests/support/logcheck.py).
+        log_level="INFO",
         **urls,
         **extra,
     )
@@ -276,6 +282,21 @@ def resident_payload(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs() -> Iterator[None]:
+    """Every test: no log line written during it (setup, call, teardown) holds the name, e-mail,
+    phone or postcode of the resident most tests register (`resident_payload`). Issue 11;
+    tests/ops/test_logs.py does the same for a full intake → match → introduction flow."""
+    lines = recorder().lines
+    start = len(lines)
+    yield
+    found = leaks(lines[start:], personal_values(resident_payload()))
+    del lines[start:]
+    if found:
+        value, line = found[0]
+        pytest.fail(f"personal data ({value!r}) in a log line: {line}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

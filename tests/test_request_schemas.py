@@ -152,3 +152,44 @@ def test_multiline_fields_are_the_long_texts(apps: dict[str, Flask]) -> None:
     }
     expected = {"work_experience", "body"}
     assert {key for _, key in multiline} == expected, multiline
+
+
+def _bounded(field: ma.fields.Field) -> bool:
+    """Does a validator bound this field: a maximum length or a fixed list of values?"""
+    return any(
+        isinstance(v, ma.validate.OneOf) or (isinstance(v, ma.validate.Length) and v.max is not None)
+        for v in field.validators
+    )
+
+
+def _unbounded(schema: ma.Schema, path: tuple[Any, ...] = ()) -> Iterator[str]:
+    for name, field in schema.load_fields.items():
+        here = (*path, field.data_key or name)
+        yield from _unbounded_field(field, here)
+
+
+def _unbounded_field(field: ma.fields.Field, path: tuple[Any, ...]) -> Iterator[str]:
+    if isinstance(field, ma.fields.Nested):
+        if field.many and not _bounded(field):
+            yield ".".join(map(str, path))
+        yield from _unbounded(field.schema, path)
+    elif isinstance(field, ma.fields.List):
+        if not _bounded(field):
+            yield ".".join(map(str, path))
+        yield from _unbounded_field(field.inner, (*path, "*"))
+    elif isinstance(field, ma.fields.String) and not _bounded(field):
+        yield ".".join(map(str, path))
+
+
+def test_every_list_and_string_of_a_request_has_a_bound(apps: dict[str, Flask]) -> None:
+    """Lists and strings are bounded one by one (issue 7: 150,000 `days` were accepted), not
+    only by the guard's limit on a whole request."""
+    missing = sorted(f"{cls.__name__}.{key}" for cls in request_schemas(apps) for key in _unbounded(cls()))
+    assert missing == []
+
+
+def test_a_long_list_is_refused_with_a_message(apps: dict[str, Flask]) -> None:
+    from services.intake.api.schemas import ResidentUpdateSchema
+
+    errors = _errors(ResidentUpdateSchema(), {"days": ["ma"] * 101})
+    assert list(errors) == ["days"]

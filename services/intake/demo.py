@@ -13,6 +13,7 @@ from services.intake.domain import consent, funnel, residents
 from services.intake.models import Resident
 from shared import reference
 from shared.auth.accounts import Principal
+from shared.auth.cache import Staff
 from shared.auth.models import User
 from shared.config import Settings
 from shared.db import Database
@@ -118,7 +119,7 @@ def journey(rng: random.Random, start: str) -> list[tuple[str, str | None]]:
 
 def _seed_one(s: Session, a: Session, coach: Principal, fake: Faker, rng: random.Random) -> None:
     """One demo resident through the real use cases: intake, consent, a walk through the funnel."""
-    resident = residents_create(s, a, coach, _profile(fake, rng))
+    resident = residents_create(s, Staff.from_session(a), coach, _profile(fake, rng))
     consent.give(s, coach, resident, "registratie", "schriftelijk", "2026-01")
     for purpose, chance in (
         ("delen_opleider", 0.85),

@@ -7,8 +7,9 @@ from typing import Any
 
 from services.intake.domain.earned import on_certificate_changed
 from services.intake.domain.introductions import on_proposal_changed
-from services.intake.models import InboxEvent, SubjectProgress
+from services.intake.models import InboxEvent, OutboxEvent, SubjectProgress
 from shared.jobs import apply_once
+from shared.outbox import scrub_when_due
 from shared.runtime import service_context
 
 HANDLERS = {"proposal.changed": on_proposal_changed, "certificate.changed": on_certificate_changed}
@@ -20,3 +21,8 @@ def handle_event(env: dict[str, Any]) -> bool:
     return apply_once(
         service_context().db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS
     )
+
+
+def periodic(ctx: Any) -> None:
+    """Called by the intake worker's background loop: delivered payloads do not stay for ever."""
+    scrub_when_due(ctx, OutboxEvent)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, new_metadata, utcnow
@@ -19,8 +30,27 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+# The caseload list: residents not erased, in name order, per coach (a coach's own list), per
+# organisation (a machine token of a coaching organisation) or all (a beheerder). Partial
+# indexes in that order give the page without a sort and its count from the index alone.
+_LISTED = "erased_at IS NULL"
+CASELOAD_INDEXES = tuple(
+    Index(
+        f"ix_resident_caseload_{name}",
+        *columns,
+        "last_name",
+        "first_name",
+        "id",
+        sqlite_where=text(_LISTED),
+        postgresql_where=text(_LISTED),
+    )
+    for name, columns in (("coach", ("coach_id",)), ("organisation", ("organisation_id",)), ("all", ()))
+)
+
+
 class Resident(Base):
     __tablename__ = "resident"
+    __table_args__ = CASELOAD_INDEXES
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[str] = mapped_column(String(16), unique=True)
@@ -183,12 +213,20 @@ class AuditEntry(Base):
 
 
 class Introduction(Base):
-    """Identity released to one organisation after both sides accepted a proposal, with consent."""
+    """Identity released to one organisation after both sides accepted a proposal, with consent.
+
+    Tied to the consent record it was made under: once that record is withdrawn the
+    introduction is no longer shown, and consent given again (a new record) needs a new mutual
+    acceptance (a new introduction) before the organisation sees the person again."""
 
     __tablename__ = "introduction"
+    __table_args__ = (UniqueConstraint("proposal_id", "consent_record_id", name="one_per_consent"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(Integer, unique=True)
+    proposal_id: Mapped[int] = mapped_column(Integer, index=True)
+    consent_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consent_record.id", ondelete="CASCADE"), index=True
+    )
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(20))  # task | training

@@ -6,7 +6,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.matching.api import candidates, certificates, enrolments, proposals, runs, slots, tasks
+from services.matching.api import (
+    candidates,
+    certificates,
+    enrolments,
+    proposals,
+    runs,
+    slots,
+    subjects,
+    tasks,
+)
 from services.matching.models import OutboxEvent
 from services.matching.web import views
 from shared.app import create_service_app
@@ -32,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         certificates.blp,
         certificates.public,
         certificates.wellknown,
+        subjects.blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(views.bp)

@@ -11,14 +11,23 @@ from zoneinfo import ZoneInfo
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.matching.domain import enrolments, proposals, runs
-from services.matching.models import Candidate, InboxEvent, MatchRun, SubjectProgress
+from services.matching.models import (
+    Candidate,
+    Erasure,
+    InboxEvent,
+    MatchRun,
+    OutboxEvent,
+    Proposal,
+    SubjectProgress,
+)
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
 from shared.metrics import observe_match_run
+from shared.outbox import scrub_subjects, scrub_when_due
 from shared.runtime import service_context
 from shared.states import RunStatus
 
@@ -29,7 +38,9 @@ RUN_TIMEOUT = 600
 
 
 def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
-    candidate = session.get(Candidate, p["programme_id"])
+    if session.get(Erasure, p["programme_id"]) is not None:
+        return  # erased: nothing about the person comes back, whatever arrives late
+    candidate = proposals.lock_candidate(session, p["programme_id"])
     if candidate is not None and candidate.profile_updated_at >= p["updated_at"]:
         return  # a newer profile, withdrawal or removal is already here (events can overtake)
     if candidate is None:
@@ -78,9 +89,10 @@ def _upsert_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
 
 
 def _forget(session: Session, programme_id: str, reason: str) -> None:
-    """The resident may no longer be shared (consent withdrawn, left, erased): their proposals
-    stop and matching forgets the profile. Nothing is kept to stop an older profile from coming
+    """The resident may no longer be shared (consent withdrawn, left): their proposals stop
+    and matching forgets the profile. Nothing is kept to stop an older profile from coming
     back: the resident's event sequence (SubjectProgress) already makes any older event stale."""
+    proposals.lock_candidate(session, programme_id)
     proposals.withdraw_for_candidate(session, programme_id, reason[:40], "all")
     # Running enrolments end too (completed ones and their certificates stay: they are the
     # resident's). "gestopt" and "gewist" keep their own reason; anything else is a withdrawal.
@@ -92,10 +104,43 @@ def _remove_candidate(session: Session, p: dict[str, Any], _env: dict[str, Any])
     _forget(session, p["programme_id"], p.get("reason", "gewist"))
 
 
+def _erase(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
+    """Right to erasure: nothing about the person stays but the fact that they were erased."""
+    pid = p["programme_id"]
+    proposals.lock_candidate(session, pid)
+    proposal_ids = [
+        f"proposal:{i}" for i in session.scalars(select(Proposal.id).where(Proposal.programme_id == pid))
+    ]
+    # Running enrolments end (seat given back); completed ones and certificates are the
+    # resident's own record and stay, without a link to a deleted proposal.
+    enrolments.end_for_candidate(session, pid, "gewist")
+    proposals.erase_for_candidate(session, pid)
+    session.execute(delete(Candidate).where(Candidate.programme_id == pid))
+    # Runs asked for this candidate name them; their scope goes (a queued one has nothing to do).
+    session.execute(
+        delete(MatchRun).where(
+            MatchRun.kind == "candidate", MatchRun.scope == pid, MatchRun.status == "queued"
+        )
+    )
+    session.execute(
+        update(MatchRun)
+        .where(MatchRun.kind == "candidate", MatchRun.scope == pid, MatchRun.status.in_(("done", "failed")))
+        .values(scope=None)
+    )
+    # What matching told others about the person's proposals (programme id, where proposed).
+    scrub_subjects(session, OutboxEvent, proposal_ids)
+    if session.get(Erasure, pid) is None:
+        session.add(Erasure(programme_id=pid, erased_at=p["erased_at"]))
+
+
 def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
-    # Withdrawal takes effect at once, even before the next profile event arrives.
-    candidate = session.get(Candidate, p["programme_id"])
-    if candidate is None or p["active"]:
+    # Withdrawal takes effect at once, even before the next profile event arrives. The candidate
+    # row is locked first: an accept in flight either commits before (and is ended here) or
+    # finds the consent gone in its own conditional write (domain/proposals.py may_share).
+    if p["active"]:
+        return
+    candidate = proposals.lock_candidate(session, p["programme_id"])
+    if candidate is None:
         return
     pid = candidate.programme_id
     if p["purpose"] == "delen_werkgever":
@@ -114,7 +159,7 @@ def _consent_changed(session: Session, p: dict[str, Any], _env: dict[str, Any]) 
 HANDLERS = {
     "candidate.upserted": _upsert_candidate,
     "candidate.removed": _remove_candidate,
-    "resident.erased": _remove_candidate,
+    "resident.erased": _erase,
     "consent.changed": _consent_changed,
 }
 
@@ -176,16 +221,18 @@ def _forget_job(conn: Any, run_id: int) -> None:
 
 
 def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = None) -> dict[str, Any]:
-    """Keep runs moving: re-enqueue runs stuck past their deadline (their worker died), enqueue
+    """Keep runs moving: re-enqueue runs whose heartbeat stopped or that are past their
+    deadline (their worker died: recovered within about half a minute), enqueue
     queued runs that have settled (debounce), and request the nightly full run once a day.
     The database knows which runs are unfinished; Redis may have lost or kept stale jobs."""
     now = now or utcnow()
     debounce = timedelta(seconds=settings.matching_debounce_seconds)
+    stale = timedelta(seconds=settings.matching_heartbeat_stale_seconds)
     released: list[int] = []
     with db.unit_of_work() as s:
-        for run in runs.stuck_runs(s, now):
-            runs.release(run)
-            released.append(run.id)
+        for run in runs.stuck_runs(s, now, stale):
+            if runs.release(s, run):
+                released.append(run.id)
         ready = [
             r.id
             for r in s.scalars(
@@ -223,3 +270,4 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
 def periodic(ctx: Any) -> None:
     """Called by the matching worker's background loop."""
     reconcile(ctx.db, ctx.redis, ctx.settings)
+    scrub_when_due(ctx, OutboxEvent)

@@ -70,6 +70,16 @@ class Candidate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Erasure(Base):
+    """The one thing matching keeps about an erased resident: that, and when, they were erased
+    (so an event about them that arrives late is refused). No profile, no coach, no proposals."""
+
+    __tablename__ = "erasure"
+
+    programme_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Task(Base):
     """An instaptaak posted by a contractor; `filled` counts accepted places (never > places)."""
 
@@ -156,6 +166,8 @@ class MatchRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Written every few seconds by the worker running it (domain/runs.py: Heartbeat).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Proposal(Base):

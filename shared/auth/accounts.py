@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -98,7 +99,7 @@ def authenticate(
     return user
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -118,7 +119,7 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
-            token_hash=_token_digest(token),
+            token_hash=token_digest(token),
             name=name,
             role=role,
             organisation=organisation,
@@ -129,10 +130,25 @@ def create_token(
     return token
 
 
-def principal_for_token(session: Session, token: str, now: datetime | None = None) -> Principal | None:
-    """The principal of a live token (not revoked, not expired); records its use once a minute."""
+@overload
+def principal_for_token(
+    session: Session, token: str, now: datetime | None = None, *, with_expiry: Literal[False] = False
+) -> Principal | None: ...
+
+
+@overload
+def principal_for_token(
+    session: Session, token: str, now: datetime | None = None, *, with_expiry: Literal[True]
+) -> tuple[Principal, datetime] | None: ...
+
+
+def principal_for_token(
+    session: Session, token: str, now: datetime | None = None, *, with_expiry: bool = False
+) -> Principal | tuple[Principal, datetime] | None:
+    """The principal of a live token (not revoked, not expired); records its use once a minute.
+    With `with_expiry`, also when the token ends (for a cache that must not outlive it)."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
@@ -146,7 +162,10 @@ def principal_for_token(session: Session, token: str, now: datetime | None = Non
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-    return Principal(None, row.name, row.role, row.organisation_id, row.organisation.name, "token", row.id)
+    principal = Principal(
+        None, row.name, row.role, row.organisation_id, row.organisation.name, "token", row.id
+    )
+    return (principal, row.expires_at) if with_expiry else principal
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:

@@ -33,11 +33,14 @@ from shared.auth.accounts import (
     end_sessions,
     principal_for_session,
     principal_for_token,
+    token_digest,
 )
+from shared.auth.cache import Staff, StaffMember, TTLCache, staff_member
 from shared.auth.hashing import hashing_for
 from shared.auth.lockout import STORAGE_ERRORS
+from shared.db import utcnow
 from shared.errors import DomainError, Forbidden, Unauthorized
-from shared.runtime import service_context
+from shared.runtime import ServiceContext, service_context
 
 bp = Blueprint("auth", __name__, template_folder="../templates")
 # The cookie's "last seen" time is rewritten at most this often, not on every request.
@@ -60,14 +63,64 @@ def bearer_token() -> str | None:
     return None
 
 
+def _cache(ctx: ServiceContext, name: str) -> TTLCache[Any]:
+    """One of this process's accounts caches (shared/auth/cache.py)."""
+    cache = ctx.extras.get(name)
+    if cache is None:
+        cache = ctx.extras[name] = TTLCache(ctx.settings.auth_cache_seconds)
+    return cache
+
+
+def forget_cached_accounts(ctx: ServiceContext) -> None:
+    """Forget every token and staff member this process remembers (tests, revocation)."""
+    for name in ("token_cache", "staff_cache"):
+        if name in ctx.extras:
+            ctx.extras[name].forget()
+
+
+def _principal_for_token(ctx: ServiceContext, token: str) -> Principal | None:
+    """The token's principal, from this process's short memory or else the accounts store.
+    A remembered token is still checked against its expiry on every request."""
+    cache = _cache(ctx, "token_cache")
+    key = token_digest(token)
+    found = cache.get(key)
+    if found is not None:
+        principal, expires_at = found
+        if expires_at > utcnow():
+            return principal  # type: ignore[no-any-return]
+        cache.forget(key)
+    with ctx.accounts_db.unit_of_work() as s:
+        result = principal_for_token(s, token, with_expiry=True)
+    if result is None:
+        return None
+    cache.put(key, result)
+    return result[0]
+
+
+def staff() -> Staff:
+    """Staff members (coaches) as the accounts store knows them, remembered for a few seconds."""
+    ctx = service_context()
+    cache = _cache(ctx, "staff_cache")
+
+    def lookup(user_id: int) -> StaffMember | None:
+        member = cache.get(user_id)
+        if member is None:
+            with ctx.accounts_db.unit_of_work() as s:
+                member = staff_member(s, user_id)
+            if member is not None:
+                cache.put(user_id, member)
+        return member  # type: ignore[no-any-return]
+
+    return Staff(lookup)
+
+
 def load_principal() -> None:
     """Before every request: set g.principal from a bearer token or the session cookie."""
     g.principal = None
     ctx = service_context()
     token = bearer_token()
     if token:
-        with ctx.accounts_db.unit_of_work() as s:
-            g.principal = principal_for_token(s, token)
+        g.principal = _principal_for_token(ctx, token)
         if g.principal is None:
             raise Unauthorized("Dit token is ongeldig, verlopen of ingetrokken.")
         return

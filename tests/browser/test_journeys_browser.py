@@ -15,6 +15,7 @@ from services.matching.domain import runs
 from shared.components import COMPONENTS
 from shared.navigation import start_path
 from tests.browser.conftest import axe_violations, describe
+from tests.matching.factories import card_pseudonym
 from tests.support.workers import run_worker_burst
 
 pytestmark = pytest.mark.browser
@@ -164,24 +165,25 @@ def test_coach_and_contractor_meet_through_the_introduction(
         card.get_by_role("button", name="Akkoord (met de deelnemer besproken)").click()
         expect(coach.get_by_role("status")).to_contain_text("Akkoord vastgelegd")
 
-        # The contractor sees a pseudonymous card with what matters for the work, and accepts.
+        # The contractor sees a pseudonymous card with what matters for the work, and accepts:
+        # a pseudonym of this organisation and task, never the programme id (issue 7).
+        shown = card_pseudonym(matching_app, programme_id, int(task_url.rstrip("/").rsplit("/", 1)[-1]))
         contractor.goto(task_url)
-        card = contractor.get_by_role("article", name=f"Kandidaat {programme_id}")
+        card = contractor.get_by_role("article", name=f"Kandidaat {shown}")
         expect(card).to_contain_text("Maandag, Dinsdag, Woensdag")
         expect(card).to_contain_text("Werken op hoogte")
         expect(card).not_to_contain_text("Samira")
         card.get_by_role("button", name="Accepteren").click()
-        expect(contractor.get_by_role("status")).to_contain_text(
-            f"U heeft kandidaat {programme_id} geaccepteerd."
-        )
+        expect(contractor.get_by_role("status")).to_contain_text(f"U heeft kandidaat {shown} geaccepteerd.")
 
         run_worker_burst(settings, service="matching")
         run_worker_burst(settings, service="intake")  # intake grants the introduction
 
         # The contractor's side: the resident's name and the one channel they chose.
         contractor.reload()
-        card = contractor.get_by_role("article", name=f"Samira Bouali ({programme_id})")
+        card = contractor.get_by_role("article", name=f"Samira Bouali ({shown})")
         expect(card).to_contain_text("Kennismaking")
+        assert programme_id not in contractor.content()
         expect(card).to_contain_text("0623456789")
         check_axe(contractor, found, "task page with introduction")
         contractor.get_by_role("navigation", name="Hoofdmenu").get_by_role(

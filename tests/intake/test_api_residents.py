@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import select
 
 from services.intake.models import AuditEntry, OutboxEvent, Resident
 from shared.db import Database
+from shared.outbox import SCRUBBED
 from tests.conftest import bearer, resident_payload
 
 
@@ -237,9 +239,25 @@ def test_erase_removes_personal_data_and_tells_other_services(app, make_user, lo
         assert resident.postcode is None and resident.birth_year is None
         assert resident.notes == []
         assert resident.erased_at is not None
-        assert resident.wijk == "wielwijk"  # pseudonymous facts stay for reports
         rows = s.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)).all()
         types = [e.type for e in rows]
         # The erasure is the newest event about the resident, so consumers ignore anything older.
         assert "candidate.removed" in types and types[-1] == "resident.erased"
         assert [e.seq for e in rows] == sorted({e.seq for e in rows})
+        # Nothing about the person stays but the fact of the erasure (issue 7): the row is
+        # empty, its history gone, and no earlier payload in the outbox describes them.
+        assert (resident.wijk, resident.pc4, resident.gender, resident.stage) == (
+            "",
+            None,
+            "onbekend",
+            "gewist",
+        )
+        assert resident.days == [] and resident.coach_id is None and resident.language_spoken is None
+        assert resident.consents == [] and resident.stage_changes == [] and resident.certificates == []
+        assert resident.ladder == []
+        for row in rows[:-2]:
+            assert row.payload == SCRUBBED and row.relayed_at is not None
+        assert json.loads(rows[-1].payload) == {"programme_id": pid, "erased_at": ANY}
+        assert json.loads(rows[-2].payload) == {"programme_id": pid, "reason": "gewist"}
+        everything = " ".join(r.payload for r in rows)
+        assert "wielwijk" not in everything and "aangemeld" not in everything

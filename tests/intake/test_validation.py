@@ -13,7 +13,7 @@ from shared.validators import (
     contains_bsn,
     passes_elfproef,
 )
-from tests.conftest import csrf_from, resident_payload
+from tests.conftest import LoggedIn, csrf_from, resident_payload
 
 API = "/intake/api/v1/residents"
 VALID_BSN = "111222333"  # passes the elfproef (test value, not a real person)
@@ -149,6 +149,21 @@ def test_unknown_json_field_is_422(app, coach_client):
     assert set(response.json["errors"]) >= {"bsn", "favourite_colour"}
     pid = coach_client.post(API, json=resident_payload()).json["programme_id"]
     assert coach_client.patch(f"{API}/{pid}", json={"stage": "geplaatst"}).status_code == 422
+
+
+def test_unknown_query_parameter_is_422(app, matching_app, coach_client, make_user):
+    """Like an unknown body field (issue 7): a list with a query schema, and an operation that
+    takes no query arguments at all; the known ones still work."""
+    listed = coach_client.get(f"{API}?wijk=wielwijk&bsn=1&colour=blauw")
+    assert listed.status_code == 422 and set(listed.json["errors"]) == {"bsn", "colour"}
+    assert coach_client.get(f"{API}?wijk=wielwijk&lang=en").status_code == 200  # lang: everywhere
+    pid = coach_client.post(API, json=resident_payload()).json["programme_id"]
+    one = coach_client.get(f"{API}/{pid}?fields=all")
+    assert one.status_code == 422 and one.json["errors"] == {"fields": ["Dit veld bestaat niet."]}
+    assert coach_client.get(f"{API}/{pid}").status_code == 200
+    matching = LoggedIn(matching_app.test_client(), make_user("aannemer"), "/matching")
+    assert matching.get("/matching/api/v1/proposals?stauts=voorgesteld").status_code == 422
+    assert matching.get("/matching/api/v1/proposals?status=voorgesteld").status_code == 200
 
 
 def test_required_fields_and_contact(app, coach_client):

@@ -101,3 +101,18 @@ def add_proposal(
         s.add(p)
         s.flush()
         return p.id
+
+
+def card_pseudonym(app: Any, programme_id: str, task_id: int) -> str:
+    """The pseudonym the task's organisation sees for this candidate (never the programme id)."""
+    from services.matching.domain.pseudonyms import pseudonym
+    from services.matching.models import Task
+    from shared.runtime import service_context
+
+    with app.app_context():
+        key = service_context().settings.ensure_pseudonym_key()
+        ctx_key = service_context().extras.setdefault("pseudonym_key", key)
+        with app.extensions["instap"].db.unit_of_work() as s:
+            task = s.get(Task, task_id)
+            assert task is not None
+            return pseudonym(ctx_key, task.organisation_id, f"task:{task_id}", programme_id)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from services.matching.models import Candidate, MatchRun, Placement, Proposal, Task, TrainingSlot
 from shared.db import utcnow
 from tests.conftest import LoggedIn, csrf_from
+from tests.matching.factories import card_pseudonym
 
 START = (date.today() + timedelta(days=60)).isoformat()
 # What intake knows and matching must never show (names, contact, address, birth year).
@@ -441,7 +442,9 @@ def test_candidate_card_is_pseudonymous(contractor: LoggedIn, matching_app: Any)
     add_proposal(matching_app, "DW-NOGNIET", task_id=task_id, status="voorgesteld")
     html = contractor.get(f"/matching/taken/{task_id}").text
     assert "Kandidaten om te beoordelen" in html
-    assert "DW-K7Q2M9" in html and "DW-NOGNIET" not in html
+    # A pseudonym of this organisation and task, never the programme id (issue 7).
+    assert card_pseudonym(matching_app, pid, task_id) in html
+    assert "DW-K7Q2M9" not in html and "DW-NOGNIET" not in html
     assert "heeft VCA, woont in de wijk ernaast" in html
     for shown in (
         "Wielwijk",
@@ -467,7 +470,8 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     response = post_form(contractor, url, {"accept": "true", "reason": ""}, page=f"/matching/taken/{task_id}")
     assert response.status_code == 302
     page = contractor.get(f"/matching/taken/{task_id}").text
-    assert f"U heeft kandidaat {pid} geaccepteerd." in page
+    shown = card_pseudonym(matching_app, pid, task_id)
+    assert f"U heeft kandidaat {shown} geaccepteerd." in page
     assert "1 van 2 plaatsen vergeven" in page
     assert "Start bevestigen" in page
     with db(matching_app) as s:
@@ -482,7 +486,9 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
         page=f"/matching/taken/{task_id}",
     )
     assert start.status_code == 302
-    assert f"De start van kandidaat {pid} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
+    assert (
+        f"De start van kandidaat {shown} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
+    )
     with db(matching_app) as s:
         assert s.get(Proposal, proposal_id).status == "geplaatst"
 
@@ -684,8 +690,11 @@ def test_coach_accepts_and_rejects(matching_app: Any, contractor: LoggedIn, coac
         assert s.get(Proposal, mine).status == "coach_akkoord"
         assert s.get(Proposal, second).status == "coach_afgewezen"
         assert s.get(Proposal, second).coach_reason == "reistijd"
-    # Now the contractor sees the accepted one.
-    assert "DW-MIJN01" in contractor.get(f"/matching/taken/{task_id}").text
+    # Now the contractor sees the accepted one, under its pseudonym.
+    assert (
+        card_pseudonym(matching_app, "DW-MIJN01", task_id)
+        in contractor.get(f"/matching/taken/{task_id}").text
+    )
 
 
 def test_coach_cannot_decide_for_another_coach(

@@ -12,7 +12,14 @@ from services.matching.domain import runs
 from services.matching.models import MatchRun, Placement, Proposal, Task
 from shared.db import utcnow
 from tests.conftest import LoggedIn
-from tests.matching.factories import TODAY, add_candidate, add_proposal, slot_payload, task_payload
+from tests.matching.factories import (
+    TODAY,
+    add_candidate,
+    add_proposal,
+    card_pseudonym,
+    slot_payload,
+    task_payload,
+)
 
 TASKS = "/matching/api/v1/tasks"
 PROPOSALS = "/matching/api/v1/proposals"
@@ -125,7 +132,8 @@ def test_lifecycle_coach_then_contractor_with_pseudonymous_card(matching_app, se
     cards = contractor.get(PROPOSALS).json
     assert len(cards) == 1
     card = cards[0]
-    assert card["candidate"]["programme_id"] == "DW-LIFE0001"
+    assert card["pseudonym"] == card_pseudonym(matching_app, "DW-LIFE0001", task_id)
+    assert "DW-LIFE0001" not in str(card)  # a pseudonym, never the programme id (issue 7)
     for key in PERSONAL:
         assert key not in card and key not in card["candidate"]
     assert card["explanation_nl"]

@@ -65,7 +65,11 @@ def test_introduction_released_only_after_both_accept_and_with_consent(
     run_worker_burst(settings, service="matching")  # relays matching's outbox
     run_worker_burst(settings, service="intake")  # applies proposal.changed
     intros = intake_as_contractor.get("/intake/api/v1/introductions").json
-    assert [(i["programme_id"], i["name"]) for i in intros] == [(pid, "Samira Bouali")]
+    assert [i["name"] for i in intros] == ["Samira Bouali"]
+    # Nothing in it links it to a candidate card or to the person elsewhere (issue 7).
+    assert not {"programme_id", "pseudonym", "id"} & set(intros[0])
+    assert intros[0]["proposal_id"] == proposal["id"]  # the one card it belongs to
+    assert pid not in str(intros)
     assert intros[0]["contact"] == {"channel": "telefoon", "value": "0612345678"}
     with app.extensions["instap"].db.unit_of_work() as s:
         actions = [a.action for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]

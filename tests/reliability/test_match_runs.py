@@ -133,12 +133,13 @@ def _instance(db: Database, residents: int, tasks: int) -> None:
 
 @pytest.mark.postgresql  # holds the worker mid-run with a PostgreSQL table lock
 def test_sigkilled_worker_run_is_recovered_once(settings):
-    """A worker process killed mid-run leaves the run 'running'; once its deadline has passed
-    the reconciler queues it again, and it completes exactly once (no duplicate proposals).
+    """A worker process killed mid-run leaves the run 'running' with its last heartbeat and
+    progress; once the heartbeat is stale (30 s) the reconciler queues it again, well within two
+    minutes of the kill, and it completes exactly once (no duplicate proposals).
 
     The test holds a lock on the proposals table, so the worker is certainly inside the run (it
     waits for the lock) when it is killed, whatever the speed of the machine; and it asks the
-    reconciler with a `now` past the deadline instead of waiting for the deadline."""
+    reconciler with a `now` around the staleness bound instead of sleeping until then."""
     db = _db(settings)
     _instance(db, residents=600, tasks=60)
     with db.unit_of_work() as s:
@@ -153,29 +154,39 @@ def test_sigkilled_worker_run_is_recovered_once(settings):
             _wait(lambda: _status(db, run_id) == "running", 120, "the run to start")
             _wait(lambda: _waiting_for_lock(db), 60, "the run to wait for the proposals table")
             os.killpg(worker.pid, signal.SIGKILL)
+            killed_at = utcnow()
             worker.wait(10)
         finally:
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
         holder.rollback()
-    assert _status(db, run_id) == "running"  # nobody finished it: the database knows
-
-    # Before the deadline the reconciler leaves it alone; after it, the run is queued again.
+    run = _run(db, run_id)
+    assert run.status == "running"  # nobody finished it: the database knows
+    stale = timedelta(seconds=settings.matching_heartbeat_stale_seconds)
+    assert run.heartbeat_at is not None and run.heartbeat_at <= killed_at
+    # Released once the heartbeat is stale: at most 30 s (plus a reconciler round) after the
+    # kill, far inside the two minutes, and far before the run's deadline (10 minutes).
+    assert run.heartbeat_at + stale < killed_at + timedelta(minutes=2)
+    assert run.heartbeat_at + stale < run.deadline_at
     assert reconcile(db, conn, settings)["released"] == []
-    with db.unit_of_work() as s:
-        deadline = s.get(MatchRun, run_id).deadline_at
-    assert reconcile(db, conn, settings, now=deadline - timedelta(seconds=1))["released"] == []
-    recovered = reconcile(db, conn, settings, now=deadline + timedelta(seconds=1))
+    early = run.heartbeat_at + stale - timedelta(seconds=1)
+    assert reconcile(db, conn, settings, now=early)["released"] == []
+    recovered = reconcile(db, conn, settings, now=run.heartbeat_at + stale + timedelta(seconds=1))
     assert recovered["released"] == [run_id] and recovered["enqueued"] == [run_id]
     assert _status(db, run_id) == "queued"
     run_worker_burst(settings)  # another worker takes the queued job
     with db.unit_of_work() as s:
         run = s.get(MatchRun, run_id)
-        assert run.status == "done"
+        assert run.status == "done" and run.progress == 100
         assert run.attempts == 2 and run.counts["created"] > 0
         pairs = s.execute(select(Proposal.programme_id, Proposal.opening_key)).all()
         assert len(pairs) == len(set(pairs)) == run.counts["created"]
     db.dispose()
+
+
+def _run(db: Database, run_id: int) -> MatchRun:
+    with db.unit_of_work() as s:
+        return s.get(MatchRun, run_id)
 
 
 def _waiting_for_lock(db: Database) -> bool:

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import redis
@@ -19,7 +20,7 @@ import redis
 from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.db import Database
-from shared.outbox import relay_pending
+from shared.outbox import redeliver_if_redis_lost, relay_pending
 from shared.runtime import set_worker_context
 from shared.worker import run_worker
 
@@ -36,6 +37,10 @@ def relay_everything(settings: Settings, redis_url: str | None = None) -> int:
                 continue
             db = Database(settings.database_url(comp.name), comp.name)
             try:
+                # First, as the worker's loop does: events lost with Redis's data are sent again
+                # (and the marker is set, so the worker's own round does not send them twice).
+                window = timedelta(hours=settings.redeliver_hours)
+                redeliver_if_redis_lost(db, comp.outbox_model(), conn, comp.name, window)
                 while n := relay_pending(db, comp.outbox_model(), conn, comp.name):
                     moved += n
             finally:

@@ -13,6 +13,7 @@ from typing import Any
 import redis
 from sqlalchemy import text
 
+from shared.auth.web import forget_cached_accounts
 from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.db import Database
@@ -82,7 +83,9 @@ class World:
 
 
 def _reset_app_state(app: Any) -> None:
-    """Forget per-process state a test may have changed: login attempts counted in memory."""
+    """Forget per-process state a test may have changed: login attempts counted in memory,
+    tokens and staff members remembered (ids start at 1 again after every reset)."""
+    forget_cached_accounts(app.extensions["instap"])
     login_limiter = app.extensions["instap"].extras.get("login_limiter")
     if login_limiter is not None:
         login_limiter[0].storage.reset()

@@ -37,7 +37,9 @@ class ContactSchema(Schema):
 
 
 class IntroductionSchema(Schema):
-    programme_id = fields.String()
+    """No programme id or pseudonym: only the proposal id of the one card it belongs to (that card's
+    pseudonym is for that opening alone), so nothing links it to other cards or organisations."""
+
     proposal_id = fields.Integer()
     name = fields.String()
     first_name = fields.String(allow_none=True)

@@ -10,8 +10,7 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, caseload, export, residents
 from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import require_principal, roles_required
-from shared.runtime import service_context
+from shared.auth.web import require_principal, roles_required, staff
 from shared.web import commit, db_session
 
 blp = Blueprint(
@@ -52,8 +51,7 @@ class Residents(MethodView):
         """Register a resident (intake)."""
         principal = require_principal()
         session = db_session()
-        with service_context().accounts_db.unit_of_work() as accounts:
-            resident = residents.create(session, accounts, principal, data)
+        resident = residents.create(session, staff(), principal, data)
         audit.record(session, principal, resident, "create", "api", "intake")
         commit()
         return resident
@@ -104,8 +102,7 @@ class ResidentCoach(MethodView):
         """Reassign a resident to another coach (beheerder only)."""
         principal = require_principal()
         resident = caseload.get_visible(db_session(), principal, programme_id)
-        with service_context().accounts_db.unit_of_work() as accounts:
-            residents.reassign(db_session(), accounts, principal, resident, data["coach_id"])
+        residents.reassign(db_session(), staff(), principal, resident, data["coach_id"])
         audit.record(
             db_session(), principal, resident, "reassign", "api", "caseload", coach_id=data["coach_id"]
         )

@@ -317,8 +317,30 @@ class ReassignSchema(NoBsnSchema):
     coach_id = fields.Integer(required=True, validate=_ID)
 
 
+class IntroductionExportSchema(Schema):
+    organisation = fields.String(metadata={"description": "who received the name and contact"})
+    kind = fields.String(metadata={"description": "task or training"})
+    opening_title = fields.String()
+    granted_at = fields.String()
+    shared = fields.List(fields.String(), metadata={"description": "naam, telefoon or e-mail"})
+    consent_purpose = fields.String()
+    still_shown = fields.Boolean(metadata={"description": "false once that consent was withdrawn"})
+
+
+class MatchingPartSchema(Schema):
+    status = fields.String(
+        metadata={"description": "ok (data holds it), niets (matching holds nothing) or onbereikbaar"}
+    )
+    data = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        metadata={"description": "matching's GET /api/v1/subjects/{programme_id}, asked as you"},
+    )
+
+
 class ResidentExportSchema(Schema):
-    """Right of access (services/intake/domain/export.py): everything intake holds on one resident."""
+    """Right of access (services/intake/domain/export.py): everything Instap holds on one resident:
+    intake's data, the introductions, and what matching holds."""
 
     format = fields.String(metadata={"example": "instap.resident-export/1"})
     programme_id = fields.String()
@@ -331,4 +353,6 @@ class ResidentExportSchema(Schema):
     notes = fields.List(fields.Dict(keys=fields.String()))
     shared_with_other_services = fields.List(fields.Dict(keys=fields.String()))
     access_log = fields.List(fields.Dict(keys=fields.String()))
+    introductions = fields.List(fields.Nested(IntroductionExportSchema))
+    matching = fields.Nested(MatchingPartSchema)
     created_at = fields.String(allow_none=True)

@@ -1,4 +1,10 @@
-"""Right of access: everything intake holds on one resident, as one document."""
+"""Right of access (AVG art. 15): everything Instap holds on one resident, as one document.
+
+Intake's own data, the introductions (which organisation received the name and a contact
+channel, and when), and what matching holds (candidate profile, proposals with their
+explanations, placements, enrolments), asked from matching's API with the credentials of the
+coach or beheerder who asks (shared/peers.py): matching applies its own access rule.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,58 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.intake.domain.introductions import for_resident
 from services.intake.models import AuditEntry, OutboxEvent, Resident
+from shared.auth.models import Organisation
+from shared.peers import PeerUnavailable
+from shared.runtime import service_context
+
+PURPOSE_FOR_KIND = {"task": "delen_werkgever", "training": "delen_opleider"}
+
+
+def matching_part(programme_id: str) -> dict[str, Any]:
+    """What matching holds: `status` is "ok" (with `data`), "niets" (nothing held) or
+    "onbereikbaar" (matching did not answer; the export says so instead of failing)."""
+    ctx = service_context()
+    if not ctx.peers.knows("matching"):
+        return {"status": "onbereikbaar", "data": None}
+    try:
+        reply = ctx.peers.get("matching", f"/api/v1/subjects/{programme_id}")
+    except PeerUnavailable:
+        return {"status": "onbereikbaar", "data": None}
+    if reply.status == 404:
+        return {"status": "niets", "data": None}
+    if not reply.ok or not isinstance(reply.body, dict):
+        return {"status": "onbereikbaar", "data": None}
+    return {"status": "ok", "data": reply.body}
+
+
+def introductions_part(session: Session, resident: Resident) -> list[dict[str, Any]]:
+    intros = for_resident(session, resident)
+    with service_context().accounts_db.unit_of_work() as accounts:
+        names = {
+            o.id: o.name
+            for o in accounts.scalars(
+                select(Organisation).where(Organisation.id.in_({i.organisation_id for i in intros}))
+            )
+        }
+    contact = "telefoon" if resident.phone else "e-mail"
+    records = {c.id: c for c in resident.consents}
+    out = []
+    for intro in intros:
+        record = records.get(intro.consent_record_id) if intro.consent_record_id else None
+        out.append(
+            {
+                "organisation": names.get(intro.organisation_id, f"organisatie {intro.organisation_id}"),
+                "kind": intro.kind,
+                "opening_title": intro.opening_title,
+                "granted_at": intro.granted_at.isoformat(),
+                "shared": ["naam", contact],
+                "consent_purpose": PURPOSE_FOR_KIND[intro.kind],
+                "still_shown": record is not None and record.withdrawn_at is None,
+            }
+        )
+    return out
 
 
 def export(session: Session, resident: Resident) -> dict[str, Any]:
@@ -19,8 +76,8 @@ def export(session: Session, resident: Resident) -> dict[str, Any]:
     ).all()
     events = session.scalars(
         select(OutboxEvent)
-        .where(OutboxEvent.payload.contains(resident.programme_id))
-        .order_by(OutboxEvent.created_at)
+        .where(OutboxEvent.subject == resident.programme_id)
+        .order_by(OutboxEvent.created_at, OutboxEvent.seq)
     ).all()
     return {
         "format": "instap.resident-export/1",
@@ -88,6 +145,8 @@ def export(session: Session, resident: Resident) -> dict[str, Any]:
             {"author": n.author_name, "body": n.body, "created_at": iso(n.created_at)} for n in resident.notes
         ],
         "shared_with_other_services": [{"type": e.type, "at": iso(e.created_at)} for e in events],
+        "introductions": introductions_part(session, resident),
+        "matching": matching_part(resident.programme_id),
         "access_log": [
             {
                 "at": iso(a.at),

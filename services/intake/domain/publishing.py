@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +24,11 @@ SHARING_PURPOSES = ("delen_opleider", "delen_werkgever")
 
 def next_seq(session: Session, resident: Resident) -> int:
     """The resident's next event number. The UPDATE locks the row until commit (PostgreSQL), so
-    two transactions about one resident number their events in commit order."""
+    two transactions about one resident number their events in commit order. A resident not yet
+    inserted is seen by no other transaction: its number is counted here and goes in the INSERT."""
+    if inspect(resident).pending:
+        resident.event_seq = (resident.event_seq or 0) + 1
+        return resident.event_seq
     session.flush()
     seq = session.execute(
         update(Resident)

@@ -6,21 +6,24 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake.domain import caseload, publishing
 from services.intake.models import (
+    Introduction,
     LadderMeasurement,
+    OutboxEvent,
     Resident,
     ResidentCertificate,
     StageChange,
 )
 from shared.auth.accounts import Principal
-from shared.auth.models import User
+from shared.auth.cache import Staff, StaffMember
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
+from shared.outbox import scrub_subjects
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -55,14 +58,15 @@ def new_programme_id() -> str:
     return "DW-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
-def coach_for(accounts_session: Session, principal: Principal, coach_id: int | None) -> User | None:
-    """The coach a new or reassigned resident goes to; checked against the accounts store."""
+def coach_for(staff: Staff, principal: Principal, coach_id: int | None) -> StaffMember:
+    """The coach a new or reassigned resident goes to; checked against the accounts store
+    (through the web process's short cache: shared/auth/cache.py)."""
     if coach_id is None:
         if principal.role == JOBCOACH and principal.user_id is not None:
             coach_id = principal.user_id
         else:
             raise Invalid("Kies een jobcoach.", {"coach_id": ["Kies een jobcoach."]})
-    coach = accounts_session.get(User, coach_id)
+    coach = staff.member(coach_id)
     if coach is None or not coach.active or coach.role != JOBCOACH:
         raise Invalid("Onbekende jobcoach.", {"coach_id": ["Dit is geen actieve jobcoach."]})
     if principal.role != BEHEERDER and coach.organisation_id != principal.organisation_id:
@@ -106,11 +110,10 @@ def _apply(resident: Resident, data: dict[str, Any], principal: Principal) -> No
         )
 
 
-def create(
-    session: Session, accounts_session: Session, principal: Principal, data: dict[str, Any]
-) -> Resident:
-    coach = coach_for(accounts_session, principal, data.pop("coach_id", None))
-    assert coach is not None
+def create(session: Session, staff: Staff, principal: Principal, data: dict[str, Any]) -> Resident:
+    coach = coach_for(staff, principal, data.pop("coach_id", None))
+    # A new row: its collections start empty and loaded (the response reads them without a
+    # query), and its first event is number 1 without an UPDATE (nobody else sees the row yet).
     resident = Resident(
         programme_id=new_programme_id(),
         coach_id=coach.id,
@@ -120,14 +123,20 @@ def create(
         interests=[],
         skills=[],
         barriers=[],
+        certificates=[],
+        consents=[],
+        stage_changes=[],
+        ladder=[],
+        notes=[],
+        event_seq=0,
     )
     _apply(resident, data, principal)
     resident.stage_changes.append(
         StageChange(from_stage=None, to_stage="aangemeld", changed_by=principal.user_id, changed_at=utcnow())
     )
     session.add(resident)
-    session.flush()
     publishing.publish_stage(session, resident, None, "aangemeld", None)
+    session.flush()  # one round trip per table; the id goes into the audit row
     return resident
 
 
@@ -189,16 +198,20 @@ def search(
 ) -> Page:
     """One page of `search_query` (the caseload page; the API pages through Blueprint.paginate)."""
     query = search_query(principal, **filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+    # In the order of the caseload indexes (models.CASELOAD_INDEXES): no sort, the page only.
+    offset = (page - 1) * per_page
+    items = session.scalars(query.offset(offset).limit(per_page)).all()
+    if len(items) < per_page and (items or page == 1):
+        total = offset + len(items)  # the last page says how many there are: no count needed
+    else:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return Page(list(items), total, page, per_page)
 
 
 def reassign(
-    session: Session, accounts_session: Session, principal: Principal, resident: Resident, coach_id: int
+    session: Session, staff: Staff, principal: Principal, resident: Resident, coach_id: int
 ) -> Resident:
-    coach = coach_for(accounts_session, principal, coach_id)
-    assert coach is not None
+    coach = coach_for(staff, principal, coach_id)
     resident.coach_id = coach.id
     resident.organisation_id = coach.organisation_id
     resident.updated_at = utcnow()
@@ -207,29 +220,50 @@ def reassign(
     return resident
 
 
+# What stays of an erased resident's row: its key, programme id (the subject of the erasure
+# event, so a late event about them is refused), the organisation responsible, the erasure time
+# and the event counter. Everything else is emptied; history rows are deleted.
+_ERASED_VALUES: dict[str, Any] = {
+    **{key: None for key in _SIMPLE_FIELDS},
+    "wijk": "",
+    "gender": "onbekend",
+    "driving_licence": False,
+    "own_transport": False,
+    "days": [],
+    "interests": [],
+    "skills": [],
+    "barriers": [],
+    "work_at_height": False,
+    "heavy_work": False,
+    "pc4": None,
+    "language_spoken": None,
+    "language_written": None,
+    "stage": "gewist",
+    "coach_id": None,
+}
+
+
 def erase(session: Session, resident: Resident) -> None:
-    """Right to erasure: drop personal data, keep the pseudonymous funnel facts for reports."""
-    for key in (
-        "first_name",
-        "last_name",
-        "phone",
-        "email",
-        "street",
-        "house_number",
-        "postcode",
-        "city",
-        "work_experience",
+    """Right to erasure: nothing about the person stays but the fact that they were erased.
+    The row is emptied, its history (consents, stages, ladder, certificates, notes,
+    introductions) deleted, every event payload about them in the outbox wiped at once, and
+    matching told to forget them (it keeps an erasure fact only). The audit log keeps who did
+    what when (accountability), pointing at the emptied row."""
+    for relation in (
+        resident.notes,
+        resident.certificates,
+        resident.ladder,
+        resident.stage_changes,
+        resident.consents,
     ):
-        setattr(resident, key, None)
-    resident.birth_year = None
-    resident.barriers = []
-    resident.income = None
-    resident.notes.clear()
-    for consent in resident.consents:
-        if consent.withdrawn_at is None:
-            consent.withdrawn_at = utcnow()
+        relation.clear()
+    session.execute(delete(Introduction).where(Introduction.resident_id == resident.id))
+    for key, value in _ERASED_VALUES.items():
+        setattr(resident, key, value)
     resident.erased_at = utcnow()
+    resident.updated_at = resident.erased_at
     session.flush()
+    scrub_subjects(session, OutboxEvent, [resident.programme_id])
     publishing.publish_profile(session, resident, removed_reason="gewist")
     # Last, so it is the newest event about the resident: consumers that keep state ignore
     # anything older once they have applied the erasure.

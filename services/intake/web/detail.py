@@ -20,11 +20,10 @@ from services.intake.web.views import bp
 from shared import reference
 from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import roles_required
+from shared.auth.web import roles_required, staff
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import translate_message
-from shared.runtime import service_context
 from shared.states import FUNNEL
 from shared.web import commit, db_session
 
@@ -203,8 +202,7 @@ def reassign(programme_id: str) -> Any:
     raw = request.form.get("coach_id", "")
     try:
         data = s.ReassignSchema().load({"coach_id": raw} if raw else {})
-        with service_context().accounts_db.unit_of_work() as accounts:
-            residents.reassign(db_session(), accounts, principal, found, data["coach_id"])
+        residents.reassign(db_session(), staff(), principal, found, data["coach_id"])
     except (ValidationError, Invalid) as err:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         return _again(principal, programme_id, messages, {"coach_id": raw})

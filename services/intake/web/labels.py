@@ -43,6 +43,81 @@ BARRIERS = {
     "schulden_signaal": "Signaal van schulden",
 }
 
+# The right-of-access page (inzage) shows no raw codes: these say what each one means.
+EVENT_TYPES = {
+    "candidate.upserted": "Profiel zonder naam gedeeld met matching",
+    "candidate.removed": "Matching gevraagd het profiel te vergeten",
+    "consent.changed": "Toestemming doorgegeven aan matching",
+    "stage.changed": "Fase doorgegeven (voor cijfers zonder namen)",
+    "resident.erased": "Matching gevraagd alles te wissen",
+}
+PROPOSAL_STATUS = {
+    "voorgesteld": "Voorgesteld",
+    "coach_akkoord": "Jobcoach en deelnemer akkoord",
+    "coach_afgewezen": "Afgewezen door jobcoach en deelnemer",
+    "aannemer_akkoord": "Geaccepteerd door de organisatie",
+    "aannemer_afgewezen": "Afgewezen door de organisatie",
+    "geplaatst": "Gestart",
+    "ingeschreven": "Ingeschreven",
+    "ingetrokken": "Vervallen",
+}
+PROPOSAL_REASONS = {
+    "past_niet": "Past niet bij de deelnemer",
+    "geen_interesse": "Deelnemer heeft geen interesse",
+    "reistijd": "Reistijd is te lang",
+    "uren": "Uren passen niet",
+    "andere_plaatsing": "Deelnemer heeft al iets anders",
+    "persoonlijke_situatie": "Persoonlijke situatie",
+    "plek_vergeven": "De plek is al vergeven",
+    "eisen_niet_gehaald": "Voldoet niet aan de eisen",
+    "planning": "Past niet in de planning",
+    "past_niet_in_team": "Past niet in het team",
+    "anders": "Andere reden",
+    "toestemming_ingetrokken": "Toestemming ingetrokken",
+    "nieuwe_ronde": "Niet meer voorgesteld in een nieuwe ronde",
+    "plek_gesloten": "De plek is gesloten",
+    "gestopt": "Gestopt met het programma",
+    "gewist": "Gegevens gewist",
+}
+PLACEMENT_STATUS = {"afgesproken": "Afgesproken", "gestart": "Gestart"}
+OPENING_KINDS = {"task": "Instaptaak", "training": "Opleiding"}
+AGE_BANDS = {
+    "15-25": "15 tot 25 jaar",
+    "25-45": "25 tot 45 jaar",
+    "45-65": "45 tot 65 jaar",
+    "65+": "65 jaar of ouder",
+    "onbekend": "Onbekend",
+}
+AUDIT_ACTIONS = {
+    "create": "Ingeschreven",
+    "view": "Gegevens bekeken",
+    "view_edit": "Formulier met gegevens geopend",
+    "view_consent": "Toestemmingen bekeken",
+    "view_notes": "Notities bekeken",
+    "view_stages": "Fases bekeken",
+    "list": "In een lijst getoond",
+    "update": "Gegevens gewijzigd",
+    "stage": "Fase gewijzigd",
+    "note_added": "Notitie toegevoegd",
+    "consent_given": "Toestemming vastgelegd",
+    "consent_withdrawn": "Toestemming ingetrokken",
+    "reassign": "Andere jobcoach gekregen",
+    "export": "Overzicht van alle gegevens gemaakt",
+    "erase": "Gegevens gewist",
+    "introduction_granted": "Naam en contactgegevens vrijgegeven aan een organisatie",
+    "introduction_view": "Naam en contactgegevens bekeken door een organisatie",
+}
+CHANNELS = {"page": "Website", "api": "Koppeling (API)", "cli": "Beheeropdracht", "job": "Automatisch"}
+ROLES = {
+    "jobcoach": "Jobcoach",
+    "beheerder": "Beheerder",
+    "aannemer": "Aannemer",
+    "opleider": "Opleider",
+    "programmabureau": "Programmabureau",
+    "systeem": "Instap (automatisch)",
+}
+SHARED_ITEMS = {"naam": "Naam", "telefoon": "Telefoonnummer", "e-mail": "E-mailadres"}
+
 
 class Labels(ReferenceLabels):
     """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
@@ -56,6 +131,16 @@ class Labels(ReferenceLabels):
     barriers = BARRIERS
     days = DAYS
     ladder = reference.PARTICIPATIELADDER
+    event_types = EVENT_TYPES
+    proposal_status = PROPOSAL_STATUS
+    proposal_reasons = PROPOSAL_REASONS
+    placement_status = PLACEMENT_STATUS
+    opening_kinds = OPENING_KINDS
+    age_bands = AGE_BANDS
+    audit_actions = AUDIT_ACTIONS
+    channels = CHANNELS
+    roles = ROLES
+    shared_items = SHARED_ITEMS
 
 
 LABELS = Labels()

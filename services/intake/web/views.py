@@ -14,7 +14,7 @@ from services.intake.models import Resident
 from services.intake.web import forms
 from services.intake.web.helpers import coaches, local_iso, render, visible_resident
 from shared.auth.roles import BEHEERDER, JOBCOACH
-from shared.auth.web import current_principal, require_principal, roles_required
+from shared.auth.web import current_principal, require_principal, roles_required, staff
 from shared.errors import Invalid
 from shared.navigation import start_path
 from shared.pages import load_in_one_round, local_date, local_datetime
@@ -141,8 +141,7 @@ def new() -> Any:
                 audit.record(db_session(), principal, other, "view", "page", "possible duplicate")
             commit()
             return _form_page(None, forms.values_from_form(request.form), {}, 409, found)
-        with service_context().accounts_db.unit_of_work() as accounts:
-            resident = residents.create(db_session(), accounts, principal, data)
+        resident = residents.create(db_session(), staff(), principal, data)
     except (ValidationError, Invalid) as err:
         messages = err.messages if isinstance(err, ValidationError) else err.errors
         return _form_page(

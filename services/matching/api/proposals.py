@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from services.matching.api import schemas as s
-from services.matching.domain import proposals
+from services.matching.domain import proposals, pseudonyms
 from services.matching.models import Candidate, Proposal
 from shared.api import Blueprint, page_of
 from shared.auth.accounts import Principal
@@ -26,16 +26,20 @@ ORGANISATIONS = (AANNEMER, OPLEIDER)
 
 
 def _out(principal: Principal, items: list[Proposal]) -> Any:
-    """Organisations get the separate card schema; coaches the full proposal."""
+    """Organisations get the separate card schema: a pseudonym of their own for this opening,
+    never the programme id, and the profile only while consent lets matching share it; coaches
+    the full proposal."""
     if principal.role in ORGANISATIONS:
-        cards = {
+        by_id = {
             c.programme_id: c
             for c in db_session()
             .query(Candidate)
             .filter(Candidate.programme_id.in_([p.programme_id for p in items]))
         }
-        return s.OrganisationProposalSchema(many=True).dump(
-            [
+        out = []
+        for p in items:
+            candidate = by_id.get(p.programme_id)
+            out.append(
                 {
                     **{
                         k: getattr(p, k)
@@ -50,11 +54,11 @@ def _out(principal: Principal, items: list[Proposal]) -> Any:
                             "updated_at",
                         )
                     },
-                    "candidate": cards.get(p.programme_id),
+                    "pseudonym": pseudonyms.for_proposal(p),
+                    "candidate": candidate if proposals.card_visible(candidate, p) else None,
                 }
-                for p in items
-            ]
-        )
+            )
+        return s.OrganisationProposalSchema(many=True).dump(out)
     return s.ProposalSchema(many=True).dump(items)
 
 

@@ -227,6 +227,21 @@ class CandidateCardSchema(Schema):
     skills = fields.List(fields.String())
 
 
+class OrganisationCandidateCardSchema(Schema):
+    """The card an organisation sees: no programme id (the proposal carries a pseudonym)."""
+
+    wijk = fields.String()
+    age_band = fields.String()
+    language_spoken = fields.String(allow_none=True)
+    language_written = fields.String(allow_none=True)
+    certificates = fields.List(fields.Nested(CertificateCardSchema))
+    driving_licence = fields.Boolean()
+    hours_per_week = fields.Integer(allow_none=True)
+    available_from = fields.Date(allow_none=True)
+    interests = fields.List(fields.String())
+    skills = fields.List(fields.String())
+
+
 class ProposalSchema(Schema):
     """Coach and beheerder view of a proposal."""
 
@@ -283,7 +298,17 @@ class OrganisationProposalSchema(Schema):
     explanation_nl = fields.String()
     status = fields.String(validate=validate.OneOf(PROPOSAL.values))
     organisation_reason = fields.String(allow_none=True)
-    candidate = fields.Nested(CandidateCardSchema)
+    pseudonym = fields.String(
+        metadata={
+            "description": "The candidate as your organisation sees them for this opening: "
+            "not the programme id, different at every other organisation and opening."
+        }
+    )
+    candidate = fields.Nested(
+        OrganisationCandidateCardSchema,
+        allow_none=True,
+        metadata={"description": "null once the candidate no longer shares their profile with you"},
+    )
     updated_at = fields.DateTime()
 
 
@@ -319,3 +344,14 @@ class RunSchema(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
+
+
+class SubjectSchema(Schema):
+    """Everything matching holds about one resident (domain/subjects.py), for their export."""
+
+    programme_id = fields.String()
+    erased_at = fields.String(allow_none=True)
+    candidate = fields.Dict(keys=fields.String(), allow_none=True)
+    proposals = fields.List(fields.Dict(keys=fields.String()))
+    placements = fields.List(fields.Dict(keys=fields.String()))
+    enrolments = fields.List(fields.Dict(keys=fields.String()))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.matching import engine
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 RUN_KINDS = ("full", "candidate", "task", "slot")
 MAX_ATTEMPTS = 3
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+# A running run writes its heartbeat this often; the reconciler presumes a run dead when the
+# heartbeat is older than MATCHING_HEARTBEAT_STALE_SECONDS (30 s by default: six missed beats).
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_STALE = timedelta(seconds=30)
 
 
 def deadline_for(job_timeout_seconds: int) -> timedelta:
@@ -98,8 +103,10 @@ def consent_filter(built: Built, session: Session | None = None) -> Any:
     return allow
 
 
-def _claim(db: Database, run_id: int, deadline: timedelta) -> bool:
-    """Mark a queued (or recovered) run as running; False if another worker has it or it is done."""
+def _claim(db: Database, run_id: int, deadline: timedelta) -> int | None:
+    """Mark a queued (or recovered) run as running; its attempt number (the fencing token: only
+    the worker holding the current attempt may finish it), or None if another worker has it or
+    it is done."""
     with db.unit_of_work() as s:
         now = utcnow()
         claimed = s.execute(
@@ -108,21 +115,76 @@ def _claim(db: Database, run_id: int, deadline: timedelta) -> bool:
             .values(
                 status=RunStatus.RUNNING,
                 started_at=now,
+                heartbeat_at=now,
                 deadline_at=now + deadline,
                 attempts=MatchRun.attempts + 1,
                 progress=5,
                 error=None,
             )
-        )
-        return claimed.rowcount == 1
+            .returning(MatchRun.attempts)
+        ).scalar_one_or_none()
+        return None if claimed is None else int(claimed)
 
 
-def _progress(db: Database, run_id: int, progress: int, **timings: float) -> None:
-    with db.unit_of_work() as s:
-        run = s.get(MatchRun, run_id)
-        if run is not None:
-            run.progress = progress
-            run.timings = {**(run.timings or {}), **{k: round(v, 4) for k, v in timings.items()}}
+class RunLost(Exception):
+    """The run was released while this worker ran it (its heartbeat looked dead): another
+    attempt owns it now, so this one stores nothing."""
+
+
+class Heartbeat(threading.Thread):
+    """While a worker runs a match run, writes the run's heartbeat and progress every `every`
+    seconds (and at once when the progress changes), in its own short transactions. The
+    reconciler releases a running run whose heartbeat is older than
+    MATCHING_HEARTBEAT_STALE_SECONDS: its worker died (SIGKILL, out of memory, lost host)."""
+
+    def __init__(self, db: Database, run_id: int, attempt: int, every: float = HEARTBEAT_SECONDS):
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.db = db
+        self.run_id = run_id
+        self.attempt = attempt
+        self.every = every
+        self.progress = 5
+        self.timings: dict[str, float] = {}
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+
+    def advance(self, progress: int, **timings: float) -> None:
+        """The run reached a new stage: written now, not at the next beat."""
+        self.progress = progress
+        self.timings.update({k: round(v, 4) for k, v in timings.items()})
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.every)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            self.beat()
+
+    def beat(self) -> None:
+        try:
+            with self.db.unit_of_work() as s:
+                s.execute(
+                    update(MatchRun)
+                    .where(
+                        MatchRun.id == self.run_id,
+                        MatchRun.status == RunStatus.RUNNING,
+                        MatchRun.attempts == self.attempt,
+                    )
+                    .values(heartbeat_at=utcnow(), progress=self.progress)
+                )
+        except Exception:  # a missed beat is no failure; several in a row mean a dead run anyway
+            log.warning("run heartbeat not written", extra={"run_id": self.run_id}, exc_info=True)
+
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop beating. Inside the run's own transaction, do not wait: a beat may be waiting
+        for a lock that transaction holds (its UPDATE then finds the run finished and does
+        nothing)."""
+        self._stopped.set()
+        self._wake.set()
+        if wait and self.is_alive() and self is not threading.current_thread():
+            self.join(timeout=10)
 
 
 def _scope(run: MatchRun) -> dict[str, Any]:
@@ -136,13 +198,22 @@ def _scope(run: MatchRun) -> dict[str, Any]:
 
 
 def execute(
-    db: Database, run_id: int, today: date | None = None, deadline: timedelta = timedelta(minutes=10)
+    db: Database,
+    run_id: int,
+    today: date | None = None,
+    deadline: timedelta = timedelta(minutes=10),
+    *,
+    heartbeat_every: float = HEARTBEAT_SECONDS,
 ) -> MatchRun | None:
     """Run the engine for one run row. Safe to call twice: a finished run is not redone, and
-    proposals are upserted on (candidate, opening), so a retry never duplicates one."""
-    if not _claim(db, run_id, deadline):
+    proposals are upserted on (candidate, opening), so a retry never duplicates one. A worker
+    whose run was released meanwhile (its heartbeat looked dead) stores nothing (RunLost)."""
+    attempt = _claim(db, run_id, deadline)
+    if attempt is None:
         log.info("run not claimable (done or taken)", extra={"run_id": run_id})
         return None
+    heartbeat = Heartbeat(db, run_id, attempt, heartbeat_every)
+    heartbeat.start()
     today = today or date.today()
     t0 = time.perf_counter()
     try:
@@ -151,6 +222,7 @@ def execute(
             assert run is not None
             built = build(s, today, **_scope(run))
             t1 = time.perf_counter()
+            heartbeat.advance(30, build=t1 - t0)
             counts: dict[str, int] = {
                 "candidates": len(built.candidates),
                 "openings": len(built.instance["openings"]),
@@ -159,6 +231,7 @@ def execute(
             if built.candidates and built.instance["openings"]:
                 result = engine.match(engine.parse_match(built.instance), allow=consent_filter(built, s))
                 t2 = time.perf_counter()
+                heartbeat.advance(70, engine=t2 - t1)
                 created, kept = _upsert(s, run, built, result.assignments)
                 counts["assigned"] = result.assigned
                 timings = {"build": t1 - t0, "engine": t2 - t1, "store": time.perf_counter() - t2}
@@ -166,22 +239,34 @@ def execute(
                 timings = {"build": t1 - t0}
             if run.kind == "full":
                 withdrawn = _withdraw_stale(s, run)
+            heartbeat.stop(wait=False)  # from here the commit ends the run
+            # The fence: lock the run row and check that this attempt still owns it. A run
+            # released meanwhile (and perhaps running elsewhere) is not finished twice.
+            s.refresh(run, with_for_update=True)
+            if run.status != RunStatus.RUNNING or run.attempts != attempt:
+                raise RunLost(f"run {run_id} attempt {attempt} was released")
             counts.update(created=created, kept=kept, withdrawn=withdrawn)
             run.counts = counts
             run.timings = {k: round(v, 4) for k, v in timings.items()}
             run.status = RunStatus.DONE
             run.progress = 100
             run.finished_at = utcnow()
+            run.heartbeat_at = run.finished_at
             return run
+    except RunLost:
+        log.warning("run released while running; this attempt stores nothing", extra={"run_id": run_id})
+        return None
     except Exception as exc:
         with db.unit_of_work() as s:
-            run = s.get(MatchRun, run_id)
-            if run is not None:
+            run = s.get(MatchRun, run_id, with_for_update=True)
+            if run is not None and run.status == RunStatus.RUNNING and run.attempts == attempt:
                 run.error = f"{type(exc).__name__}: {exc}"[:1000]
                 # Back to the queue for RQ's retry, unless attempts are used up.
                 run.status = RunStatus.QUEUED if run.attempts < MAX_ATTEMPTS else RunStatus.FAILED
                 run.finished_at = utcnow() if run.status == RunStatus.FAILED else None
         raise
+    finally:
+        heartbeat.stop()
 
 
 def _upsert(s: Session, run: MatchRun, built: Built, assignments: list[engine.Assignment]) -> tuple[int, int]:
@@ -264,19 +349,40 @@ def _withdraw_stale(s: Session, run: MatchRun) -> int:
     return len(changed)
 
 
-def stuck_runs(s: Session, now: datetime) -> list[MatchRun]:
-    """Runs whose worker died: still 'running' past their deadline."""
+def stuck_runs(s: Session, now: datetime, stale: timedelta = HEARTBEAT_STALE) -> list[MatchRun]:
+    """Runs whose worker died: still 'running' with a heartbeat older than `stale`, or past
+    their deadline (a worker that beats but never finishes)."""
     return list(
-        s.scalars(select(MatchRun).where(MatchRun.status == RunStatus.RUNNING, MatchRun.deadline_at < now))
+        s.scalars(
+            select(MatchRun).where(
+                MatchRun.status == RunStatus.RUNNING,
+                (func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at) < now - stale)
+                | (MatchRun.deadline_at < now),
+            )
+        )
     )
 
 
-def release(run: MatchRun) -> None:
-    """Put a stuck run back in the queue (or fail it after MAX_ATTEMPTS)."""
-    if run.attempts >= MAX_ATTEMPTS:
-        run.status = RunStatus.FAILED
-        run.error = (run.error or "") + " | opgegeven na te veel pogingen"
-        run.finished_at = utcnow()
-    else:
-        run.status = RunStatus.QUEUED
-        run.deadline_at = None
+def release(s: Session, run: MatchRun) -> bool:
+    """Put a stuck run back in the queue (or fail it after MAX_ATTEMPTS). Conditional on the
+    attempt the reconciler saw, so a run that finished meanwhile stays finished; True if done."""
+    give_up = run.attempts >= MAX_ATTEMPTS
+    values: dict[str, Any] = (
+        {
+            "status": RunStatus.FAILED,
+            "error": (run.error or "") + " | opgegeven na te veel pogingen",
+            "finished_at": utcnow(),
+        }
+        if give_up
+        else {"status": RunStatus.QUEUED, "deadline_at": None}
+    )
+    changed = s.execute(
+        update(MatchRun)
+        .where(MatchRun.id == run.id, MatchRun.status == RunStatus.RUNNING, MatchRun.attempts == run.attempts)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 1:
+        s.expire(run)
+        return True
+    return False

@@ -9,6 +9,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select
 
+from services.matching.domain import proposals, pseudonyms
 from services.matching.models import Candidate, Proposal
 from services.matching.web.labels import LABELS, label, labels_for, options
 from services.matching.web.stories import risks
@@ -29,16 +30,26 @@ def local_iso(value: str | None) -> str:
         return str(value)
 
 
-def cards_for(items: Iterable[Proposal]) -> dict[str, Candidate]:
-    """The pseudonymous candidate profiles behind these proposals (programme id → profile).
+def cards_for(items: Iterable[Proposal]) -> dict[int, Candidate]:
+    """The pseudonymous candidate profiles behind these proposals (proposal id → profile), only
+    while the candidate's consent lets matching share them with the opening's organisation.
     Matching holds no names or contact details at all: intake keeps those."""
+    items = list(items)
     ids = {p.programme_id for p in items}
     if not ids:
         return {}
-    return {
+    by_id = {
         c.programme_id: c
         for c in db_session().scalars(select(Candidate).where(Candidate.programme_id.in_(ids)))
     }
+    return {
+        p.id: by_id[p.programme_id] for p in items if proposals.card_visible(by_id.get(p.programme_id), p)
+    }
+
+
+def pseudonyms_for(items: Iterable[Proposal]) -> dict[int, str]:
+    """Proposal id → the pseudonym the opening's organisation sees (domain/pseudonyms.py)."""
+    return {p.id: pseudonyms.for_proposal(p) for p in items}
 
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:

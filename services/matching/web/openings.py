@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from services.matching.api import schemas as s
 from services.matching.api.schemas import ACCEPTED_BY_BOTH
 from services.matching.domain import proposals, runs, supply
+from services.matching.domain.pseudonyms import for_proposal as pseudonym_of
 from services.matching.models import Proposal, Task, TrainingSlot
 from services.matching.web import forms
-from services.matching.web.helpers import cards_for, introductions, render
+from services.matching.web.helpers import cards_for, introductions, pseudonyms_for, render
 from services.matching.web.views import bp
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
@@ -321,6 +322,7 @@ def _show(
         intros=introductions(accepted),
         group_titles=dict(ORG_GROUPS),
         cards=cards_for(items),
+        pseudonyms=pseudonyms_for(items),
         errors=errors or {},
         values=values or {},
         kind=kind.name,
@@ -353,7 +355,7 @@ def _proposal_of(kind: Kind, row_id: int, proposal_id: int) -> Proposal:
 
 
 def _conflict(err: Conflict) -> None:
-    if isinstance(err, proposals.NoPlaceLeft):
+    if isinstance(err, proposals.NoPlaceLeft | proposals.ConsentWithdrawn):
         flash(translate_message(err.message), "error")
     else:
         flash(
@@ -389,12 +391,12 @@ def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
             _(
                 "U heeft kandidaat %(id)s geaccepteerd. De jobcoach brengt u met de deelnemer in "
                 "contact. Bevestig de start als de deelnemer begonnen is.",
-                id=proposal.programme_id,
+                id=pseudonym_of(proposal),
             ),
             "success",
         )
     else:
-        flash(_("U heeft kandidaat %(id)s afgewezen.", id=proposal.programme_id), "success")
+        flash(_("U heeft kandidaat %(id)s afgewezen.", id=pseudonym_of(proposal)), "success")
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))
 
 
@@ -403,15 +405,20 @@ def _start(kind: Kind, row_id: int, proposal_id: int) -> Any:
     proposal = _proposal_of(kind, row_id, proposal_id)
     try:
         proposals.confirm_start(db_session(), principal, proposal)
-    except Conflict:
+    except Conflict as err:
         db_session().rollback()
-        flash(_("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."), "error")
+        if isinstance(err, proposals.ConsentWithdrawn):
+            flash(translate_message(proposals.WITHDRAWN), "error")
+        else:
+            flash(
+                _("De start kan nog niet worden bevestigd: eerst moeten beide kanten akkoord zijn."), "error"
+            )
         return redirect(url_for(kind.endpoint("show"), row_id=row_id))
     commit()
     flash(
-        _("De start van kandidaat %(id)s is bevestigd.", id=proposal.programme_id)
+        _("De start van kandidaat %(id)s is bevestigd.", id=pseudonym_of(proposal))
         if kind is TASK
-        else _("De inschrijving van kandidaat %(id)s is bevestigd.", id=proposal.programme_id),
+        else _("De inschrijving van kandidaat %(id)s is bevestigd.", id=pseudonym_of(proposal)),
         "success",
     )
     return redirect(url_for(kind.endpoint("show"), row_id=row_id, _anchor=f"p{proposal_id}"))

@@ -1,0 +1,130 @@
+"""The write path's database round trips, counted (issue 12): a count, not a timing, so a
+pass/fail test. What one intake create costs is spelled out in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from shared.auth.web import forget_cached_accounts
+from tests.conftest import bearer, resident_payload
+
+API = "/intake/api/v1/residents"
+
+
+@dataclass
+class Trips:
+    """Round trips to the database servers, seen through SQLAlchemy's events: each statement,
+    each connection checkout (the pool's pre-ping is one round trip), each commit."""
+
+    statements: list[str] = field(default_factory=list)
+    checkouts: int = 0
+    commits: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.statements) + self.checkouts + self.commits
+
+
+@contextmanager
+def counting(*engines: Any) -> Iterator[Trips]:
+    trips = Trips()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        trips.statements.append(statement.split("\n", 1)[0][:80])
+
+    def on_checkout(*_args: Any) -> None:
+        trips.checkouts += 1
+
+    def on_commit(_conn: Any) -> None:
+        trips.commits += 1
+
+    listeners = []
+    for engine in {id(e): e for e in engines}.values():
+        for target, name, fn in (
+            (engine, "before_cursor_execute", on_statement),
+            (engine.pool, "checkout", on_checkout),
+            (engine, "commit", on_commit),
+        ):
+            event.listen(target, name, fn)
+            listeners.append((target, name, fn))
+    try:
+        yield trips
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+
+def _engines(app: Any) -> list[Any]:
+    ctx = app.extensions["instap"]
+    return [ctx.db.engine, ctx.accounts_db.engine]
+
+
+@pytest.fixture
+def auth_cache(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The apps as in production: tokens and staff remembered for a few seconds."""
+    ctx = app.extensions["instap"]
+    monkeypatch.setattr(ctx, "settings", ctx.settings.model_copy(update={"auth_cache_seconds": 10}))
+    forget_cached_accounts(ctx)
+    for name in ("token_cache", "staff_cache"):
+        ctx.extras.pop(name, None)
+    yield
+    for name in ("token_cache", "staff_cache"):
+        ctx.extras.pop(name, None)
+
+
+@pytest.mark.both_backends
+def test_an_intake_create_with_a_token_takes_one_connection_and_a_few_round_trips(
+    app, make_user, make_token, auth_cache
+):
+    coach = make_user("jobcoach")
+    token = make_token("jobcoach")
+    client = app.test_client()
+    first = client.post(API, json=resident_payload(coach_id=coach.id), headers=bearer(token))
+    assert first.status_code == 201, first.json
+    with counting(*_engines(app)) as trips:
+        response = client.post(
+            API, json=resident_payload(coach_id=coach.id, email="b@example.nl"), headers=bearer(token)
+        )
+    assert response.status_code == 201, response.json
+    assert trips.checkouts == 1, trips
+    assert trips.commits == 1, trips
+    assert trips.total <= 10, trips
+
+
+@pytest.mark.both_backends
+def test_a_caseload_page_is_one_query_for_the_page_at_most_one_count_and_one_audit_row(
+    app, make_user, make_token, auth_cache
+):
+    """Every read of personal data is audit-logged: a list read is one audit row naming the
+    residents shown (not a row per resident). A short last page needs no count."""
+    coach = make_user("jobcoach")
+    token = make_token("jobcoach")
+    client = app.test_client()
+    for i in range(3):
+        created = client.post(
+            API, json=resident_payload(coach_id=coach.id, email=f"r{i}@example.nl"), headers=bearer(token)
+        )
+        assert created.status_code == 201
+    with counting(*_engines(app)) as short:
+        page = client.get(API, headers=bearer(token))
+    assert page.status_code == 200 and json.loads(page.headers["X-Pagination"])["total"] == 3
+    with counting(*_engines(app)) as full:
+        first = client.get(f"{API}?page_size=2", headers=bearer(token))
+    assert json.loads(first.headers["X-Pagination"])["total"] == 3 and len(first.json) == 2
+    selects = [s for s in short.statements if s.startswith("SELECT") and "pg_notify" not in s]
+    counts = [s for s in full.statements if "count(" in s]
+    assert len(selects) == 1, short.statements
+    assert len(counts) == 1, full.statements
+    for trips in (short, full):
+        assert [s for s in trips.statements if s.startswith("INSERT")] == [
+            s for s in trips.statements if s.startswith("INSERT INTO audit_entry")
+        ]
+        assert len([s for s in trips.statements if s.startswith("INSERT")]) == 1, trips.statements
+        assert trips.checkouts == 1 and trips.commits == 1, trips
