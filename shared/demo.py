@@ -25,6 +25,7 @@ DEMO_USERS = [
 SEEDERS = [
     "services.intake.demo:seed",
     "services.matching.demo:seed",
+    "services.matching.demo:seed_placements",
     "services.matching.demo_cohorts:seed",
     "services.rapportage.demo:seed",
 ]

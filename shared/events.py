@@ -225,7 +225,7 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "enrolment.changed": ("rapportage",),
     # Intake owns the resident: the certificate joins the profile, so the next match run sees it.
     "certificate.changed": ("intake", "rapportage"),
-    "placement.changed": ("rapportage",),
+    "placement.changed": ("intake", "rapportage"),
     "followup.recorded": ("rapportage",),
     "ladder.measured": ("rapportage",),
 }

@@ -125,6 +125,10 @@ class ReferenceLabels:
         return reference.names("wijken")
 
     @property
+    def sectors(self) -> dict[str, str]:
+        return reference.names("sectors")
+
+    @property
     def occupations(self) -> dict[str, str]:
         return reference.names("occupations")
 

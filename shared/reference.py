@@ -22,6 +22,20 @@ EXIT_STAGES = tuple(s.value for s in _EXIT_STAGES)
 STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     stage.value: tuple(s.value for s in steps) for stage, steps in FUNNEL.transitions.items()
 }
+# Reason code of a stage passed over by a forward jump (one history row per skipped stage).
+SKIPPED_REASON = "overgeslagen"
+# Reason codes of steps the programme takes itself, from another service's event.
+SYSTEM_STAGE_REASONS = ("plaatsing_gestart", "werkt_na_6_maanden")
+
+
+def skipped_stages(from_stage: str, to_stage: str) -> tuple[str, ...]:
+    """The funnel stages strictly between two stages on a forward step; () otherwise."""
+    if from_stage not in FUNNEL_ORDER or to_stage not in FUNNEL_ORDER:
+        return ()
+    start, stop = FUNNEL_ORDER.index(from_stage), FUNNEL_ORDER.index(to_stage)
+    return FUNNEL_ORDER[start + 1 : stop] if stop > start + 1 else ()
+
+
 DROPOUT_REASONS = (
     "gezondheid_prive",
     "werk_elders",
@@ -63,6 +77,14 @@ def codes(kind: str) -> tuple[str, ...]:
 
 def names(kind: str) -> dict[str, str]:
     return {item["code"]: item["name"] for item in data()[kind]}
+
+
+def sector_of(occupation: str | None) -> str | None:
+    """The sector code of an occupation (reference data: a new sector is a new line in the file)."""
+    for item in data()["occupations"]:
+        if item["code"] == occupation:
+            return item.get("sector")
+    return None
 
 
 def age_band(birth_year: int, year: int) -> str:

@@ -72,19 +72,23 @@ class Stage(StrEnum):
     GESTOPT = "gestopt"
 
 
-# Allowed funnel steps (domain.md). A step back is allowed where practice needs it
-# (e.g. a placement that ends before +6 months returns to 'gecertificeerd').
+# Allowed funnel steps (domain.md), as practice takes them: forward along the funnel, also past
+# stages a resident did not need (someone with VCA and experience starts work straight after the
+# intake); the stages in between are then recorded as skipped (reference.SKIPPED_REASON), so the
+# history and the reports still read the funnel in order. A step back is allowed where practice
+# needs it (a placement that ends before +6 months). `duurzaam` only follows `geplaatst`: it
+# means still working six months after a start (issue 9).
 _EXITS = (Stage.UITGEVALLEN, Stage.GESTOPT)
 FUNNEL = StateMachine(
     "fase",
     Stage,
     {
         Stage.AANGEMELD: (Stage.INTAKE, *_EXITS),
-        Stage.INTAKE: (Stage.ORIENTATIE, Stage.OPLEIDING, Stage.GEPLAATST, *_EXITS),
-        Stage.ORIENTATIE: (Stage.OPLEIDING, Stage.INTAKE, *_EXITS),
-        Stage.OPLEIDING: (Stage.GECERTIFICEERD, *_EXITS),
+        Stage.INTAKE: (Stage.ORIENTATIE, Stage.OPLEIDING, Stage.GECERTIFICEERD, Stage.GEPLAATST, *_EXITS),
+        Stage.ORIENTATIE: (Stage.OPLEIDING, Stage.GECERTIFICEERD, Stage.GEPLAATST, Stage.INTAKE, *_EXITS),
+        Stage.OPLEIDING: (Stage.GECERTIFICEERD, Stage.GEPLAATST, Stage.ORIENTATIE, *_EXITS),
         Stage.GECERTIFICEERD: (Stage.GEPLAATST, Stage.OPLEIDING, *_EXITS),
-        Stage.GEPLAATST: (Stage.DUURZAAM, Stage.GECERTIFICEERD, *_EXITS),
+        Stage.GEPLAATST: (Stage.DUURZAAM, Stage.GECERTIFICEERD, Stage.OPLEIDING, Stage.INTAKE, *_EXITS),
         Stage.DUURZAAM: (Stage.GESTOPT,),
         Stage.UITGEVALLEN: (Stage.AANGEMELD, Stage.INTAKE),
         Stage.GESTOPT: (Stage.AANGEMELD,),
@@ -123,7 +127,8 @@ PROPOSAL = StateMachine(
             ProposalStatus.AANNEMER_AFGEWEZEN,
             ProposalStatus.INGETROKKEN,
         ),
-        # Withdrawn consent (or erasure) ends an accepted proposal that has not started (issue 7).
+        # Withdrawn consent (or erasure) ends an accepted proposal that has not started (issue 7);
+        # ingetrokken is also an agreed placement called off before its start (issue 9).
         ProposalStatus.AANNEMER_AKKOORD: (
             ProposalStatus.GEPLAATST,
             ProposalStatus.INGESCHREVEN,
@@ -187,3 +192,25 @@ OPENING = StateMachine(
 )
 TASK = OPENING
 SLOT = OPENING
+
+
+# --- placement in an entry job (matching, issue 9) ----------------------------------------------
+
+
+class PlacementStatus(StrEnum):
+    AFGESPROKEN = "afgesproken"  # both sides accepted; terms may still change
+    GESTART = "gestart"  # the contractor confirmed the first working day
+    BEEINDIGD = "beeindigd"  # ended on a date with a reason
+    GEANNULEERD = "geannuleerd"  # called off before the start
+
+
+PLACEMENT = StateMachine(
+    "plaatsing",
+    PlacementStatus,
+    {
+        PlacementStatus.AFGESPROKEN: (PlacementStatus.GESTART, PlacementStatus.GEANNULEERD),
+        PlacementStatus.GESTART: (PlacementStatus.BEEINDIGD,),
+        PlacementStatus.BEEINDIGD: (),
+        PlacementStatus.GEANNULEERD: (),
+    },
+)

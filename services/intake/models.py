@@ -236,6 +236,39 @@ class Introduction(Base):
     resident: Mapped[Resident] = relationship()
 
 
+class FollowUp(Base):
+    """A follow-up +1, +3, +6 or +12 months after a placement started (domain/followups.py).
+
+    Created once per (placement, month) when intake learns of the start; the due date is stored
+    here and the worker's periodic job moves `gepland` to `open` on that date, so nothing depends
+    on Redis keeping a scheduled job. `vervallen` when the follow_up consent is missing."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "month", name="one_per_placement_month"),
+        Index("ix_follow_up_status_due_on", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id", ondelete="CASCADE"), index=True)
+    placement_id: Mapped[int] = mapped_column(Integer)  # matching's placement id
+    opening_title: Mapped[str | None] = mapped_column(String(200))
+    month: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="gepland")
+    became_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_reason: Mapped[str | None] = mapped_column(String(40))
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
+    still_working: Mapped[str | None] = mapped_column(String(10))
+    trede: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident] = relationship()
+
+
 class OutboxEvent(OutboxMixin, Base):
     __tablename__ = "outbox"
 

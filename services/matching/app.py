@@ -10,6 +10,7 @@ from services.matching.api import (
     candidates,
     certificates,
     enrolments,
+    placements,
     proposals,
     runs,
     slots,
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         certificates.public,
         certificates.wellknown,
         subjects.blp,
+        placements.blp,
+        placements.timeline_blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(views.bp)

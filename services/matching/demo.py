@@ -112,3 +112,136 @@ def seed(settings: Settings, residents: int = 0) -> str:
     finally:
         db.dispose()
         accounts.dispose()
+
+
+# Running entry tasks (started months ago) that the demo placements belong to.
+RUNNING_TASKS = [
+    ("Hulpmonteur zonnepanelen Wielwijk", "hulpmonteur_zonnepanelen", "wielwijk", "SROI-TRIVIRE-2026-03"),
+    ("Isolatiemonteur portiekflats", "isolatiemonteur", "nieuw_krispijn", "SROI-WOONBRON-2026-11"),
+    ("Grondwerker warmtenet Crabbehof", "grondwerker_warmtenet", "crabbehof", "SROI-TRIVIRE-2026-03"),
+]
+END_REASONS = ["contract_afgelopen", "vast_werk_elders", "zelf_gestopt"]
+
+
+def _placed_residents(settings: Settings) -> list[tuple[str, int, str]]:
+    """Demo only: which demo residents are placed, as intake's demo made them (programme id,
+    coach, stage). The one place a seeder looks across a service boundary: the services
+    themselves learn of each other only by events and APIs; this builds the matching side of
+    a history that intake's demo already tells."""
+    from services.intake.models import ConsentRecord, Resident
+
+    intake = Database(settings.database_url("intake"), "intake")
+    try:
+        with intake.unit_of_work() as s:
+            sharing = select(ConsentRecord.resident_id).where(
+                ConsentRecord.purpose == "delen_werkgever", ConsentRecord.withdrawn_at.is_(None)
+            )
+            rows = s.execute(
+                select(Resident.programme_id, Resident.coach_id, Resident.stage)
+                .where(Resident.stage.in_(("geplaatst", "duurzaam")), Resident.id.in_(sharing))
+                .order_by(Resident.id)
+            ).all()
+            return [(r[0], r[1], r[2]) for r in rows if r[1] is not None]
+    finally:
+        intake.dispose()
+
+
+def seed_placements(settings: Settings, residents: int = 0) -> str:
+    """Placements (agreed, started, ended) for the placed demo residents, through the real use
+    cases: matching writes placement.changed events, and intake's worker turns the starts into
+    follow-ups (some due now) as soon as `make run` starts it."""
+    from services.matching.domain import placements
+    from services.matching.models import Placement, Proposal
+    from shared.auth.accounts import Principal
+
+    db = Database(settings.database_url("matching"), "matching")
+    accounts = Database(settings.database_url("accounts"), "accounts")
+    try:
+        with db.unit_of_work() as s:
+            if (s.scalar(select(func.count()).select_from(Placement)) or 0) > 0:
+                return "matching: demo placements already present"
+        with accounts.unit_of_work() as a:
+            org = a.scalar(select(Organisation).where(Organisation.kind == "aannemer"))
+            if org is None:
+                return "matching: no demo contractor"
+            contractor = Principal(None, "Demo-aannemer", "aannemer", org.id, org.name, "session")
+        people = _placed_residents(settings)[:24]
+        if not people:
+            return "matching: no placed demo residents"
+        rng = random.Random(909)
+        today = date.today()
+        now = utcnow()
+        with db.unit_of_work() as s:
+            tasks = []
+            for title, occupation, wijk, tag in RUNNING_TASKS:
+                task = Task(
+                    organisation_id=org.id,
+                    title=title,
+                    occupation=occupation,
+                    corporation="Trivire" if "TRIVIRE" in tag else "Woonbron",
+                    project=rng.choice(PROJECTS),
+                    wijk=wijk,
+                    site=None,
+                    start_date=today - timedelta(days=330),
+                    end_date=today + timedelta(days=400),
+                    hours_per_week=32,
+                    places=len(people) + 2,
+                    filled=0,
+                    contract_type="bepaalde_tijd",
+                    req_certificates=["vca_basis"],
+                    req_language_spoken="A2",
+                    skills=["gereedschap"],
+                    werkprocessen=["B1-K1-W1"],
+                    sroi_tag=tag,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(task)
+                tasks.append(task)
+            s.flush()
+            counts = {"afgesproken": 0, "gestart": 0, "beeindigd": 0}
+            for i, (programme_id, coach_id, stage) in enumerate(people):
+                task = tasks[i % len(tasks)]
+                proposal = Proposal(
+                    programme_id=programme_id,
+                    opening_key=f"task:{task.id}",
+                    task_id=task.id,
+                    coach_id=coach_id,
+                    score=0.8,
+                    explanation={},
+                    explanation_nl="Demo: eerder gekoppeld",
+                    status="aannemer_akkoord",
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(proposal)
+                task.filled += 1
+                s.flush()
+                placement = placements.agree(s, proposal, task)
+                placement.wage_subsidy = rng.random() < 0.4
+                placement.jobcoach_support = rng.random() < 0.6
+                if i % 8 == 7 and stage == "geplaatst":
+                    counts["afgesproken"] += 1  # agreed, the contractor still has to confirm the start
+                    continue
+                # Duurzaam residents started long ago; the others weeks to months ago, so their
+                # +1, +3 or +6 months follow-up is due now.
+                days_ago = (
+                    rng.randint(200, 320) if stage == "duurzaam" else rng.choice([35, 40, 95, 100, 190])
+                )
+                placements.confirm_start(
+                    s, contractor, placement, today - timedelta(days=days_ago), None, today=today
+                )
+                if i % 8 == 3:
+                    ended = today - timedelta(days=rng.randint(1, min(20, days_ago)))
+                    placements.end(s, contractor, placement, ended, rng.choice(END_REASONS), today=today)
+                    counts["beeindigd"] += 1
+                else:
+                    counts["gestart"] += 1
+        return (
+            f"matching: {len(people)} demo placements "
+            f"({counts['gestart']} working, {counts['afgesproken']} agreed, {counts['beeindigd']} ended)"
+        )
+    finally:
+        db.dispose()
+        accounts.dispose()

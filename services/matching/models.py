@@ -213,7 +213,11 @@ class Proposal(Base):
 
 
 class Placement(Base):
-    """A resident in an instapbaan (task) or enrolled in a training slot, from a proposal."""
+    """A resident in an instapbaan (task) or enrolled in a training slot, from a proposal.
+
+    For a task (`kind` plaatsing) the contractor records the terms (planned start, contract,
+    hours, loonkostensubsidie, job-coach support, SROI tag), confirms the actual start and later
+    the end; see domain/placements.py. `version` numbers the placement's events."""
 
     __tablename__ = "placement"
 
@@ -221,11 +225,24 @@ class Placement(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
     programme_id: Mapped[str] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # plaatsing | inschrijving
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("training_slot.id"))
     status: Mapped[str] = mapped_column(String(20), default="afgesproken")
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    contract_type: Mapped[str | None] = mapped_column(String(30))
+    hours_per_week: Mapped[int | None] = mapped_column(Integer)
+    wage_subsidy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    jobcoach_support: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    sroi_tag: Mapped[str | None] = mapped_column(String(60), index=True)
     started_on: Mapped[date | None] = mapped_column(Date)
+    early_start_reason: Mapped[str | None] = mapped_column(String(200))
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    task: Mapped[Task | None] = relationship(foreign_keys=[task_id])
 
 
 class Enrolment(Base):

@@ -24,6 +24,10 @@ ENDPOINTS = [
     ("post", f"{API}/{PID}/stages", {}),
     ("get", f"{API}/{PID}/notes", None),
     ("post", f"{API}/{PID}/notes", {}),
+    ("get", f"{API}/{PID}/follow-ups", None),
+    ("get", "/intake/api/v1/follow-ups", None),
+    ("get", "/intake/api/v1/follow-ups/1", None),
+    ("post", "/intake/api/v1/follow-ups/1", {}),
 ]
 IDS = [f"{m} {p.replace(API, '')}" for m, p, _ in ENDPOINTS]
 # Endpoints for organisations (not for coaches): introductions after both sides accepted.
@@ -39,7 +43,10 @@ def test_every_endpoint_is_covered_by_this_list(app):
     listed = {
         (
             m.upper(),
-            p.removeprefix("/intake").replace(PID, "<programme_id>").replace("/registratie", "/<purpose>"),
+            p.removeprefix("/intake")
+            .replace(PID, "<programme_id>")
+            .replace("/registratie", "/<purpose>")
+            .replace("/follow-ups/1", "/follow-ups/<followup_id>"),
         )
         for m, p, _ in ENDPOINTS + ORG_ENDPOINTS
     }

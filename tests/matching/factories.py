@@ -116,3 +116,13 @@ def card_pseudonym(app: Any, programme_id: str, task_id: int) -> str:
             task = s.get(Task, task_id)
             assert task is not None
             return pseudonym(ctx_key, task.organisation_id, f"task:{task_id}", programme_id)
+
+
+def backdate_task(db: Database, task_id: int, start: date) -> None:
+    """A task that started already (the API only takes start dates from today on)."""
+    from services.matching.models import Task
+
+    with db.unit_of_work() as s:
+        task = s.get(Task, task_id)
+        assert task is not None
+        task.start_date = start

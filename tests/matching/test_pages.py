@@ -473,22 +473,37 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     shown = card_pseudonym(matching_app, pid, task_id)
     assert f"U heeft kandidaat {shown} geaccepteerd." in page
     assert "1 van 2 plaatsen vergeven" in page
-    assert "Start bevestigen" in page
+    assert "Afspraken en start" in page
     with db(matching_app) as s:
         assert s.get(Task, task_id).filled == 1
         assert s.get(Proposal, proposal_id).status == "aannemer_akkoord"
         placement = s.scalar(select(Placement).where(Placement.proposal_id == proposal_id))
         assert placement.kind == "plaatsing" and placement.status == "afgesproken"
-    start = post_form(
+        placement_id = placement.id
+    # The card links to the placement; the old start button of a task leads there too.
+    to_placement = contractor.get(f"/matching/plaatsingen/voorstel/{proposal_id}")
+    assert to_placement.headers["Location"].endswith(f"/matching/plaatsingen/{placement_id}")
+    old = post_form(
         contractor,
         f"/matching/taken/{task_id}/voorstellen/{proposal_id}/start",
         {},
         page=f"/matching/taken/{task_id}",
     )
-    assert start.status_code == 302
-    assert (
-        f"De start van kandidaat {shown} is bevestigd." in contractor.get(f"/matching/taken/{task_id}").text
+    assert old.status_code == 302 and old.headers["Location"].endswith(f"/plaatsingen/voorstel/{proposal_id}")
+    page_url = f"/matching/plaatsingen/{placement_id}"
+    today = date.today().isoformat()
+    early = post_form(contractor, f"{page_url}/start", {"started_on": today}, page=page_url)
+    assert early.status_code == 422  # the task starts later: the page asks why, nothing saved
+    assert "Schrijf erbij waarom" in field_error(early.text, "early_start_reason")
+    assert 'href="#early_start_reason"' in early.text
+    start = post_form(
+        contractor,
+        f"{page_url}/start",
+        {"started_on": today, "early_start_reason": "Proefweek"},
+        page=page_url,
     )
+    assert start.status_code == 302
+    assert "De start is bevestigd." in contractor.get(page_url).text
     with db(matching_app) as s:
         assert s.get(Proposal, proposal_id).status == "geplaatst"
 

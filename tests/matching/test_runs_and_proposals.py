@@ -141,8 +141,16 @@ def test_lifecycle_coach_then_contractor_with_pseudonymous_card(matching_app, se
     assert not_yours.status_code == 403
     accepted = contractor.post(f"{PROPOSALS}/{card['id']}/decision", json={"accept": True})
     assert accepted.status_code == 200 and accepted.json["status"] == "aannemer_akkoord"
-    started = contractor.post(f"{PROPOSALS}/{card['id']}/start")
-    assert started.status_code == 200 and started.json["status"] == "geplaatst"
+    # The task starts in 60 days: a start today needs the contractor's reason (placements API).
+    early = contractor.post(f"{PROPOSALS}/{card['id']}/start")
+    assert early.status_code == 422 and "early_start_reason" in early.json["errors"]
+    [placement_row] = contractor.get("/matching/api/v1/placements").json
+    started = contractor.post(
+        f"/matching/api/v1/placements/{placement_row['id']}/start",
+        json={"started_on": TODAY.isoformat(), "early_start_reason": "Begint met de voorbereiding"},
+    )
+    assert started.status_code == 200 and started.json["status"] == "gestart"
+    assert contractor.get(f"{PROPOSALS}/{card['id']}").json["status"] == "geplaatst"
     with _db(matching_app).unit_of_work() as s:
         assert s.get(Task, task_id).filled == 1
         placement = s.scalars(select(Placement)).one()

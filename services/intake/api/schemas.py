@@ -17,6 +17,7 @@ from marshmallow import (
 
 from shared import reference
 from shared.api import NoBsnSchema, QueryArgsSchema, Schema
+from shared.events import STILL_WORKING
 from shared.states import FUNNEL
 from shared.validators import (
     ID,
@@ -356,3 +357,51 @@ class ResidentExportSchema(Schema):
     introductions = fields.List(fields.Nested(IntroductionExportSchema))
     matching = fields.Nested(MatchingPartSchema)
     created_at = fields.String(allow_none=True)
+
+
+# --- Follow-ups after a start (issue 9) ---
+
+
+FOLLOWUP_STATUSES = ("gepland", "open", "vastgelegd", "vervallen")
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer()
+    programme_id = fields.Function(lambda f: f.resident.programme_id)
+    placement_id = fields.Integer()
+    opening_title = fields.String(allow_none=True)
+    month = fields.Integer(metadata={"description": "1, 3, 6 or 12 months after the start"})
+    started_on = fields.Date()
+    due_on = fields.Date()
+    status = fields.String(metadata={"enum": list(FOLLOWUP_STATUSES)})
+    cancelled_reason = fields.String(allow_none=True)
+    recorded_on = fields.Date(allow_none=True)
+    still_working = fields.String(allow_none=True)
+    trede = fields.Integer(allow_none=True)
+
+
+class FollowUpQueryArgsSchema(NoBsnSchema):
+    status = fields.String(
+        load_default="open",
+        validate=validate.OneOf(FOLLOWUP_STATUSES, error="Kies gepland, open, vastgelegd of vervallen."),
+    )
+
+
+class FollowUpRecordSchema(NoBsnSchema):
+    still_working = fields.String(
+        required=True,
+        error_messages={"required": "Kies ja, nee of onbekend."},
+        validate=validate.OneOf(STILL_WORKING, error="Kies ja, nee of onbekend."),
+        metadata={"description": "still working: ja | nee | onbekend"},
+    )
+    trede = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(list(reference.PARTICIPATIELADDER), error="Kies een trede van 1 tot 6."),
+        metadata={"description": "Participatieladder trede 1-6"},
+    )
+    recorded_on = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "day of the conversation; today if empty"},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.intake.domain import publishing
+from services.intake.domain import followups, publishing
 from services.intake.models import ConsentRecord, Resident
 from shared.auth.accounts import Principal
 from shared.db import utcnow
@@ -31,6 +31,8 @@ def give(
     )
     resident.consents.append(record)
     session.flush()
+    if purpose == "follow_up":
+        followups.on_consent(session, resident, True)
     publishing.publish_consent(session, resident, purpose, True)
     publishing.publish_profile(session, resident)
     return record
@@ -51,6 +53,8 @@ def withdraw(session: Session, principal: Principal, resident: Resident, purpose
                 other.withdrawn_by = principal.user_id
                 withdrawn.append(other.purpose)
     session.flush()
+    if "follow_up" in withdrawn:
+        followups.on_consent(session, resident, False)
     for p in withdrawn:
         publishing.publish_consent(session, resident, p, False)
     publishing.publish_profile(session, resident)

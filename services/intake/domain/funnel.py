@@ -6,10 +6,47 @@ from sqlalchemy.orm import Session
 
 from services.intake.domain import publishing
 from services.intake.models import Resident, StageChange
+from shared import reference
 from shared.auth.accounts import Principal
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.states import FUNNEL, Stage
+
+
+def _step(
+    session: Session,
+    resident: Resident,
+    to_stage: str,
+    reason_code: str | None,
+    changed_by: int | None,
+) -> StageChange:
+    """One history row, one stage.changed event."""
+    change = StageChange(
+        from_stage=resident.stage,
+        to_stage=to_stage,
+        reason_code=reason_code,
+        changed_at=utcnow(),
+        changed_by=changed_by,
+    )
+    resident.stage_changes.append(change)
+    previous = resident.stage
+    resident.stage = to_stage
+    resident.updated_at = utcnow()
+    session.flush()
+    publishing.publish_stage(session, resident, previous, to_stage, reason_code)
+    return change
+
+
+def move(
+    session: Session, resident: Resident, to_stage: str, reason_code: str | None, changed_by: int | None
+) -> StageChange:
+    """Move along an allowed step; a forward jump records each stage passed over as skipped
+    (its own history row and event with reason `overgeslagen`), then the step itself."""
+    for skipped in reference.skipped_stages(resident.stage, to_stage):
+        _step(session, resident, skipped, reference.SKIPPED_REASON, changed_by)
+    change = _step(session, resident, to_stage, reason_code, changed_by)
+    publishing.publish_profile(session, resident, removed_reason="gestopt" if to_stage == "gestopt" else None)
+    return change
 
 
 def change_stage(
@@ -25,20 +62,16 @@ def change_stage(
     )
     if to_stage == Stage.UITGEVALLEN and not reason_code:
         raise Invalid("Kies een reden van uitval.", {"reason_code": ["Kies een reden van uitval."]})
-    change = StageChange(
-        from_stage=resident.stage,
-        to_stage=to_stage,
-        reason_code=reason_code,
-        changed_at=utcnow(),
-        changed_by=principal.user_id,
-    )
-    resident.stage_changes.append(change)
-    previous = resident.stage
-    resident.stage = to_stage
-    resident.updated_at = utcnow()
-    session.flush()
-    publishing.publish_stage(session, resident, previous, to_stage, reason_code)
-    publishing.publish_profile(
-        session, resident, removed_reason="gestopt" if to_stage == Stage.GESTOPT else None
-    )
-    return change
+    return move(session, resident, str(to_stage), reason_code, principal.user_id)
+
+
+def advance_to(session: Session, resident: Resident, to_stage: str, reason_code: str) -> StageChange | None:
+    """A step the programme takes from another service's fact (a confirmed start, still working
+    at +6 months). Only forward: a resident already there or further, or outside the funnel
+    (uitgevallen, gestopt), keeps their stage, so a late or repeated event changes nothing."""
+    order = reference.FUNNEL_ORDER
+    if resident.erased_at is not None or resident.stage not in order:
+        return None
+    if order.index(resident.stage) >= order.index(to_stage):
+        return None
+    return move(session, resident, to_stage, reason_code, None)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.domain import caseload, publishing
 from services.intake.models import (
+    FollowUp,
     Introduction,
     LadderMeasurement,
     OutboxEvent,
@@ -263,6 +264,8 @@ def erase(session: Session, resident: Resident) -> None:
     resident.erased_at = utcnow()
     resident.updated_at = resident.erased_at
     session.flush()
+    # Follow-ups are about the person too: gone, not only cancelled.
+    session.execute(delete(FollowUp).where(FollowUp.resident_id == resident.id))
     scrub_subjects(session, OutboxEvent, [resident.programme_id])
     publishing.publish_profile(session, resident, removed_reason="gewist")
     # Last, so it is the newest event about the resident: consumers that keep state ignore

@@ -13,7 +13,7 @@ from services.intake.api import schemas as s
 from services.intake.domain import audit, consent, export, funnel, notes, residents
 from services.intake.domain.consent import active_record
 from services.intake.models import Resident
-from services.intake.web import proposals
+from services.intake.web import proposals, timeline
 from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import coaches, label, render, visible_resident
 from services.intake.web.views import bp
@@ -50,6 +50,7 @@ def _detail(
     audit.record(db_session(), principal, resident, "view", "page", "resident detail")
     section = proposals.for_resident(principal, resident)
     commit()
+    journey = timeline.build(db_session(), resident)
     is_admin = principal.role == BEHEERDER
     coach_names = coaches()
     return render(
@@ -65,6 +66,7 @@ def _detail(
         coach_choices={k: v for k, v in coach_names.items() if k != resident.coach_id} if is_admin else {},
         is_admin=is_admin,
         proposals=section,
+        timeline=journey,
     )
 
 

@@ -119,11 +119,21 @@ ROLES = {
 SHARED_ITEMS = {"naam": "Naam", "telefoon": "Telefoonnummer", "e-mail": "E-mailadres"}
 
 
+# Every reason a stage change can carry: drop-out reasons and the steps the programme takes itself.
+STAGE_REASONS = {
+    **DROPOUT_REASONS,
+    reference.SKIPPED_REASON: "Overgeslagen",
+    "plaatsing_gestart": "Start bij een aannemer bevestigd",
+    "werkt_na_6_maanden": "Werkt nog na 6 maanden",
+}
+
+
 class Labels(ReferenceLabels):
     """What templates see as `labels`: code → Dutch label per list (reference data read live)."""
 
     stages = STAGES
     reasons = DROPOUT_REASONS
+    stage_reasons = STAGE_REASONS
     purposes = CONSENT_PURPOSES
     methods = CONSENT_METHODS
     genders = GENDERS

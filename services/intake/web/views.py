@@ -189,4 +189,4 @@ def _intake_globals() -> dict[str, Any]:
 
 
 # The resident pages register their routes on the same blueprint.
-from services.intake.web import detail  # noqa: E402, F401
+from services.intake.web import detail, followups  # noqa: E402, F401

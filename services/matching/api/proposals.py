@@ -127,6 +127,7 @@ class OrganisationDecision(MethodView):
 @blp.route("/<int:proposal_id>/start")
 class ConfirmStart(MethodView):
     @roles_required(AANNEMER, OPLEIDER, BEHEERDER)
+    @blp.errors(422)  # a task's start before the task's start date needs a reason (placements)
     @blp.response_one_of(200, s.ProposalSchema, s.OrganisationProposalSchema)
     def post(self, proposal_id: int) -> Any:
         """The organisation confirms the start (task) or enrolment (training)."""

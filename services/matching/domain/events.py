@@ -12,7 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.matching.models import Certificate, Enrolment, OutboxEvent, Proposal, Task, TrainingSlot
+from services.matching.models import (
+    Certificate,
+    Enrolment,
+    OutboxEvent,
+    Placement,
+    Proposal,
+    Task,
+    TrainingSlot,
+)
 from shared.db import utcnow
 from shared.outbox import add_event
 
@@ -51,6 +59,44 @@ def publish_proposal(
         },
         subject=f"proposal:{proposal.id}",
         seq=proposal.version,
+    )
+
+
+def publish_placement(session: Session, placement: Placement, task: Task | None = None) -> None:
+    """Number and write the placement's event (subject `placement:<id>`, seq = its version).
+    Codes and dates only: the programme id is the resident's pseudonym, no name travels."""
+    placement.version = Placement.version + 1  # type: ignore[assignment]
+    session.flush()
+    session.refresh(placement, ["version"])
+    task = task or (session.get(Task, placement.task_id) if placement.task_id is not None else None)
+    assert task is not None
+    add_event(
+        session,
+        OutboxEvent,
+        "placement.changed",
+        {
+            "placement_id": placement.id,
+            "programme_id": placement.programme_id,
+            "proposal_id": placement.proposal_id,
+            "task_id": task.id,
+            "organisation_id": task.organisation_id,
+            "corporation": task.corporation,
+            "project": task.project,
+            "occupation": task.occupation,
+            "contract_type": placement.contract_type,
+            "hours_per_week": placement.hours_per_week,
+            "wage_subsidy": placement.wage_subsidy,
+            "jobcoach_support": placement.jobcoach_support,
+            "sroi_tag": placement.sroi_tag,
+            "status": placement.status,
+            "planned_start": placement.planned_start,
+            "started_on": placement.started_on,
+            "ended_on": placement.ended_on,
+            "end_reason": placement.end_reason,
+            "changed_at": utcnow(),
+        },
+        subject=f"placement:{placement.id}",
+        seq=placement.version,
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from services.matching.domain import enrolments
+from services.matching.domain import enrolments, placements
 from services.matching.domain.events import publish_proposal
 from services.matching.models import Candidate, Enrolment, Placement, Proposal, Task, TrainingSlot
 from shared.auth.accounts import Principal
@@ -210,18 +211,21 @@ def organisation_decides(
         # as a withdrawal, so the two never deadlock.
         _take_place(session, proposal)
         _move(session, proposal, proposal.status, target)
-        kind = "plaatsing" if proposal.task_id is not None else "inschrijving"
-        session.add(
-            Placement(
-                proposal_id=proposal.id,
-                programme_id=proposal.programme_id,
-                kind=kind,
-                task_id=proposal.task_id,
-                slot_id=proposal.slot_id,
-                status="afgesproken",
-                created_at=utcnow(),
+        if proposal.task_id is not None:
+            task = session.get(Task, proposal.task_id)
+            assert task is not None
+            placements.agree(session, proposal, task)
+        else:
+            session.add(
+                Placement(
+                    proposal_id=proposal.id,
+                    programme_id=proposal.programme_id,
+                    kind="inschrijving",
+                    slot_id=proposal.slot_id,
+                    status="afgesproken",
+                    created_at=utcnow(),
+                )
             )
-        )
         if proposal.slot_id is not None:
             session.flush()
             enrolments.from_proposal(session, proposal)  # aangemeld in the cohort (issue 9)
@@ -233,8 +237,15 @@ def organisation_decides(
     return proposal
 
 
-def confirm_start(session: Session, principal: Principal, proposal: Proposal) -> Proposal:
-    """The organisation confirms the resident started (task) or enrolled (training)."""
+def confirm_start(
+    session: Session,
+    principal: Principal,
+    proposal: Proposal,
+    started_on: date | None = None,
+    early_start_reason: str | None = None,
+) -> Proposal:
+    """The organisation confirms the resident started (task: the placement's rules, see
+    domain/placements.py) or enrolled (training)."""
     owner_role = AANNEMER if proposal.task_id is not None else OPLEIDER
     if principal.role not in (owner_role, BEHEERDER):
         raise Forbidden("Alleen de organisatie van deze plek bevestigt de start.")
@@ -246,11 +257,22 @@ def confirm_start(session: Session, principal: Principal, proposal: Proposal) ->
     _move(session, proposal, proposal.status, target, may_share(proposal))
     placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
     assert placement is not None
+    if proposal.task_id is not None:
+        placements.confirm_start(
+            session, principal, placement, started_on or utcnow().date(), early_start_reason
+        )
+        return proposal
     placement.status = "gestart"
     placement.started_on = utcnow().date()
     session.flush()
     publish_proposal(session, proposal)
     return proposal
+
+
+def move_to_started(session: Session, proposal: Proposal) -> None:
+    """An agreed task proposal becomes a started placement, only while consent holds."""
+    PROPOSAL.check(proposal.status, ProposalStatus.GEPLAATST, "Eerst moeten beide kanten akkoord zijn.")
+    _move(session, proposal, proposal.status, ProposalStatus.GEPLAATST, may_share(proposal))
 
 
 OPEN = OPEN_PROPOSALS
@@ -297,6 +319,10 @@ def withdraw_for_candidate(session: Session, programme_id: str, reason: str, kin
     placement or enrolment stops at once, also one both sides accepted (its place is given
     back). `kind` says which: "employer" (tasks, and trainings that lead to a task), "trainer"
     (trainings) or "all". Callers lock the candidate first (`lock_candidate`)."""
+    if kind in ("employer", "all"):
+        # Agreed placements are called off as placements (an event intake and the reports see;
+        # the place given back once); their proposals are then no longer "not started" here.
+        placements.cancel_unstarted_placements(session, programme_id)
     ended = session.scalars(_for_candidate(programme_id, kind, NOT_STARTED)).all()
     for p in ended:
         if p.status == ProposalStatus.AANNEMER_AKKOORD:

@@ -37,6 +37,30 @@ ORG_DECLINE_REASONS = {
     "past_niet_in_team": "Past niet in het team",
     "anders": "Andere reden",
 }
+PLACEMENT_STATUS = {
+    "afgesproken": "Afgesproken, nog niet gestart",
+    "gestart": "Aan het werk",
+    "beeindigd": "Beëindigd",
+    "geannuleerd": "Niet doorgegaan",
+}
+PLACEMENT_END_REASONS = {
+    "contract_afgelopen": "Contract is afgelopen",
+    "vast_werk_elders": "Werk gevonden bij een andere werkgever",
+    "ander_werk_bij_aannemer": "Ander werk bij dezelfde aannemer",
+    "opleiding_gestart": "Begonnen aan een opleiding",
+    "zelf_gestopt": "Deelnemer is zelf gestopt",
+    "ontslag_proeftijd": "Gestopt in de proeftijd",
+    "ontslag": "Ontslagen",
+    "project_gestopt": "Het project is gestopt",
+    "onbekend": "Onbekend",
+}
+PLACEMENT_CANCEL_REASONS = {
+    "deelnemer_ziet_af": "Deelnemer ziet ervan af",
+    "aannemer_ziet_af": "Aannemer ziet ervan af",
+    "toestemming_ingetrokken": "Toestemming ingetrokken",
+    "planning": "Past niet in de planning",
+    "anders": "Andere reden",
+}
 AGE_BANDS = {
     "15-25": "15 tot 25 jaar",
     "25-45": "25 tot 45 jaar",
@@ -70,6 +94,17 @@ class Labels(ReferenceLabels):
     coach_reasons = COACH_REJECT_REASONS
     org_reasons = ORG_DECLINE_REASONS
     age_bands = AGE_BANDS
+    placement_status = PLACEMENT_STATUS
+    placement_end = PLACEMENT_END_REASONS
+    placement_cancel = PLACEMENT_CANCEL_REASONS
+    # Every reason code a proposal or placement can carry, for timelines.
+    reasons = {
+        **COACH_REJECT_REASONS,
+        **ORG_DECLINE_REASONS,
+        **PLACEMENT_END_REASONS,
+        **PLACEMENT_CANCEL_REASONS,
+        "plek_gesloten": "De plek is gesloten",
+    }
     run_kinds = RUN_KINDS
     run_status = RUN_STATUS
     run_counts = RUN_COUNTS

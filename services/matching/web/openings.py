@@ -403,6 +403,8 @@ def _decide(kind: Kind, row_id: int, proposal_id: int) -> Any:
 def _start(kind: Kind, row_id: int, proposal_id: int) -> Any:
     principal = require_principal()
     proposal = _proposal_of(kind, row_id, proposal_id)
+    if kind is TASK:  # a start is a date with its rules: the placement page asks for it
+        return redirect(url_for("web.placement_of_proposal", proposal_id=proposal_id))
     try:
         proposals.confirm_start(db_session(), principal, proposal)
     except Conflict as err:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from services.matching.domain import runs as match_runs
 from services.matching.models import MatchRun
 from services.matching.web.helpers import local_iso, render
+from services.matching.web.labels import label
 from services.matching.web.stories import run_story
+from shared import reference
 from shared.auth.roles import BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.navigation import start_path
@@ -65,7 +67,12 @@ def start_run() -> Any:
 
 @bp.app_context_processor
 def _matching_globals() -> dict[str, Any]:
-    return {"run_roles": RUN_ROLES, "run_start_roles": RUN_START_ROLES}
+    return {"run_roles": RUN_ROLES, "run_start_roles": RUN_START_ROLES, "sector_name": sector_name}
+
+
+def sector_name(occupation: str | None) -> str:
+    """The sector of an occupation, by name (reference data, so any sector shows without code)."""
+    return label("sectors", reference.sector_of(occupation))
 
 
 # The task, slot and proposal pages register their routes on the same blueprint.
@@ -76,4 +83,5 @@ from services.matching.web import (  # noqa: E402, F401
     enrol,
     introductions,
     openings,
+    placements,
 )
