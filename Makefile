@@ -20,13 +20,14 @@ PYTEST_WORKERS ?= auto
 # hundreds of modules.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: install run test test-fast bench lint openapi clean help
+.PHONY: install run test test-fast bench lint openapi translations clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data and start the whole suite"
 	@echo "make test   - install and run the whole test suite (SQLite, PostgreSQL, Redis, Chromium)"
 	@echo "make bench  - run the benchmarks and write docs/benchmarks.md"
 	@echo "make lint   - ruff and mypy"
+	@echo "make translations - extract page texts, add new ones to the English catalogue, compile"
 
 install: $(STAMP)
 
@@ -69,6 +70,12 @@ lint: install
 
 openapi: install
 	$(BIN)/instap openapi --write docs/openapi
+
+# Extract every _()/ngettext() text of services/ and shared/ (babel.cfg), append the new ones to
+# the English catalogue with an empty translation, list them, and compile (docs/i18n.md).
+translations: install
+	$(BIN)/python -m shared.i18n_catalogue
+	$(BIN)/pybabel compile --use-fuzzy -d shared/translations -D messages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

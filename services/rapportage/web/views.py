@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -183,7 +184,7 @@ def outreach_page() -> Any:
             data = s.OutreachCreateSchema().load({k: v for k, v in form.items() if v != "" or k == "reached"})
             outreach.record(db_session(), principal, data)
             commit()
-            flash("De activiteit is opgeslagen.", "success")
+            flash(_("De activiteit is opgeslagen."), "success")
             return redirect(url_for("web.outreach_page"))
         except ValidationError as exc:
             errors = {path.split(".")[0]: msg for path, msg in flatten_errors(exc.messages)}
@@ -198,8 +199,8 @@ def outreach_page() -> Any:
         errors=errors,
         values=values,
         wijken=reference.names("wijken"),
-        kinds=KIND_LABELS,
-        field_label=lambda key: OUTREACH_FIELDS.get(key, key),
+        kinds={code: _(text) for code, text in KIND_LABELS.items()},
+        field_label=lambda key: _(OUTREACH_FIELDS[key]) if key in OUTREACH_FIELDS else key,
         nav_current="outreach",
     ), status
 
@@ -219,7 +220,11 @@ def packs_page() -> Any:
             )
             commit()
             flash(
-                f"Het pakket van {pack.month} is aangevraagd. Vernieuw de pagina over een minuut.", "success"
+                _(
+                    "Het pakket van %(month)s is aangevraagd. Vernieuw de pagina over een minuut.",
+                    month=pack.month,
+                ),
+                "success",
             )
             return redirect(url_for("web.packs_page"))
         except ValidationError as exc:
@@ -234,7 +239,7 @@ def packs_page() -> Any:
         items=items,
         errors=errors,
         values={"month": packs.previous_month(date.today())},
-        field_label=lambda key: "Maand" if key == "month" else key,
+        field_label=lambda key: _("Maand") if key == "month" else key,
         nav_current="reports",
     ), status
 
