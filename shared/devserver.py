@@ -141,6 +141,10 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("INSTAP_DATA_DIR", str(data_dir))
+    # On a developer's terminal the banner (where to go, how to log in) must not drown in
+    # thousands of INFO lines from the workers replaying the demo's events: warnings and errors
+    # only, unless INSTAP_LOG_LEVEL says otherwise. Production logs stay at INFO (config.py).
+    env.setdefault("INSTAP_LOG_LEVEL", "WARNING")
     redis_server = None
     procs: list[subprocess.Popen[bytes]] = []
     try:
