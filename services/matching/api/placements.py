@@ -14,8 +14,8 @@ from sqlalchemy import select
 from services.matching.api.schemas import CONTRACT_TYPES
 from services.matching.domain import placements, pseudonyms, sroi, timeline
 from services.matching.models import Placement
-from shared.auth.accounts import Principal
 from shared.api import MAX_ID, Blueprint, NoBsnSchema, Schema
+from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
@@ -41,9 +41,7 @@ class PlacementSchema(Schema):
     id = fields.Integer()
     proposal_id = fields.Integer()
     programme_id = fields.String(
-        metadata={
-            "description": "the resident's programme id; only for staff (jobcoach, programmabureau, beheerder)"
-        }
+        metadata={"description": "the programme id; only for staff (jobcoach, programmabureau, beheerder)"}
     )
     pseudonym = fields.String(
         metadata={
