@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from shared.db import utcnow
 from shared.events import validate_payload
 from shared.jobs import apply_once
 from tests.conftest import LoggedIn
-from tests.matching.factories import add_candidate, add_proposal, slot_payload, task_payload
+from tests.matching.factories import add_candidate, add_proposal, backdate_task, slot_payload, task_payload
 
 pytestmark = pytest.mark.both_backends
 
@@ -94,7 +95,11 @@ def test_withdrawal_ends_a_proposal_both_sides_accepted(matching_app, org, purpo
     with db.unit_of_work() as s:
         proposal = s.get(Proposal, proposal_id)
         assert proposal.status == "ingetrokken"
-        assert s.scalar(select(func.count()).select_from(Placement)) == 0
+        # An agreed placement is called off (geannuleerd, a fact the reports count), never left open.
+        assert (
+            s.scalar(select(func.count()).select_from(Placement).where(Placement.status != "geannuleerd"))
+            == 0
+        )
         opening = s.get(Task, task_id) if kind == "task" else s.get(TrainingSlot, slot_id)
         assert opening.filled == 0  # the place is free again
     # The card is gone at once, from the API and from the page, and the start is refused.
@@ -132,7 +137,9 @@ def test_started_placement_stays_after_withdrawal(matching_app, org):
     add_candidate(db, "DW-STARTED1")
     proposal_id = add_proposal(db, "DW-STARTED1", task_id)
     contractor.post(f"{PROPOSALS}/{proposal_id}/decision", json={"accept": True})
-    assert contractor.post(f"{PROPOSALS}/{proposal_id}/start").status_code == 200
+    backdate_task(db, task_id, date.today())  # a start is confirmed on or after the task's start
+    started = contractor.post(f"{PROPOSALS}/{proposal_id}/start")
+    assert started.status_code == 200
     _withdraw(db, "DW-STARTED1", "delen_werkgever")
     with db.unit_of_work() as s:
         assert s.get(Proposal, proposal_id).status == "geplaatst"
@@ -219,5 +226,9 @@ def test_concurrent_accepts_and_withdrawals_never_leave_a_withdrawn_candidate_in
     assert set(statuses) <= {200, 404, 409} and len(statuses) == n
     with db.unit_of_work() as s:
         assert set(s.scalars(select(Proposal.status))) == {"ingetrokken"}
-        assert s.scalar(select(func.count()).select_from(Placement)) == 0
+        # An agreed placement is called off (geannuleerd, a fact the reports count), never left open.
+        assert (
+            s.scalar(select(func.count()).select_from(Placement).where(Placement.status != "geannuleerd"))
+            == 0
+        )
         assert s.get(Task, task_id).filled == 0

@@ -208,7 +208,7 @@ def test_start_page_by_role(app: Any, matching_app: Any, make_user: Any) -> None
         "opleider": "/matching/plekken",
         "jobcoach": "/intake/deelnemers",
         "beheerder": "/intake/deelnemers",
-        "programmabureau": "/matching/rondes",
+        "programmabureau": "/rapportage/",
     }
     for role, target in expected.items():
         user = LoggedIn(matching_app.test_client(), make_user(role, org=f"Org {role}"), prefix="/matching")
