@@ -118,6 +118,21 @@ def card_pseudonym(app: Any, programme_id: str, task_id: int) -> str:
             return pseudonym(ctx_key, task.organisation_id, f"task:{task_id}", programme_id)
 
 
+def slot_pseudonym(app: Any, programme_id: str, slot_id: int) -> str:
+    """The pseudonym the slot's organisation (the trainer) sees for this resident."""
+    from services.matching.domain.pseudonyms import pseudonym
+    from services.matching.models import TrainingSlot
+    from shared.runtime import service_context
+
+    with app.app_context():
+        key = service_context().settings.ensure_pseudonym_key()
+        ctx_key = service_context().extras.setdefault("pseudonym_key", key)
+        with app.extensions["instap"].db.unit_of_work() as s:
+            slot = s.get(TrainingSlot, slot_id)
+            assert slot is not None
+            return pseudonym(ctx_key, slot.organisation_id, f"slot:{slot_id}", programme_id)
+
+
 def backdate_task(db: Database, task_id: int, start: date) -> None:
     """A task that started already (the API only takes start dates from today on)."""
     from services.matching.models import Task

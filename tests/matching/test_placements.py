@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from services.matching.domain import placements as placements_domain
 from services.matching.models import OutboxEvent, Placement, Proposal, Task
 from tests.conftest import LoggedIn
-from tests.matching.factories import TODAY, add_candidate, add_proposal, backdate_task, task_payload
+from tests.matching.factories import (
+    TODAY,
+    add_candidate,
+    add_proposal,
+    backdate_task,
+    card_pseudonym,
+    task_payload,
+)
 
 TASKS = "/matching/api/v1/tasks"
 PROPOSALS = "/matching/api/v1/proposals"
@@ -272,6 +279,10 @@ def test_sroi_export_per_tag_and_period(matching_app, placed, make_user):
     assert row["startdatum"] == start.isoformat() and row["einddatum"] == ""
     assert row["uren_per_week"] == "28" and row["loonkostensubsidie"] == "ja"
     assert row["weken_in_periode"] == "1,1" and row["uren_in_periode"] == "32,0"  # 8 days of 28 h/week
+    # The contractor's pseudonym for the task (the one on its card), never the programme id.
+    assert row["deelnemer_pseudoniem"] == card_pseudonym(matching_app, "DW-PLAC0001", placed[2])
+    assert "DW-PLAC0001" not in text and placement["pseudonym"] == row["deelnemer_pseudoniem"]
+    assert "programme_id" not in placement
     # Per tag; a period before the start has no rows.
     assert (
         len(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.matching.api import enrolment_schemas as s
 from services.matching.credentials import MEDIA_TYPE, CredentialUrls, KeyStore, issue_credential
-from services.matching.domain import certificates
+from services.matching.domain import certificates, pseudonyms
 from services.matching.models import Certificate
 from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, OPLEIDER
@@ -69,7 +69,17 @@ class Certificates(MethodView):
         query = query.order_by(Certificate.issued_on.desc(), Certificate.id.desc())
         rows = page_of(db_session(), query, pagination_parameters)
         urls = credential_urls()
-        return [certificates.as_dict(c, urls) for c in rows]
+        return [shown_certificate(c, urls) for c in rows]
+
+
+def shown_certificate(certificate: Certificate, urls: CredentialUrls) -> dict[str, Any]:
+    """A certificate as the caller may see it: a trainer gets its pseudonym of the resident, not
+    the programme id (domain/pseudonyms.py)."""
+    return pseudonyms.shown(
+        require_principal(),
+        certificates.as_dict(certificate, urls),
+        lambda: pseudonyms.for_certificate(db_session(), certificate),
+    )
 
 
 def _own(code: str) -> Certificate:
@@ -88,7 +98,7 @@ class CertificateItem(MethodView):
     @roles_required(OPLEIDER, BEHEERDER)
     @blp.response(200, s.CertificateSchema)
     def get(self, code: str) -> Any:
-        return certificates.as_dict(_own(code), credential_urls())
+        return shown_certificate(_own(code), credential_urls())
 
 
 @blp.route("/<code>/revoke")
@@ -99,7 +109,7 @@ class CertificateRevoke(MethodView):
     def post(self, data: dict[str, Any], code: str) -> Any:
         """Revoke with a reason: the verification page and the status list say so at once."""
         certificate = certificates.revoke(db_session(), require_principal(), _own(code), data["reason"])
-        result = certificates.as_dict(certificate, credential_urls())
+        result = shown_certificate(certificate, credential_urls())
         commit()
         return result
 

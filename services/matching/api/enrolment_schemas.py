@@ -135,7 +135,15 @@ class AttendanceSchema(Schema):
 
 class EnrolmentSchema(Schema):
     id = fields.Integer()
-    programme_id = fields.String()
+    programme_id = fields.String(
+        metadata={"description": "the resident's programme id; only for staff (jobcoach, beheerder)"}
+    )
+    pseudonym = fields.String(
+        metadata={
+            "description": "for the trainer (opleider) instead of programme_id: its pseudonym of the "
+            "resident for this training slot, the one on the candidate card (K-XXXX-XXXX)"
+        }
+    )
     slot_id = fields.Integer()
     proposal_id = fields.Integer(allow_none=True)
     source = fields.String()
@@ -164,7 +172,15 @@ class CertificateSchema(Schema):
     crebo = fields.String(allow_none=True)
     kwalificatie = fields.String(allow_none=True)
     werkprocessen = fields.List(fields.String())
-    programme_id = fields.String()
+    programme_id = fields.String(
+        metadata={"description": "the resident's programme id; only for staff (jobcoach, beheerder)"}
+    )
+    pseudonym = fields.String(
+        metadata={
+            "description": "for the trainer (opleider) instead of programme_id: its pseudonym of the "
+            "resident for this training slot, the one on the candidate card (K-XXXX-XXXX)"
+        }
+    )
     enrolment_id = fields.Integer(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
     revoked_reason = fields.String(allow_none=True)

@@ -8,8 +8,8 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from services.matching.api import enrolment_schemas as s
-from services.matching.api.certificates import credential_urls
-from services.matching.domain import certificates, enrolments, supply
+from services.matching.api.certificates import credential_urls, shown_certificate
+from services.matching.domain import certificates, enrolments, pseudonyms, supply
 from services.matching.models import Enrolment
 from shared.api import Blueprint, page_of
 from shared.auth.roles import BEHEERDER, JOBCOACH, OPLEIDER
@@ -32,6 +32,16 @@ cohorts = Blueprint(
 READ = (OPLEIDER, JOBCOACH, BEHEERDER)
 
 
+def shown_enrolment(enrolment: Enrolment) -> dict[str, Any]:
+    """An enrolment as the caller may see it: a trainer gets its pseudonym of the resident for
+    the slot, not the programme id (domain/pseudonyms.py)."""
+    return pseudonyms.shown(
+        require_principal(),
+        enrolments.as_dict(enrolment),
+        lambda: pseudonyms.for_enrolment(db_session(), enrolment),
+    )
+
+
 @blp.route("")
 class Enrolments(MethodView):
     @roles_required(*READ)
@@ -46,7 +56,7 @@ class Enrolments(MethodView):
         if args["status"]:
             query = query.where(Enrolment.status == args["status"])
         rows = page_of(db_session(), query.order_by(Enrolment.id), pagination_parameters)
-        return [enrolments.as_dict(e) for e in rows]
+        return [shown_enrolment(e) for e in rows]
 
     @roles_required(OPLEIDER, JOBCOACH, BEHEERDER)
     @blp.arguments(s.EnrolmentCreateSchema)
@@ -60,7 +70,7 @@ class Enrolments(MethodView):
             enrolment = enrolments.enrol_accepted_proposal(session, principal, data["proposal_id"])
         else:
             enrolment = enrolments.enrol_by_coach(session, principal, data["programme_id"], data["slot_id"])
-        result = enrolments.as_dict(enrolment)
+        result = shown_enrolment(enrolment)
         commit()
         return result
 
@@ -70,7 +80,7 @@ class EnrolmentItem(MethodView):
     @roles_required(*READ)
     @blp.response(200, s.EnrolmentSchema)
     def get(self, enrolment_id: int) -> Any:
-        return enrolments.as_dict(enrolments.get(db_session(), require_principal(), enrolment_id))
+        return shown_enrolment(enrolments.get(db_session(), require_principal(), enrolment_id))
 
 
 @blp.route("/<int:enrolment_id>/status")
@@ -90,7 +100,7 @@ class EnrolmentStep(MethodView):
             data["date"],
             data["reason"],
         )
-        result = enrolments.as_dict(enrolment)
+        result = shown_enrolment(enrolment)
         commit()
         return result
 
@@ -107,7 +117,7 @@ class EnrolmentAttendance(MethodView):
         enrolment = enrolments.get(session, principal, enrolment_id)
         enrolments.record_attendance(session, principal, enrolment, data["week"], data["presence"])
         session.refresh(enrolment)
-        result = enrolments.as_dict(enrolment)
+        result = shown_enrolment(enrolment)
         commit()
         return result
 
@@ -127,7 +137,7 @@ class EnrolmentComplete(MethodView):
             session, principal, enrolment, certificates.Completion.from_data(data), data["initials"]
         )
         urls = credential_urls()
-        result = [certificates.as_dict(c, urls) for c in issued]
+        result = [shown_certificate(c, urls) for c in issued]
         commit()
         return result
 
@@ -145,7 +155,7 @@ class CohortComplete(MethodView):
         completion = certificates.Completion.from_data(data)
         issued = complete_people(session, principal, slot.id, completion, data["people"])
         urls = credential_urls()
-        result = [certificates.as_dict(c, urls) for c in issued]
+        result = [shown_certificate(c, urls) for c in issued]
         commit()
         return result
 

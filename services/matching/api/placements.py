@@ -12,9 +12,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from services.matching.api.schemas import CONTRACT_TYPES
-from services.matching.domain import placements, sroi, timeline
+from services.matching.domain import placements, pseudonyms, sroi, timeline
 from services.matching.models import Placement
 from shared.api import MAX_ID, Blueprint, NoBsnSchema, Schema
+from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import require_principal, roles_required
 from shared.web import commit, db_session
@@ -39,7 +40,15 @@ _ID = validate.Range(1, MAX_ID, error="Onbekend nummer.")
 class PlacementSchema(Schema):
     id = fields.Integer()
     proposal_id = fields.Integer()
-    programme_id = fields.String(metadata={"description": "the resident's pseudonym"})
+    programme_id = fields.String(
+        metadata={"description": "the programme id; only for staff (jobcoach, programmabureau, beheerder)"}
+    )
+    pseudonym = fields.String(
+        metadata={
+            "description": "for the contractor (aannemer) instead of programme_id: its pseudonym of the "
+            "resident for this task, the one on the candidate card (K-XXXX-XXXX)"
+        }
+    )
     task_id = fields.Integer()
     status = fields.String(metadata={"enum": list(placements.TRANSITIONS)})
     planned_start = fields.Date(allow_none=True)
@@ -54,6 +63,15 @@ class PlacementSchema(Schema):
     end_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
+
+
+def shown(placement: Placement, principal: Principal) -> Any:
+    """The placement as this principal may see it: a contractor gets its pseudonym of the
+    resident, never the programme id (domain/pseudonyms.py)."""
+    if not pseudonyms.hides_programme_id(principal):
+        return placement
+    data = {name: getattr(placement, name) for name in PlacementSchema().fields if name != "pseudonym"}
+    return pseudonyms.shown(principal, data, lambda: pseudonyms.for_placement(db_session(), placement))
 
 
 class PlacementQueryArgsSchema(NoBsnSchema):
@@ -148,7 +166,8 @@ class Placements(MethodView):
             query = query.where(Placement.status == args["status"])
         if args["task_id"]:
             query = query.where(Placement.task_id == args["task_id"])
-        return list(db_session().scalars(query.order_by(Placement.id)))
+        principal = require_principal()
+        return [shown(p, principal) for p in db_session().scalars(query.order_by(Placement.id))]
 
 
 @blp.route("/<int:placement_id>")
@@ -156,7 +175,8 @@ class PlacementItem(MethodView):
     @roles_required(*READ)
     @blp.response(200, PlacementSchema)
     def get(self, placement_id: int) -> Any:
-        return placements.get(db_session(), require_principal(), placement_id)
+        principal = require_principal()
+        return shown(placements.get(db_session(), principal, placement_id), principal)
 
     @roles_required(*WRITE)
     @blp.arguments(PlacementTermsSchema)
@@ -169,7 +189,7 @@ class PlacementItem(MethodView):
             session, principal, placements.get(session, principal, placement_id), data
         )
         commit()
-        return placement
+        return shown(placement, principal)
 
 
 @blp.route("/<int:placement_id>/start")
@@ -189,7 +209,7 @@ class PlacementStart(MethodView):
             data["early_start_reason"],
         )
         commit()
-        return placement
+        return shown(placement, principal)
 
 
 @blp.route("/<int:placement_id>/end")
@@ -209,7 +229,7 @@ class PlacementEnd(MethodView):
             data["reason"],
         )
         commit()
-        return placement
+        return shown(placement, principal)
 
 
 @blp.route("/<int:placement_id>/cancel")
@@ -225,7 +245,7 @@ class PlacementCancel(MethodView):
             session, principal, placements.get(session, principal, placement_id), data["reason"]
         )
         commit()
-        return placement
+        return shown(placement, principal)
 
 
 @blp.route("/sroi-export")

@@ -5,6 +5,11 @@ date, contract type and hours; the bureau's monitor then values the hours. The f
 per placement plus the hours worked inside the period asked for (hours per week × weeks in the
 period), so a contractor can copy the rows without recounting. Semicolons and a UTF-8 byte order
 mark: the way Dutch spreadsheet programs open a CSV without asking.
+
+`deelnemer_pseudoniem` is the contractor's pseudonym of the resident for the task (the one on its
+candidate card, domain/pseudonyms.py), whoever downloads the file: the file goes on to the
+social-return monitor, outside the programme, and the programmabureau's copy matches the
+contractor's row for row. Never the programme id.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from services.matching.domain import pseudonyms
 from services.matching.domain.placements import BEEINDIGD, GESTART, visible
 from services.matching.models import Placement, Task
 from shared.auth.accounts import Principal
@@ -85,7 +91,8 @@ def _safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(items: Iterable[Placement], tasks: dict[int, Task], within: Period) -> str:
+def to_csv(items: Iterable[Placement], tasks: dict[int, Task], within: Period, names: dict[int, str]) -> str:
+    """`names`: placement id → the pseudonym in `deelnemer_pseudoniem`."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -100,7 +107,7 @@ def to_csv(items: Iterable[Placement], tasks: dict[int, Task], within: Period) -
             [
                 _safe(p.sroi_tag),
                 p.id,
-                p.programme_id,
+                names[p.id],
                 _safe(task.title if task else ""),
                 _safe(task.project if task else ""),
                 _safe(task.corporation if task else ""),
@@ -122,7 +129,8 @@ def export(session: Session, principal: Principal, sroi_tag: str | None, start: 
     items = rows(session, principal, sroi_tag, within)
     task_ids = {p.task_id for p in items if p.task_id is not None}
     tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(task_ids)))} if task_ids else {}
-    return to_csv(items, tasks, within)
+    names = {p.id: pseudonyms.for_placement(session, p) for p in items}
+    return to_csv(items, tasks, within, names)
 
 
 def tags(session: Session, principal: Principal) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.matching.api import enrolment_schemas as s
 from services.matching.api.enrolments import complete_people
-from services.matching.domain import certificates, enrolments, supply
+from services.matching.domain import certificates, enrolments, pseudonyms, supply
 from services.matching.models import Certificate, Enrolment, TrainingSlot
 from services.matching.web.helpers import render
 from services.matching.web.views import bp
@@ -74,13 +74,15 @@ def introductions(rows: list[Enrolment]) -> tuple[dict[int, dict[str, Any]], boo
 
 
 def _people(rows: list[Enrolment], intros: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Per enrolment: what the page calls the person, and the initials for a certificate."""
+    """Per enrolment: what the page calls the person (their first name once the introduction
+    exists, until then the trainer's pseudonym of them for the slot, never the programme id), and
+    the initials for a certificate."""
     out = {}
     for e in rows:
         intro = intros.get(e.proposal_id) if e.proposal_id else None
         first = (intro or {}).get("first_name")
         out[e.id] = {
-            "label": first or e.programme_id,
+            "label": first or pseudonyms.for_enrolment(db_session(), e),
             "named": bool(first),
             "initials": (intro or {}).get("initials") or "",
         }

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from services.matching.api import placements as api
-from services.matching.domain import placements, sroi
+from services.matching.domain import placements, pseudonyms, sroi
 from services.matching.models import Placement, Task
 from services.matching.web import forms
 from services.matching.web.helpers import render
@@ -45,6 +45,14 @@ GROUPS = (
     (placements.BEEINDIGD, "Beëindigd"),
     (placements.GEANNULEERD, "Niet doorgegaan"),
 )
+
+
+def _label(placement: Placement, principal: Any) -> str:
+    """How the page calls the resident: the contractor's pseudonym of them for the task (the one
+    on the candidate card, domain/pseudonyms.py); the beheerder sees the programme id."""
+    if pseudonyms.hides_programme_id(principal):
+        return pseudonyms.for_placement(db_session(), placement)
+    return placement.programme_id
 
 
 def _field_label(key: str) -> str:
@@ -87,6 +95,7 @@ def placements_list() -> Any:
     return render(
         "matching/placements.html",
         groups=groups,
+        people={p.id: _label(p, principal) for p in items},
         group_titles=dict(GROUPS),
         tasks=tasks,
         sroi_tags=sroi.tags(session, principal),
@@ -131,7 +140,8 @@ def _show(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> Any:
-    placement = placements.get(db_session(), require_principal(), placement_id)
+    principal = require_principal()
+    placement = placements.get(db_session(), principal, placement_id)
     task = placement.task
     shown = {
         "planned_start": placement.planned_start.isoformat() if placement.planned_start else "",
@@ -148,6 +158,7 @@ def _show(
         "matching/placement.html",
         status,
         placement=placement,
+        person=_label(placement, principal),
         task=task,
         early=task is not None and date.today() < task.start_date,
         errors=errors or {},
