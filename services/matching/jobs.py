@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 from services.matching.domain import enrolments, proposals, runs
 from services.matching.models import (
     Candidate,
+    Certificate,
+    Enrolment,
     Erasure,
     InboxEvent,
     MatchRun,
     OutboxEvent,
+    Placement,
     Proposal,
     SubjectProgress,
 )
@@ -111,6 +114,11 @@ def _erase(session: Session, p: dict[str, Any], _env: dict[str, Any]) -> None:
     proposal_ids = [
         f"proposal:{i}" for i in session.scalars(select(Proposal.id).where(Proposal.programme_id == pid))
     ]
+    # Placements, enrolments and certificates published the programme id too.
+    for prefix, model in (("placement", Placement), ("enrolment", Enrolment), ("certificate", Certificate)):
+        proposal_ids += [
+            f"{prefix}:{i}" for i in session.scalars(select(model.id).where(model.programme_id == pid))
+        ]
     # Running enrolments end (seat given back); completed ones and certificates are the
     # resident's own record and stay, without a link to a deleted proposal.
     enrolments.end_for_candidate(session, pid, "gewist")

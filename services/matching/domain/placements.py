@@ -106,23 +106,32 @@ def _release_place(session: Session, placement: Placement) -> None:
 
 def agree(session: Session, proposal: Proposal, task: Task) -> Placement:
     """Both sides accepted: the placement exists with the task's terms as a starting point.
-    The caller has already taken the place (conditional UPDATE on the task)."""
-    placement = Placement(
-        proposal_id=proposal.id,
-        programme_id=proposal.programme_id,
-        kind="plaatsing",
-        task_id=task.id,
-        status=AFGESPROKEN,
-        planned_start=task.start_date,
-        contract_type=task.contract_type,
-        hours_per_week=task.hours_per_week,
-        wage_subsidy=False,
-        jobcoach_support=False,
-        sroi_tag=task.sroi_tag,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.add(placement)
+    The caller has already taken the place (conditional UPDATE on the task).
+
+    A proposal accepted again after its placement was called off (consent withdrawn and given
+    again, a new round proposing the same pair) agrees on its one placement row afresh: one
+    placement per proposal, its version going on, so consumers see the newest state."""
+    placement = session.scalar(select(Placement).where(Placement.proposal_id == proposal.id))
+    if placement is None:
+        placement = Placement(proposal_id=proposal.id, created_at=utcnow())
+        session.add(placement)
+    elif placement.status != GEANNULEERD:
+        raise Conflict("Voor dit voorstel is al een plaatsing afgesproken.")
+    placement.programme_id = proposal.programme_id
+    placement.kind = "plaatsing"
+    placement.task_id = task.id
+    placement.status = AFGESPROKEN
+    placement.planned_start = task.start_date
+    placement.contract_type = task.contract_type
+    placement.hours_per_week = task.hours_per_week
+    placement.wage_subsidy = False
+    placement.jobcoach_support = False
+    placement.sroi_tag = task.sroi_tag
+    placement.started_on = None
+    placement.ended_on = None
+    placement.end_reason = None
+    placement.early_start_reason = None
+    placement.updated_at = utcnow()
     session.flush()
     publish_placement(session, placement, task)
     return placement
