@@ -65,7 +65,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("introductions", "Kennismakingen", "/matching/kennismakingen", (AANNEMER, OPLEIDER)),
     NavItem("reports", "Rapportages", "/rapportage/", (PROGRAMMABUREAU, BEHEERDER)),
     # A contractor's own placements report (its SROI accounting); the only report it may see.
-    NavItem("own_report", "Rapport plaatsingen", "/rapportage/rapporten/placements", (AANNEMER,)),
+    NavItem("own_report", "Rapportage", "/rapportage/rapporten/placements", (AANNEMER,)),
     NavItem("runs", "Matchrondes", "/matching/rondes", (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)),
     NavItem("outreach", "Voorlichting", "/rapportage/voorlichting", (JOBCOACH, PROGRAMMABUREAU, BEHEERDER)),
 )
