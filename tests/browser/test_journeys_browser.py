@@ -5,6 +5,7 @@ on the pages walked. Every page of every role is also checked at 390 px (test_sm
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -207,7 +208,11 @@ def test_coach_and_contractor_meet_through_the_introduction(
         check_axe(coach, found, "resident page with proposals and introduction")
 
         # The contractor confirms the start: the journey's last step.
+        # That is a page of its own (issue 9): the first working day, and why if before the task.
         contractor.goto(task_url)
+        contractor.get_by_role("link", name=re.compile("Afspraken en start")).click()
+        contractor.get_by_label("Eerste werkdag").fill(date.today().isoformat())
+        contractor.get_by_label("Waarom eerder begonnen").fill("Begint met de voorbereiding")
         contractor.get_by_role("button", name="Start bevestigen").click()
         expect(contractor.get_by_role("status")).to_contain_text("is bevestigd")
     finally:
