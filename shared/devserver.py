@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -134,7 +135,11 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
     # Links that leave the page (a certificate's verification URL, its QR code) name the port
     # this suite really listens on, unless an operator set the public address.
     if not os.environ.get("INSTAP_PUBLIC_URL"):
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        try:
+            unspecified = ipaddress.ip_address(host).is_unspecified  # all interfaces
+        except ValueError:
+            unspecified = not host
+        shown_host = "127.0.0.1" if unspecified else host
         os.environ["INSTAP_PUBLIC_URL"] = f"http://{shown_host}:{port}"
     settings = load_settings()
     data_dir = settings.data_dir.resolve()
