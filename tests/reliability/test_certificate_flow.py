@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.intake.models import AuditEntry, Resident
 from services.matching.models import Candidate, Proposal
 from tests.conftest import LoggedIn
-from tests.matching.factories import slot_payload
+from tests.matching.factories import slot_payload, slot_pseudonym
 from tests.matching.test_enrolments import ENROLMENTS, completion
 from tests.reliability.test_introduction_flow import INTAKE, _resident
 from tests.support.workers import run_worker_burst
@@ -50,7 +50,9 @@ def test_completed_training_reaches_the_profile_and_the_cohort_shows_the_first_n
         == 200
     )
     page = trainer.get(f"/matching/plekken/{slot_id}/cohort").get_data(as_text=True)
-    assert pid in page and "Samira" not in page  # no introduction yet: the pseudonym
+    # No introduction yet: the trainer's own pseudonym, never the programme id.
+    assert slot_pseudonym(matching_app, pid, slot_id) in page
+    assert pid not in page and "Samira" not in page
     run_worker_burst(settings, service="matching")  # relays proposal.changed
     run_worker_burst(settings, service="intake")  # intake grants the introduction
     page = trainer.get(f"/matching/plekken/{slot_id}/cohort").get_data(as_text=True)
