@@ -61,6 +61,12 @@ def personal_values(resident: dict[str, object]) -> list[str]:
 
 
 def leaks(lines: Iterable[str], values: Iterable[str]) -> list[tuple[str, str]]:
-    """(value, line) for every line holding one of the values (case-insensitive)."""
-    wanted = [v.casefold() for v in values if v]
-    return [(v, line) for line in lines for v in wanted if v in line.casefold()]
+    """(value, line) for every line holding one of the values (case-insensitive) as a whole:
+    not inside a longer run of letters and digits, so a random hex id that happens to contain
+    "3317ab" is not read as the postcode 3317 AB."""
+    wanted = [
+        (v.casefold(), re.compile(rf"(?<![0-9a-z]){re.escape(v.casefold())}(?![0-9a-z])"))
+        for v in values
+        if v
+    ]
+    return [(v, line) for line in lines for v, pattern in wanted if pattern.search(line.casefold())]
