@@ -50,6 +50,8 @@ CONSENT_PURPOSES = ("registratie", "delen_opleider", "delen_werkgever", "follow_
 CONSENT_METHODS = ("schriftelijk", "mondeling", "digitaal")
 GENDERS = ("man", "vrouw", "anders", "onbekend")
 INCOME_CODES = ("bijstand", "ww", "geen_uitkering", "anders")
+# The one way a resident wants an organisation to contact them after an introduction.
+CONTACT_CHANNELS = ("telefoon", "e-mail")
 BARRIERS = ("kinderopvang", "vervoer", "taal", "schulden_signaal")
 DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 PARTICIPATIELADDER = {

@@ -59,6 +59,9 @@ class Resident(Base):
     last_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
+    # The one channel ("telefoon" or "e-mail") an introduced organisation receives; that channel
+    # is always filled in (domain/residents.py). Empty only once the resident is erased.
+    contact_preference: Mapped[str | None] = mapped_column(String(10))
     street: Mapped[str | None] = mapped_column(String(200))
     house_number: Mapped[str | None] = mapped_column(String(20))
     postcode: Mapped[str | None] = mapped_column(String(7))

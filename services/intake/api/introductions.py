@@ -11,6 +11,7 @@ from services.intake.domain import introductions
 from shared.api import Blueprint, NoBsnSchema, Schema
 from shared.auth.roles import AANNEMER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
+from shared.reference import CONTACT_CHANNELS
 from shared.web import commit, db_session
 
 blp = Blueprint(
@@ -32,8 +33,10 @@ class IntroductionQueryArgsSchema(NoBsnSchema):
 
 
 class ContactSchema(Schema):
-    channel = fields.String()
-    value = fields.String()
+    channel = fields.String(
+        metadata={"enum": list(CONTACT_CHANNELS), "description": "the one channel the resident chose"}
+    )
+    value = fields.String(metadata={"description": "that phone number or e-mail address"})
 
 
 class IntroductionSchema(Schema):

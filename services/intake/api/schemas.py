@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from services.intake.domain.residents import CHOSEN_CHANNEL_EMPTY, CONTACT_FIELDS, NO_CONTACT
 from shared import reference
 from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.events import STILL_WORKING
@@ -76,6 +77,15 @@ class ResidentFieldsSchema(NoBsnSchema):
     last_name = fields.String(validate=validate.Length(1, 100, error="Vul 1 tot 100 tekens in."))
     phone = fields.String(allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    contact_preference = fields.String(
+        validate=_one_of(reference.CONTACT_CHANNELS, "Kies telefoon of e-mail."),
+        metadata={
+            "description": "the one channel an organisation gets after an introduction; it must be "
+            "filled in. Not sent on create: telefoon when phone is given, else e-mail. Not sent on "
+            "update: the stored choice stays",
+            "enum": list(reference.CONTACT_CHANNELS),
+        },
+    )
     street = fields.String(allow_none=True, validate=validate.Length(max=200))
     house_number = fields.String(allow_none=True, validate=validate.Length(max=20))
     postcode = fields.String(allow_none=True)
@@ -132,6 +142,28 @@ class ResidentFieldsSchema(NoBsnSchema):
         if len(codes) != len(set(codes)):
             raise ValidationError("Elk certificaat mag maar één keer voorkomen.")
 
+    # Whether a field left out of the input counts as empty (create) or as unchanged (update).
+    absent_is_empty = False
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _contact(self, _data: dict[str, Any], original: Any, **_: Any) -> None:
+        """A phone number or e-mail address, and the chosen channel filled in: checked with every
+        other field (one round). What an update leaves out is checked against the stored
+        resident afterwards (domain/residents.py)."""
+        if not isinstance(original, Mapping):
+            return
+        known = {
+            key: original.get(key)
+            for key in ("phone", "email", "contact_preference")
+            if self.absent_is_empty or key in original
+        }
+        if "phone" in known and "email" in known and not known["phone"] and not known["email"]:
+            raise ValidationError({"phone": [NO_CONTACT]})
+        choice = known.get("contact_preference")
+        field = CONTACT_FIELDS.get(choice) if isinstance(choice, str) else None
+        if field is not None and field in known and not known[field]:
+            raise ValidationError({"contact_preference": [CHOSEN_CHANNEL_EMPTY[choice]]})
+
     @validates_schema(skip_on_field_errors=False)
     def _postcode_and_wijk(self, data: dict[str, Any], **_: Any) -> None:
         """Checked against each other (reference data), with every other field."""
@@ -159,6 +191,8 @@ class ResidentFieldsSchema(NoBsnSchema):
 
 
 class ResidentCreateSchema(ResidentFieldsSchema):
+    absent_is_empty = True
+
     coach_id = fields.Integer(
         allow_none=True,
         load_default=None,
@@ -178,8 +212,6 @@ class ResidentCreateSchema(ResidentFieldsSchema):
         missing: dict[str, list[str]] = {
             k: ["Vul dit veld in."] for k in ("first_name", "last_name", "wijk") if not original.get(k)
         }
-        if not original.get("phone") and not original.get("email"):
-            missing["phone"] = ["Vul een telefoonnummer of e-mailadres in."]
         if missing:
             raise ValidationError(missing)
 
@@ -210,6 +242,10 @@ class ResidentSchema(Schema):
     last_name = fields.String()
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+    contact_preference = fields.String(
+        allow_none=True,
+        metadata={"enum": list(reference.CONTACT_CHANNELS), "description": "null once erased"},
+    )
     street = fields.String(allow_none=True)
     house_number = fields.String(allow_none=True)
     postcode = fields.String(allow_none=True)

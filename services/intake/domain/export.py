@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake.domain.introductions import for_resident
+from services.intake.domain.introductions import chosen_channel, for_resident
 from services.intake.models import AuditEntry, OutboxEvent, Resident
 from shared.auth.models import Organisation
 from shared.peers import PeerUnavailable
@@ -48,7 +48,7 @@ def introductions_part(session: Session, resident: Resident) -> list[dict[str, A
                 select(Organisation).where(Organisation.id.in_({i.organisation_id for i in intros}))
             )
         }
-    contact = "telefoon" if resident.phone else "e-mail"
+    contact = chosen_channel(resident)
     records = {c.id: c for c in resident.consents}
     out = []
     for intro in intros:
@@ -89,6 +89,7 @@ def export(session: Session, resident: Resident) -> dict[str, Any]:
                 "last_name",
                 "phone",
                 "email",
+                "contact_preference",
                 "street",
                 "house_number",
                 "postcode",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.domain import audit
 from services.intake.domain.consent import active_record
+from services.intake.domain.residents import CONTACT_FIELDS, default_contact_preference
 from services.intake.models import ConsentRecord, Introduction, Resident
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, OPLEIDER
@@ -91,6 +92,15 @@ def initials_of(first_name: str | None) -> str | None:
     return "".join(out[:6]) or None
 
 
+def chosen_channel(resident: Resident) -> str:
+    """The one channel an organisation gets: the resident's choice (always filled in, see
+    domain/residents.py); the old rule only for a row that somehow lacks one."""
+    choice = resident.contact_preference
+    if choice is not None and choice in CONTACT_FIELDS:
+        return choice
+    return default_contact_preference(resident.phone, resident.email)
+
+
 def visible(
     session: Session, principal: Principal, channel: str, proposal_ids: list[int] | None = None
 ) -> list[dict[str, Any]]:
@@ -108,11 +118,8 @@ def visible(
     out = []
     for intro in rows:
         resident = intro.resident
-        contact = (
-            {"channel": "telefoon", "value": resident.phone}
-            if resident.phone
-            else {"channel": "e-mail", "value": resident.email}
-        )
+        channel = chosen_channel(resident)
+        contact = {"channel": channel, "value": getattr(resident, CONTACT_FIELDS[channel])}
         out.append(
             {
                 "proposal_id": intro.proposal_id,

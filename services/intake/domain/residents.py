@@ -33,6 +33,7 @@ _SIMPLE_FIELDS = (
     "last_name",
     "phone",
     "email",
+    "contact_preference",
     "street",
     "house_number",
     "postcode",
@@ -53,6 +54,42 @@ _SIMPLE_FIELDS = (
     "work_at_height",
     "heavy_work",
 )
+
+
+# The contact channel a resident chose → the field that holds it (shared.reference.CONTACT_CHANNELS).
+CONTACT_FIELDS = {"telefoon": "phone", "e-mail": "email"}
+NO_CONTACT = "Vul een telefoonnummer of e-mailadres in."
+CHOSEN_CHANNEL_EMPTY = {
+    "telefoon": (
+        "Gekozen is telefoon, maar er is geen telefoonnummer. Vul het telefoonnummer in of kies e-mail."
+    ),
+    "e-mail": "Gekozen is e-mail, maar er is geen e-mailadres. Vul het e-mailadres in of kies telefoon.",
+}
+
+
+def default_contact_preference(phone: str | None, email: str | None) -> str:
+    """The channel for a resident whose choice was not given (API clients from before the
+    choice existed, or a form left unanswered): telefoon when there is a phone number, else e-mail."""
+    return "telefoon" if phone else "e-mail"
+
+
+def contact_problems(values: dict[str, Any]) -> dict[str, list[str]]:
+    """Errors when neither channel is filled in, or the chosen one is empty (by form field)."""
+    if not values.get("phone") and not values.get("email"):
+        return {"phone": [NO_CONTACT]}
+    choice = values.get("contact_preference")
+    field = CONTACT_FIELDS.get(choice) if isinstance(choice, str) else None
+    if field is not None and not values.get(field):
+        return {"contact_preference": [CHOSEN_CHANNEL_EMPTY[choice]]}
+    return {}
+
+
+def _check_contact(resident: Resident) -> None:
+    problems = contact_problems(
+        {key: getattr(resident, key) for key in ("phone", "email", "contact_preference")}
+    )
+    if problems:
+        raise Invalid(next(iter(problems.values()))[0], problems)
 
 
 def new_programme_id() -> str:
@@ -132,6 +169,9 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
         event_seq=0,
     )
     _apply(resident, data, principal)
+    if resident.contact_preference is None:
+        resident.contact_preference = default_contact_preference(resident.phone, resident.email)
+    _check_contact(resident)
     resident.stage_changes.append(
         StageChange(from_stage=None, to_stage="aangemeld", changed_by=principal.user_id, changed_at=utcnow())
     )
@@ -143,9 +183,11 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
 
 def update(session: Session, principal: Principal, resident: Resident, data: dict[str, Any]) -> Resident:
     _apply(resident, data, principal)
-    if not resident.phone and not resident.email:
-        message = "Vul een telefoonnummer of e-mailadres in."
-        raise Invalid(message, {"phone": [message]})
+    if resident.contact_preference is None:  # a row from before the choice, should one slip through
+        resident.contact_preference = default_contact_preference(resident.phone, resident.email)
+    # A client that does not send the choice keeps the stored one: clearing the chosen channel is
+    # refused rather than handing organisations a channel the resident did not choose.
+    _check_contact(resident)
     resident.updated_at = utcnow()
     session.flush()
     publishing.publish_profile(session, resident)
