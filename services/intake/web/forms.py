@@ -41,6 +41,7 @@ FIELD_LABELS = {
     "last_name": "Achternaam",
     "phone": "Telefoonnummer",
     "email": "E-mailadres",
+    "contact_preference": "Contact na kennismaking",
     "street": "Straat",
     "house_number": "Huisnummer",
     "postcode": "Postcode",
@@ -95,6 +96,11 @@ def payload_from_form(
         value = _clean(form.get(key))
         if value or editing:
             data[key] = value
+    # Not chosen: left out, so a new resident gets the default (telefoon when there is a phone
+    # number, else e-mail) and an edit keeps the stored choice.
+    choice = _clean(form.get("contact_preference"))
+    if choice:
+        data["contact_preference"] = choice
     data["language"] = {
         "spoken": _clean(form.get("language_spoken")) or None,
         "written": _clean(form.get("language_written")) or None,
@@ -129,7 +135,7 @@ def values_from_form(form: MultiDict) -> dict[str, Any]:
 def values_from_resident(resident: Resident) -> dict[str, Any]:
     """The stored resident in the shape of the form (for the edit page)."""
     values: dict[str, Any] = {}
-    for key in TEXT_FIELDS + ("wijk", "gender", "income"):
+    for key in TEXT_FIELDS + ("contact_preference", "wijk", "gender", "income"):
         values[key] = getattr(resident, key) or ""
     values["birth_year"] = str(resident.birth_year or "")
     values["participatieladder"] = str(resident.participatieladder or "")

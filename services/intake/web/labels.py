@@ -116,6 +116,7 @@ ROLES = {
     "programmabureau": "Programmabureau",
     "systeem": "Instap (automatisch)",
 }
+CONTACT_CHANNELS = {"telefoon": "Telefoon", "e-mail": "E-mail"}
 SHARED_ITEMS = {"naam": "Naam", "telefoon": "Telefoonnummer", "e-mail": "E-mailadres"}
 
 
@@ -151,6 +152,7 @@ class Labels(ReferenceLabels):
     channels = CHANNELS
     roles = ROLES
     shared_items = SHARED_ITEMS
+    contact_channels = CONTACT_CHANNELS
 
 
 LABELS = Labels()
