@@ -83,6 +83,11 @@ def post_task_fixed_in_one_round(page: Any, found: dict[str, Any]) -> None:
 def enter_intake_fixed_in_one_round(page: Any, found: dict[str, Any]) -> None:
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuwe intake").click()
     page.get_by_label("Achternaam (verplicht)").fill("Bouali")
+    page.get_by_label("Telefoonnummer").fill("06 23456789")
+    channel = page.get_by_role(
+        "group", name="Hoe wil de deelnemer benaderd worden door een werkgever of opleider?"
+    )
+    channel.get_by_label("E-mail", exact=True).check()
     page.get_by_label("Postcode").fill("1012 AB")
     page.get_by_label("Wijk (verplicht)").select_option("crabbehof")
     page.get_by_label("Geboortejaar").fill("1990")
@@ -103,15 +108,18 @@ def enter_intake_fixed_in_one_round(page: Any, found: dict[str, Any]) -> None:
     page.get_by_role("group", name="Wil en kan de deelnemer zwaar werk doen?").get_by_label("Nee").check()
     page.get_by_role("button", name="Intake opslaan").click()
 
-    # Every mistake in one round: no first name, no phone or e-mail, postcode and wijk disagree.
+    # Every mistake in one round: no first name, e-mail chosen without an address, postcode and
+    # wijk disagree.
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Voornaam: Vul dit veld in.")
-    expect(summary).to_contain_text("Telefoonnummer: Vul een telefoonnummer of e-mailadres in.")
+    expect(summary).to_contain_text(
+        "Contact na kennismaking: Gekozen is e-mail, maar er is geen e-mailadres."
+    )
     expect(summary).to_contain_text("Postcode 1012 ligt niet in Dordrecht")
     assert summary_has_focus(page)
     check_axe(page, found, "intake form with errors")
     page.get_by_label("Voornaam (verplicht)").fill("Samira")
-    page.get_by_label("Telefoonnummer").fill("06 23456789")
+    page.get_by_label("E-mailadres").fill("samira@example.nl")
     page.get_by_label("Postcode").fill("3318 AB")
     page.get_by_role("button", name="Intake opslaan").click()
     expect(page.get_by_role("status")).to_contain_text("Intake opgeslagen.")
@@ -180,19 +188,21 @@ def test_coach_and_contractor_meet_through_the_introduction(
         run_worker_burst(settings, service="matching")
         run_worker_burst(settings, service="intake")  # intake grants the introduction
 
-        # The contractor's side: the resident's name and the one channel they chose.
+        # The contractor's side: the resident's name and the one channel they chose (e-mail,
+        # although there is a phone number too).
         contractor.reload()
         card = contractor.get_by_role("article", name=f"Samira Bouali ({shown})")
         expect(card).to_contain_text("Kennismaking")
         assert programme_id not in contractor.content()
-        expect(card).to_contain_text("0623456789")
+        expect(card).to_contain_text("samira@example.nl")
+        expect(card).not_to_contain_text("0623456789")
         check_axe(contractor, found, "task page with introduction")
         contractor.get_by_role("navigation", name="Hoofdmenu").get_by_role(
             "link", name="Kennismakingen"
         ).click()
-        expect(contractor.get_by_role("article", name="Samira Bouali")).to_contain_text(
-            "Hulpmonteur zonnepanelen"
-        )
+        introduced = contractor.get_by_role("article", name="Samira Bouali")
+        expect(introduced).to_contain_text("Hulpmonteur zonnepanelen")
+        expect(introduced).to_contain_text("samira@example.nl")
         check_axe(contractor, found, "introductions page")
 
         # The coach's side: organisation, task and contact person, on both services' pages.
