@@ -276,6 +276,9 @@ def take(base: str, email: str, password: str, out: Path) -> None:
         page.get_by_label("Achternaam (verplicht)").fill("Bouali")
         page.get_by_label("Telefoonnummer").fill("06 23456789")
         page.get_by_label("E-mailadres").fill("samira@voorbeeld")
+        page.get_by_role(
+            "group", name="Hoe wil de deelnemer benaderd worden door een werkgever of opleider?"
+        ).get_by_label("E-mail", exact=True).check()
         page.get_by_label("Postcode").fill("33A")
         page.get_by_label("Wijk (verplicht)").select_option("crabbehof")
         page.get_by_label("Geboortejaar").fill("1988")
