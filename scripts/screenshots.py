@@ -24,6 +24,7 @@ from shared import demo  # noqa: E402
 from shared.cli import migrate_all  # noqa: E402
 from shared.components import COMPONENTS  # noqa: E402
 from shared.config import load_settings  # noqa: E402
+from shared.peers import link_apps  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -231,7 +232,11 @@ def take_matching(base: str, data_dir: Path, out: Path) -> None:
             page.get_by_label("E-mailadres").fill(email)
             page.get_by_label("Wachtwoord").fill(password)
             page.get_by_role("button", name="Inloggen").click()
-            page.wait_for_url(f"{base}/{landing}")
+            # Each role lands on its own start page (issue 8): a coach's is intake's caseload,
+            # which this matching-only server does not serve, so go to the page wanted.
+            page.wait_for_url(lambda url: "/login" not in url)
+            if page.url != f"{base}/{landing}":
+                page.goto(f"{base}/{landing}")
             if role == "aannemer":
                 page.screenshot(path=str(out / "matching-tasks.png"), full_page=True)
                 page.goto(f"{base}/taken/nieuw")
@@ -310,6 +315,9 @@ def main() -> None:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         matching = create_matching_app(settings)
+        # Each page reaches the other service as in the suite (the resident page's timeline and
+        # proposals come from matching; names on the coach's proposals from intake).
+        link_apps(app, matching)
         matching_server = make_server("127.0.0.1", 0, matching, threaded=True)
         matching_thread = threading.Thread(target=matching_server.serve_forever, daemon=True)
         matching_thread.start()
