@@ -213,7 +213,7 @@ def test_an_intake_is_accepted_exactly_when_the_chosen_channel_is_filled_in(
 
 # --- the migration ---------------------------------------------------------------------------
 
-BEFORE = "ce06534bc05a"  # the last intake revision without the choice
+BEFORE = "3b9d0c2e7f41"  # the last intake revision without the choice
 
 
 @pytest.fixture

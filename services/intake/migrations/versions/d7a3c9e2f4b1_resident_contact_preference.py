@@ -1,7 +1,7 @@
 """the contact channel the resident chose for introductions
 
 Revision ID: d7a3c9e2f4b1
-Revises: ce06534bc05a
+Revises: 3b9d0c2e7f41
 Create Date: 2026-12-02 12:45:00
 
 Residents registered before the choice existed get what introductions gave until now: telefoon
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d7a3c9e2f4b1"
-down_revision = "ce06534bc05a"
+down_revision = "3b9d0c2e7f41"
 branch_labels = None
 depends_on = None
 
