@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
@@ -19,7 +20,7 @@ from services.intake.domain.introductions import on_proposal_changed
 from services.intake.models import AuditEntry, Base, Resident
 from shared.components import COMPONENTS
 from shared.db import Database, utcnow
-from shared.migrations import upgrade
+from shared.migrations import alembic_config, upgrade
 from tests.conftest import LoggedIn, resident_payload
 from tests.intake.test_pages import field_error, form_data, post_form
 
@@ -260,7 +261,19 @@ def test_existing_residents_get_the_channel_introductions_gave_them(empty_intake
                     "erased": erased if db.is_postgres or erased is None else erased.replace(tzinfo=None),
                 },
             )
+        conn.execute(
+            text(
+                "INSERT INTO stage_change (resident_id, to_stage, changed_at)"
+                " SELECT id, 'aangemeld', created_at FROM resident"
+            )
+        )
     upgrade(db, migrations, Base.metadata)
     with db.unit_of_work() as s:
         stored = dict(s.execute(select(Resident.programme_id, Resident.contact_preference)).tuples().all())
     assert stored == {"DW-PHONE": "telefoon", "DW-EMAIL": "e-mail", "DW-EMPTY": "e-mail", "DW-GONE": None}
+    # The downgrade drops the column in place: no resident and none of their history is lost
+    # (a copied table would cascade-delete the history on SQLite).
+    command.downgrade(alembic_config(db, migrations, Base.metadata), BEFORE)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM resident")).scalar_one() == 4
+        assert conn.execute(text("SELECT count(*) FROM stage_change")).scalar_one() == 4

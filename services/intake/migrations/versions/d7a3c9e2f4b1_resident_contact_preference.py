@@ -28,5 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("resident", schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): a batch copy of the table would drop the
+    # old resident table, and with foreign keys on SQLite that deletes every row that refers to
+    # it (stages, consents, notes) by ON DELETE CASCADE.
+    with op.batch_alter_table("resident", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("contact_preference")
