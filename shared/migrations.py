@@ -62,3 +62,18 @@ def behind_head(db: Database, script_location: Path) -> str | None:
     if current and not current <= known:
         return None
     return f"{db.component}: at {sorted(current) or 'no schema'}, this version needs {sorted(heads)}"
+
+
+def rename_code(tables: dict[str, str], old: str, new: str, *, outbox: bool) -> None:
+    """In a data migration: a stored code renamed in `tables` (table -> column), and, with
+    `outbox`, in the JSON payloads of the service's outbox, where a code only ever appears as a
+    whole JSON string (used by the migrations that took the health-naming drop-out reason out)."""
+    from alembic import op
+
+    for table, column in tables.items():
+        op.execute(f"UPDATE {table} SET {column} = '{new}' WHERE {column} = '{old}'")  # noqa: S608 - fixed names
+    if outbox:
+        op.execute(
+            f"UPDATE outbox SET payload = REPLACE(payload, '\"{old}\"', '\"{new}\"') "  # noqa: S608 - fixed names
+            f"WHERE payload LIKE '%\"{old}\"%'"
+        )

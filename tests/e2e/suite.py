@@ -232,27 +232,15 @@ def demo_login(data_dir: Path, local: str = "coach") -> tuple[str, str]:
     return email, match.group(1)
 
 
-def candidates(db_path: Path) -> int:
+def count_rows(db_path: Path, table: str) -> int:
+    """Rows of a table in one of the suite's SQLite files (0 while the file or table is not there
+    yet, or locked for a moment)."""
     if not db_path.exists():
         return 0
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
         try:
-            return int(conn.execute("select count(*) from candidate").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not migrated yet, or locked for a moment
-        return 0
-
-
-def persons(db_path: Path) -> int:
-    """Persons in rapportage's fact store (0 while the file or table is not there yet)."""
-    if not db_path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-        try:
-            return int(conn.execute("select count(*) from person").fetchone()[0])
+            return int(conn.execute(f"select count(*) from {table}").fetchone()[0])  # noqa: S608 - fixed names
         finally:
             conn.close()
     except sqlite3.Error:

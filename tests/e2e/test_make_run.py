@@ -38,12 +38,11 @@ from tests.e2e.suite import (
     START_TIMEOUT,
     Browser,
     Suite,
-    candidates,
     clean_env,
+    count_rows,
     csrf,
     demo_login,
     kill_everything,
-    persons,
     start,
     stop,
     wait_for,
@@ -170,13 +169,13 @@ def _works_as_every_user_sees_it(suite: Suite) -> None:
     wait_for(
         "candidate profiles in matching.db",
         suite,
-        lambda: candidates(suite.data_dir / "matching.db") > 0,
+        lambda: count_rows(suite.data_dir / "matching.db", "candidate") > 0,
         START_TIMEOUT,
     )
     wait_for(
         "persons in rapportage.db",
         suite,
-        lambda: persons(suite.data_dir / "rapportage.db") > DEMO_PERSONS,
+        lambda: count_rows(suite.data_dir / "rapportage.db", "person") > DEMO_PERSONS,
         START_TIMEOUT,
     )
     bureau = Browser(suite.base)
