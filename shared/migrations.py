@@ -34,15 +34,30 @@ def run_env(context) -> None:  # type: ignore[no-untyped-def]
     if db is None:  # invoked by the alembic CLI: build the engine from the URL
         raise RuntimeError("run migrations with `instap migrate`")
     with db.engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop the old one, rename) for what ALTER
+            # cannot do, e.g. a downgrade's DROP COLUMN. With foreign keys on, dropping the old
+            # table deletes every row that refers to it (ON DELETE CASCADE): a resident's stages,
+            # consents and notes. Alembic's advice: keys off while migrating (outside a
+            # transaction, where SQLite allows the switch), on again afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def behind_head(db: Database, script_location: Path) -> str | None:
