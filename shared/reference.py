@@ -37,7 +37,7 @@ def skipped_stages(from_stage: str, to_stage: str) -> tuple[str, ...]:
 
 
 DROPOUT_REASONS = (
-    "gezondheid_prive",
+    "persoonlijke_omstandigheden",  # was gezondheid_prive: no health data, not even a hint
     "werk_elders",
     "motivatie",
     "vervoer",

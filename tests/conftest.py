@@ -42,6 +42,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", ["postgresql"], indirect=True)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests first, spread over the xdist workers (after -m/-k deselection).
+
+    pytest-xdist's `worksteal` gives worker i the i-th contiguous share of the collection and
+    later lets an idle worker steal from the end of another's queue. A test of a minute that
+    started last would make every other worker wait for it, so each share starts with its part of
+    the `slow` and `browser` tests (dealt round-robin) and the quick tests fill the rest.
+    """
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers < 2:
+        return
+    heavy = [i for i in items if i.get_closest_marker("slow") or i.get_closest_marker("browser")]
+    light = [i for i in items if not (i.get_closest_marker("slow") or i.get_closest_marker("browser"))]
+    order: list[pytest.Item] = []
+    for worker in range(workers):
+        # The share worksteal sends this worker: what is left, divided by the workers left.
+        share = (len(items) - len(order)) // (workers - worker)
+        mine = heavy[worker::workers][:share]
+        order.extend(mine)
+        take = share - len(mine)
+        order.extend(light[:take])
+        del light[:take]
+    order.extend(light)
+    placed = set(order)
+    order.extend(i for i in heavy if i not in placed)
+    assert len(order) == len(items) and set(order) == set(items)
+    items[:] = order
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run in which no test passed (all skipped or deselected) proves nothing: fail it, as
     pytest already does when it collects no test, so `make test` cannot pass silently."""

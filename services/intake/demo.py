@@ -120,7 +120,7 @@ def journey(rng: random.Random, start: str) -> list[tuple[str, str | None]]:
 def _seed_one(s: Session, a: Session, coach: Principal, fake: Faker, rng: random.Random) -> None:
     """One demo resident through the real use cases: intake, consent, a walk through the funnel."""
     resident = residents_create(s, Staff.from_session(a), coach, _profile(fake, rng))
-    consent.give(s, coach, resident, "registratie", "schriftelijk", "2026-01")
+    grants = [("registratie", "schriftelijk")]
     for purpose, chance in (
         ("delen_opleider", 0.85),
         ("delen_werkgever", 0.75),
@@ -128,9 +128,9 @@ def _seed_one(s: Session, a: Session, coach: Principal, fake: Faker, rng: random
         ("onderzoek", 0.4),
     ):
         if rng.random() < chance:
-            consent.give(s, coach, resident, purpose, rng.choice(reference.CONSENT_METHODS), "2026-01")
-    for stage, reason in journey(rng, resident.stage):
-        funnel.change_stage(s, coach, resident, stage, reason)
+            grants.append((purpose, rng.choice(reference.CONSENT_METHODS)))
+    consent.give_many(s, coach, resident, grants, "2026-01")
+    funnel.walk(s, coach, resident, journey(rng, resident.stage))
 
 
 def seed(settings: Settings, residents: int = 300, *, random_seed: int = 505) -> str:

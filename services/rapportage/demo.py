@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.rapportage.domain.facts import FactStore
+from services.rapportage.domain.consumer import prefetch
+from services.rapportage.domain.facts import KNOWN, FactStore
 from services.rapportage.models import OutreachActivity, Person
 from shared.auth.models import Organisation
 from shared.config import Settings
@@ -48,6 +49,7 @@ PROJECTS = (
 CORPORATIONS = ("Trivire", "Woonbron")
 CONTRACTS = ("bbl", "bepaalde_tijd", "proefplaatsing")
 DEMO_PERSONS = 200  # enough for every report to show numbers above the threshold
+DEMO_BATCH = 400  # events per transaction
 OUTREACH_KINDS = ("informatiebijeenkomst", "huisbezoeken", "open_dag_beroepentuin", "wijkmarkt", "spreekuur")
 
 
@@ -235,6 +237,30 @@ def history(
                 )
 
 
+def apply_history(db: Database, store: FactStore, events: list[dict[str, Any]]) -> int:
+    """Apply generated events through the fact handlers, in transactions of a few hundred events
+    whose rows are read and locked in bulk first, as the worker's batches are (consumer.prefetch):
+    a session holding thousands of objects makes every flush slow, and one event at a time asks
+    the same rows again and again."""
+    handlers = store.handlers()
+    for i in range(0, len(events), DEMO_BATCH):
+        chunk = events[i : i + DEMO_BATCH]
+        with db.unit_of_work() as s:
+            prefetch(s, store, [(env, env["payload"]) for env in chunk])
+            for env in chunk:
+                handlers[env["type"]](s, env["payload"], env)
+            s.info.pop(KNOWN, None)
+    return len(events)
+
+
+def demo_organisations(accounts: Database) -> tuple[list[int], int]:
+    """The demo's contractors and its trainer (0 stands in for one that does not exist)."""
+    with accounts.unit_of_work() as a:
+        orgs = {o.kind: o.id for o in a.scalars(select(Organisation))}
+        contractors = [o.id for o in a.scalars(select(Organisation).where(Organisation.kind == "aannemer"))]
+    return contractors or [0], orgs.get("opleider", 0)
+
+
 def seed(settings: Settings, residents: int = 300) -> str:
     db = Database(settings.database_url("rapportage"), "rapportage")
     accounts = Database(settings.database_url("accounts"), "accounts")
@@ -242,26 +268,13 @@ def seed(settings: Settings, residents: int = 300) -> str:
         with db.unit_of_work() as s:
             if (s.scalar(select(func.count()).select_from(OutreachActivity)) or 0) > 0:
                 return "rapportage: demo facts already present"
+        contractors, trainer = demo_organisations(accounts)
         with accounts.unit_of_work() as a:
-            orgs = {o.kind: o.id for o in a.scalars(select(Organisation))}
-            contractors = [
-                o.id for o in a.scalars(select(Organisation).where(Organisation.kind == "aannemer"))
-            ]
-        contractors = contractors or [0]
-        trainer = orgs.get("opleider", 0)
-        bureau = orgs.get("programma", 0)
+            bureau = a.scalar(select(Organisation.id).where(Organisation.kind == "programma")) or 0
         end = date.today()
         start = date(end.year - 1, 1, 1)
         store = FactStore(settings.ensure_hash_key())
-        handlers = store.handlers()
-        count = 0
-        events = list(history(DEMO_PERSONS, start, end, contractors, trainer))
-        # Small transactions: a session holding thousands of objects makes every flush slow.
-        for i in range(0, len(events), 100):
-            with db.unit_of_work() as s:
-                for env in events[i : i + 100]:
-                    handlers[env["type"]](s, env["payload"], env)
-                    count += 1
+        count = apply_history(db, store, list(history(DEMO_PERSONS, start, end, contractors, trainer)))
         with db.unit_of_work() as s:
             rng = random.Random(7)
             for _ in range(60):

@@ -22,10 +22,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_limiter.errors import RateLimitExceeded
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter
 
 from shared.auth.accounts import (
     Principal,
@@ -207,7 +206,7 @@ def login() -> Any:
     error = None
     email = ""
     if request.method == "POST":
-        _count_login_attempt()
+        _login_limit()
         email = request.form.get("email", "").strip()
         password = request.form.get("password", "")
         if not email or not password:
@@ -233,6 +232,7 @@ def login() -> Any:
                 error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar.")
             else:
                 lockout.succeeded(email)
+                _login_limit(refund=True)
                 start_session(uid, version)
                 current_app.logger.info("login", extra={"user_id": uid})
                 return redirect(_safe_next(request.args.get("next")))
@@ -242,23 +242,39 @@ def login() -> Any:
     ), status
 
 
-def _count_login_attempt() -> None:
-    """Per client address, in Flask-Limiter's shared storage (Redis), across all processes; while
-    that store does not answer, in this process's memory (logging in keeps working)."""
+def _login_limit(refund: bool = False) -> None:
+    """The limit on login attempts per client address, counted in Flask-Limiter's storage (Redis:
+    every process and service counts together; while that store does not answer, this process's
+    memory, so logging in keeps working).
+
+    Every attempt is counted before the password is looked at, in one atomic step (parallel
+    guesses cannot pass the limit), and a successful login is given back (`refund=True`): the
+    limit is against guessing, and a team behind one address (a municipal office, the demo's six
+    roles) logs in many times a morning. Fixed windows, because a moving window cannot give an
+    attempt back; the per-account lock-out (lockout.py) still counts every failure."""
     ctx = service_context()
-    too_many = _("Te veel pogingen. Wacht een minuut en probeer het opnieuw.")
+    limit = parse_limit(ctx.settings.login_rate_limit)
+    keys = ("instap", "login", request.remote_addr or "-")  # the Limiter's prefix, scope, address
     try:
-        with ctx.extras["limiter"].shared_limit(ctx.settings.login_rate_limit, scope="login"):
-            pass
-    except RateLimitExceeded:
-        raise TooManyAttempts(too_many) from None
+        storage = ctx.extras["limiter"].storage
+        allowed = _apply_login_limit(storage, limit, keys, refund)
     except STORAGE_ERRORS as exc:
         current_app.logger.warning(
             "login limit store unreachable; counting in this process", extra={"error": str(exc)}
         )
-        local = ctx.extras.setdefault("local_login_limiter", MovingWindowRateLimiter(MemoryStorage()))
-        if not local.hit(parse_limit(ctx.settings.login_rate_limit), "login", request.remote_addr or "-"):
-            raise TooManyAttempts(too_many) from None
+        local = ctx.extras.setdefault("local_login_storage", MemoryStorage())
+        allowed = _apply_login_limit(local, limit, keys, refund)
+    if not allowed:
+        raise TooManyAttempts(_("Te veel pogingen. Wacht een minuut en probeer het opnieuw."))
+
+
+def _apply_login_limit(storage: Any, limit: Any, keys: tuple[str, ...], refund: bool) -> bool:
+    if not refund:
+        return bool(FixedWindowRateLimiter(storage).hit(limit, *keys))
+    key = limit.key_for(*keys)
+    if (storage.get(key) or 0) > 0:  # not below zero when the window turned meanwhile
+        storage.incr(key, limit.get_expiry(), amount=-1)
+    return True
 
 
 @bp.route("/logout", methods=["POST"])

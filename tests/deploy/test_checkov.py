@@ -71,6 +71,7 @@ def checkov_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[
     return {report["check_type"]: report for report in reports}
 
 
+@pytest.mark.slow
 def test_checkov_finds_nothing_unexplained(checkov_reports):
     assert {"kubernetes", "dockerfile"} <= set(checkov_reports)
     assert checkov_reports["kubernetes"]["summary"]["resource_count"] >= 25

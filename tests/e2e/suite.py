@@ -1,6 +1,6 @@
 """Drive a running Instap suite from the outside: start it, read its output, talk HTTP, stop it.
 
-Shared by the end-to-end tests of `instap run` and of `make run` in a fresh copy of the repository.
+Used by the end-to-end test of `make run` in a fresh copy of the repository (tests/e2e/test_make_run.py).
 """
 
 from __future__ import annotations
@@ -245,9 +245,35 @@ def candidates(db_path: Path) -> int:
         return 0
 
 
+def persons(db_path: Path) -> int:
+    """Persons in rapportage's fact store (0 while the file or table is not there yet)."""
+    if not db_path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
+        try:
+            return int(conn.execute("select count(*) from person").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
 def wait_until_ready(suite: Suite, timeout: float = START_TIMEOUT) -> None:
     wait_for(f"the banner ({BANNER!r})", suite, suite.banner.is_set, timeout)
     wait_for("GET /intake/healthz = 200", suite, lambda: healthy(suite.base), timeout)
+
+
+def instap_run_process(suite: Suite) -> psutil.Process:
+    """The `instap run` supervisor among the processes `make run` started (its command line is
+    `.venv/bin/python .venv/bin/instap run ...`)."""
+    suite.remember_descendants()
+    for p in suite.alive_descendants():
+        words = suite.describe(p).split()
+        if any(Path(w).name == "instap" and nxt == "run" for w, nxt in zip(words, words[1:], strict=False)):
+            return p
+    seen = [suite.describe(p) for p in suite.descendants.values()]
+    pytest.fail(f"no `instap run` among the suite's processes: {seen}")
 
 
 def stop(suite: Suite, sig: signal.Signals, *, group: bool, returncodes: tuple[int, ...] = (0,)) -> None:
@@ -260,7 +286,7 @@ def stop(suite: Suite, sig: signal.Signals, *, group: bool, returncodes: tuple[i
     if group:
         os.killpg(suite.proc.pid, sig)
     else:
-        suite.proc.send_signal(sig)
+        instap_run_process(suite).send_signal(sig)
     try:
         suite.proc.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:

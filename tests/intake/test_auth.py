@@ -136,6 +136,31 @@ def test_login_is_rate_limited(client):
     assert statuses[10:] == [429, 429]
 
 
+def test_successful_logins_do_not_count_against_the_address(app, make_user):
+    """A team behind one address (an office, the demo's roles) logs in more often than the limit
+    on failures allows; after the successes, failures are still counted and stopped."""
+    users = [make_user("jobcoach") for _ in range(12)]
+    statuses = []
+    for user in users:
+        client = app.test_client()
+        token = csrf_from(client.get("/intake/login").data)
+        statuses.append(
+            client.post(
+                "/intake/login", data={"email": user.email, "password": user.password, "csrf_token": token}
+            ).status_code
+        )
+    assert statuses == [302] * 12
+    client = app.test_client()
+    token = csrf_from(client.get("/intake/login").data)
+    failures = [
+        client.post(
+            "/intake/login", data={"email": f"x{i}@test.instap.nl", "password": "fout", "csrf_token": token}
+        ).status_code
+        for i in range(11)
+    ]
+    assert failures == [401] * 10 + [429]
+
+
 def test_login_redirects_only_to_own_origin(client, make_user):
     user = make_user("jobcoach")
     token = csrf_from(client.get("/intake/login").data)

@@ -95,6 +95,7 @@ def test_a_bad_event_fails_the_batch_whole(world: Any) -> None:
     assert _count(ctx, InboxEvent) == 0 and _count(ctx, Person) == 0
 
 
+@pytest.mark.slow
 def test_the_worker_drains_queued_events_in_batches(world: Any, settings: Any) -> None:
     ctx = world.app("rapportage").extensions["instap"]
     feed = Feed()

@@ -95,6 +95,7 @@ def test_the_pack_is_protected_as_a_whole(loaded: Any) -> None:
     assert extras[0]["report"] == "time_to_placement"
 
 
+@pytest.mark.slow
 @pytest.mark.both_backends
 def test_monthly_pack_once_per_month_by_the_worker(loaded: Any, settings: Any, world: Any) -> None:
     ctx = loaded

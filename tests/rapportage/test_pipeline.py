@@ -24,6 +24,7 @@ def _count(db: Any, model: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.mark.slow
 def test_events_flow_into_the_fact_store_and_replay_backfills(
     world: Any, app: Any, settings: Any, make_user: Callable[..., Any], login: Callable[..., Any]
 ) -> None:

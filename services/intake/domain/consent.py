@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from services.intake.domain import followups, publishing
@@ -18,24 +20,41 @@ def active_record(resident: Resident, purpose: str) -> ConsentRecord | None:
 def give(
     session: Session, principal: Principal, resident: Resident, purpose: str, method: str, info_version: str
 ) -> ConsentRecord:
-    if active_record(resident, purpose) is not None:
-        raise Conflict("Deze toestemming is al gegeven.")
-    if purpose != "registratie" and active_record(resident, "registratie") is None:
-        raise Conflict("Leg eerst de toestemming voor registratie vast.")
-    record = ConsentRecord(
-        purpose=purpose,
-        method=method,
-        info_version=info_version,
-        given_at=utcnow(),
-        recorded_by=principal.user_id,
-    )
-    resident.consents.append(record)
+    return give_many(session, principal, resident, [(purpose, method)], info_version)[0]
+
+
+def give_many(
+    session: Session,
+    principal: Principal,
+    resident: Resident,
+    grants: Sequence[tuple[str, str]],
+    info_version: str,
+) -> list[ConsentRecord]:
+    """Consent for one or more purposes, recorded at once (one conversation: the consent page's
+    form, the demo): each purpose checked as on its own (registratie first, none given twice),
+    one consent event per purpose, and one profile event for where they leave the resident."""
+    records = []
+    for purpose, method in grants:
+        if active_record(resident, purpose) is not None:
+            raise Conflict("Deze toestemming is al gegeven.")
+        if purpose != "registratie" and active_record(resident, "registratie") is None:
+            raise Conflict("Leg eerst de toestemming voor registratie vast.")
+        record = ConsentRecord(
+            purpose=purpose,
+            method=method,
+            info_version=info_version,
+            given_at=utcnow(),
+            recorded_by=principal.user_id,
+        )
+        resident.consents.append(record)
+        records.append(record)
     session.flush()
-    if purpose == "follow_up":
-        followups.on_consent(session, resident, True)
-    publishing.publish_consent(session, resident, purpose, True)
+    for record in records:
+        if record.purpose == "follow_up":
+            followups.on_consent(session, resident, True)
+        publishing.publish_consent(session, resident, record.purpose, True)
     publishing.publish_profile(session, resident)
-    return record
+    return records
 
 
 def withdraw(session: Session, principal: Principal, resident: Resident, purpose: str) -> ConsentRecord:

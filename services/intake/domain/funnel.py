@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from services.intake.domain import publishing
@@ -38,19 +40,44 @@ def _step(
 
 
 def move(
-    session: Session, resident: Resident, to_stage: str, reason_code: str | None, changed_by: int | None
+    session: Session,
+    resident: Resident,
+    to_stage: str,
+    reason_code: str | None,
+    changed_by: int | None,
+    *,
+    profile: bool = True,
 ) -> StageChange:
     """Move along an allowed step; a forward jump records each stage passed over as skipped
-    (its own history row and event with reason `overgeslagen`), then the step itself."""
+    (its own history row and event with reason `overgeslagen`), then the step itself. `profile`:
+    send the profile for the new stage (a walk of several steps sends it once, at its end)."""
     for skipped in reference.skipped_stages(resident.stage, to_stage):
         _step(session, resident, skipped, reference.SKIPPED_REASON, changed_by)
     change = _step(session, resident, to_stage, reason_code, changed_by)
-    publishing.publish_profile(session, resident, removed_reason="gestopt" if to_stage == "gestopt" else None)
+    if profile:
+        publishing.publish_profile(
+            session, resident, removed_reason="gestopt" if to_stage == "gestopt" else None
+        )
     return change
 
 
+def walk(
+    session: Session, principal: Principal, resident: Resident, steps: Sequence[tuple[str, str | None]]
+) -> None:
+    """Several steps in one go (the demo's journeys): each checked and recorded as on its own,
+    with its history row and stage event, and one profile event at the end."""
+    for i, (to_stage, reason_code) in enumerate(steps):
+        change_stage(session, principal, resident, to_stage, reason_code, profile=i == len(steps) - 1)
+
+
 def change_stage(
-    session: Session, principal: Principal, resident: Resident, to_stage: str, reason_code: str | None
+    session: Session,
+    principal: Principal,
+    resident: Resident,
+    to_stage: str,
+    reason_code: str | None,
+    *,
+    profile: bool = True,
 ) -> StageChange:
     allowed = FUNNEL.allowed(resident.stage)
     to_stage = FUNNEL.check(
@@ -62,7 +89,7 @@ def change_stage(
     )
     if to_stage == Stage.UITGEVALLEN and not reason_code:
         raise Invalid("Kies een reden van uitval.", {"reason_code": ["Kies een reden van uitval."]})
-    return move(session, resident, str(to_stage), reason_code, principal.user_id)
+    return move(session, resident, str(to_stage), reason_code, principal.user_id, profile=profile)
 
 
 def advance_to(session: Session, resident: Resident, to_stage: str, reason_code: str) -> StageChange | None:

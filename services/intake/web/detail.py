@@ -123,7 +123,7 @@ def give_consent(programme_id: str) -> Any:
     """Record consent for one or more purposes at once (one conversation, one form, one method)."""
     principal, found = visible_resident(programme_id)
     chosen = {p.strip() for p in request.form.getlist("purpose") if p.strip()}
-    # Registration first: the sharing purposes need it (consent.give checks that).
+    # Registration first: the sharing purposes need it (consent.give_many checks that).
     order = list(reference.CONSENT_PURPOSES)
     purposes = sorted(chosen, key=lambda p: order.index(p) if p in order else len(order))
     raw = {k: request.form.get(k, "").strip() for k in ("method", "info_version")}
@@ -135,8 +135,13 @@ def give_consent(programme_id: str) -> Any:
             s.ConsentGiveSchema().load({"purpose": purpose, **{k: v for k, v in raw.items() if v}})
             for purpose in purposes
         ]
-        for data in loaded:
-            consent.give(db_session(), principal, found, **data)
+        consent.give_many(
+            db_session(),
+            principal,
+            found,
+            [(data["purpose"], data["method"]) for data in loaded],
+            loaded[0]["info_version"],
+        )
     except ValidationError as err:
         return _again(principal, programme_id, err.messages, shown)
     except Conflict as err:

@@ -17,7 +17,7 @@ STAGES = {
     "gestopt": "Gestopt",
 }
 DROPOUT_REASONS = {
-    "gezondheid_prive": "Gezondheid of privé",
+    "persoonlijke_omstandigheden": "Persoonlijke omstandigheden",
     "werk_elders": "Werk gevonden ergens anders",
     "motivatie": "Motivatie",
     "vervoer": "Vervoer",

@@ -34,7 +34,7 @@ PHASES = (
 )
 PRESENCE_LABELS = {"aanwezig": "Aanwezig", "deels": "Deels aanwezig", "afwezig": "Afwezig"}
 DROPOUT_LABELS = {
-    "gezondheid_prive": "Gezondheid of privé",
+    "persoonlijke_omstandigheden": "Persoonlijke omstandigheden",
     "werk_elders": "Werk gevonden",
     "motivatie": "Motivatie",
     "vervoer": "Vervoer",

@@ -61,7 +61,7 @@ def _chunks(keys: list[str]) -> list[list[str]]:
     return [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
 
 
-def _prefetch(session: Session, store: FactStore, events: list[tuple[dict[str, Any], Any]]) -> None:
+def prefetch(session: Session, store: FactStore, events: list[tuple[dict[str, Any], Any]]) -> None:
     """Read and lock in bulk what the batch's handlers would otherwise ask one by one."""
     persons: set[str] = set()
     stage_persons: set[str] = set()
@@ -130,7 +130,7 @@ def apply_batch(db: Database, envelopes: list[dict[str, Any]], store: FactStore)
                 return 0
             session.add_all(InboxEvent(event_id=env["id"], type=env["type"]) for env, _ in fresh)
             session.flush()
-            _prefetch(session, store, fresh)
+            prefetch(session, store, fresh)
             for env, p in fresh:
                 handlers[env["type"]](session, p, env)
             session.info.pop(KNOWN, None)

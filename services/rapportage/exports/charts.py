@@ -52,6 +52,9 @@ def _pick(document: dict[str, Any], dim: str) -> str:
     return cats[-1] if dim == "measure" else cats[0]
 
 
+LABEL_CHARS = 28  # what fits left of the bars at 13 px
+
+
 def bar_chart(document: dict[str, Any], chart_id: str, names: dict[str, str] | None = None) -> str:
     along, bars = series(document, names)
     top = max((v for _, v, s in bars if v is not None and s != "suppressed"), default=0) or 1
@@ -72,9 +75,12 @@ def bar_chart(document: dict[str, Any], chart_id: str, names: dict[str, str] | N
             else f"{value:,}".replace(",", ".")
         )
         width = 0 if value is None else max(1, round(BAR_AREA * value / top)) if value else 0
+        # A label cut short ends in an ellipsis and keeps its full text as a tooltip.
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+        tooltip = f"<title>{escape(label)}</title>" if short != label else ""
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="end" '
-            f'font-size="13" fill="#1a1a1a">{escape(label[:28])}</text>'
+            f'font-size="13" fill="#1a1a1a">{tooltip}{escape(short)}</text>'
         )
         if width:
             parts.append(

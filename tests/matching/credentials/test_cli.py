@@ -1,4 +1,8 @@
-"""`instap credential ...` as an outside verifier runs it: real processes, exit codes 0, 1 and 2."""
+"""`instap credential ...` as an outside verifier runs it: exit codes 0, 1 and 2, what it prints.
+
+The first check runs the installed `instap` command as a real process; the others call the same
+click command in this process (click's CliRunner: the same parsing, exit codes and output), since
+each real start costs one to three seconds of imports."""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from services.matching.credentials import (
     CertificateRecord,
@@ -17,13 +23,26 @@ from services.matching.credentials import (
     KeyStore,
     issue_status_list,
 )
+from shared.cli import main
 
 INSTAP = Path(sys.executable).with_name("instap")
-# Each call starts the whole `instap` command (about 1-3 s here).
-pytestmark = pytest.mark.slow
 
 
-def _instap(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _instap(*args: str | Path, env: dict[str, str] | None = None) -> Ran:
+    """`instap credential ARGS` in this process."""
+    result = CliRunner().invoke(main, ["credential", *map(str, args)], env=env, catch_exceptions=False)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def _instap_process(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`instap credential ARGS` as a real process (the installed console script)."""
     return subprocess.run(
         [str(INSTAP), "credential", *map(str, args)],
         capture_output=True,
@@ -50,7 +69,7 @@ def files(
 
 
 def test_valid_credential_exits_0(files: dict[str, Path]) -> None:
-    result = _instap("verify", files["credential.jwt"], "--jwks", files["jwks.json"])
+    result = _instap_process("verify", files["credential.jwt"], "--jwks", files["jwks.json"])
     assert (result.returncode, result.stdout) == (0, "valid\n")
     result = _instap(
         "verify", files["credential.jwt"], "--jwks", files["jwks.json"], "--status-list", files["status.jwt"]
