@@ -48,39 +48,11 @@ from shared.cli import migrate_all
 from shared.config import load_settings
 from shared.db import Database, utcnow
 from shared.localservers import free_port, start_postgres, start_redis
+from shared.testdata import RESIDENT
 
 START, END = "<!-- load-bench:start -->", "<!-- load-bench:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-PAYLOAD: dict[str, Any] = {
-    "first_name": "Ayşe",
-    "last_name": "Yılmaz",
-    "phone": "06 12345678",
-    "email": "ayse@example.nl",
-    "street": "Wielwijkstraat",
-    "house_number": "12",
-    "postcode": "3317 AB",
-    "city": "Dordrecht",
-    "wijk": "wielwijk",
-    "birth_year": 1990,
-    "gender": "vrouw",
-    "participatieladder": 3,
-    "language": {"spoken": "B1", "written": "A2"},
-    "certificates": [{"code": "vca_basis", "obtained_on": "2024-03-01", "valid_until": "2034-03-01"}],
-    "driving_licence": False,
-    "own_transport": True,
-    "hours_per_week": 24,
-    "days": ["ma", "di", "wo"],
-    "available_from": "2027-01-15",
-    "interests": ["hulpmonteur_zonnepanelen"],
-    "skills": ["gereedschap", "meten"],
-    "work_experience": "Twee jaar magazijnwerk",
-    "barriers": ["kinderopvang"],
-    "income": "bijstand",
-    "work_at_height": True,
-    "heavy_work": False,
-}
 
 
 @dataclass
@@ -255,8 +227,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
-def _seed(settings: Any, pg_url: str, rows: int) -> tuple[int, str]:
-    """A coach, a token of the coach's organisation, and `rows` residents in both apps' tables."""
+def seed_accounts(settings: Any, pg_url: str) -> tuple[int, int, str]:
+    """A coach and a bearer token of the coach's organisation: (coach id, organisation id, token)."""
     accounts = Database(pg_url, "accounts")
     with accounts.unit_of_work() as s:
         org = get_or_create_organisation(s, "Sociale Dienst Drechtsteden", "gemeente")
@@ -272,9 +244,15 @@ def _seed(settings: Any, pg_url: str, rows: int) -> tuple[int, str]:
         coach_id, org_id = coach.id, org.id
         token = create_token(s, name="load bench", role="jobcoach", organisation=org)
     accounts.dispose()
+    return coach_id, org_id, token
+
+
+def _seed(settings: Any, pg_url: str, rows: int) -> tuple[int, str]:
+    """A coach, a token of the coach's organisation, and `rows` residents in both apps' tables."""
+    coach_id, org_id, token = seed_accounts(settings, pg_url)
     now = utcnow()
     names = ["de Vries", "Jansen", "Bakker", "Yılmaz", "El Amrani", "Visser", "Smit", "Meijer"]
-    common = {k: v for k, v in PAYLOAD.items() if k in {c.name for c in BareResident.__table__.columns}}
+    common = {k: v for k, v in RESIDENT.items() if k in {c.name for c in BareResident.__table__.columns}}
     common.pop("last_name")
     rows_data = [
         {
@@ -369,7 +347,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                 f"{prefix}/residents",
                 f"{prefix}/residents",
                 {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-                json.dumps({**PAYLOAD, "coach_id": coach_id}).encode(),
+                json.dumps({**RESIDENT, "coach_id": coach_id}).encode(),
                 [processes[0].pid],
                 [p.pid for p in processes[1:]],
             )

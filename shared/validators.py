@@ -212,8 +212,22 @@ def _has_bsn_run(groups: list[str]) -> bool:
     )
 
 
+_ASCII_DIGITS = "0123456789"
+
+
+def _too_few_digits(text: str) -> bool:
+    """True when a text cannot hold nine digits: ASCII (every digit is an ASCII digit, and what
+    `_normalise` leaves out is no digit) with fewer than nine of them. Most fields (names,
+    codes, postcodes, dates) are: they need none of the rule's work (issue 12)."""
+    if not text.isascii():
+        return False
+    return len(text) < BSN_DIGITS or sum(map(text.count, _ASCII_DIGITS)) < BSN_DIGITS
+
+
 def contains_bsn(text: str) -> bool:
     """Whether the text holds a nine-digit number that passes the elfproef (module docstring)."""
+    if _too_few_digits(text):
+        return False
     normal = _take_out_dates(_take_out_ibans(_normalise(text)))
     return any(_has_bsn_run(groups) for chain in _chains(normal) for groups in _without_phone_numbers(chain))
 

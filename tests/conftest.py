@@ -23,6 +23,7 @@ from shared.cli import migrate_all
 from shared.components import COMPONENTS
 from shared.config import Settings, load_settings
 from shared.db import Database
+from shared.testdata import resident_payload
 from tests.support.logcheck import leaks, personal_values, recorder
 from tests.support.servers import postgres_url_for_tests, redis_url_for_tests, xdist_worker_index
 from tests.support.worlds import World
@@ -278,40 +279,6 @@ def login(app: Any) -> Callable[[TestUser], LoggedIn]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def resident_payload(**overrides: Any) -> dict[str, Any]:
-    """A valid intake as a coach would send it."""
-    data: dict[str, Any] = {
-        "first_name": "Ayşe",
-        "last_name": "Yılmaz",
-        "phone": "06 12345678",
-        "email": "ayse@example.nl",
-        "street": "Wielwijkstraat",
-        "house_number": "12",
-        "postcode": "3317 AB",
-        "city": "Dordrecht",
-        "wijk": "wielwijk",
-        "birth_year": 1990,
-        "gender": "vrouw",
-        "participatieladder": 3,
-        "language": {"spoken": "B1", "written": "A2"},
-        "certificates": [{"code": "vca_basis", "obtained_on": "2024-03-01", "valid_until": "2034-03-01"}],
-        "driving_licence": False,
-        "own_transport": True,
-        "hours_per_week": 24,
-        "days": ["ma", "di", "wo"],
-        "available_from": "2027-01-15",
-        "interests": ["hulpmonteur_zonnepanelen"],
-        "skills": ["gereedschap", "meten"],
-        "work_experience": "Twee jaar magazijnwerk",
-        "barriers": ["kinderopvang"],
-        "income": "bijstand",
-        "work_at_height": True,
-        "heavy_work": False,
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture(autouse=True)

@@ -243,3 +243,21 @@ def test_errors_are_given_per_field_with_both_messages() -> None:
         "certificates.0.code": [CONTROL_MESSAGE],
         "hours_per_week": [BSN_MESSAGE],
     }
+
+
+def _full_rule(text: str) -> bool:
+    """contains_bsn without its short cut for texts with fewer than nine digits (issue 12)."""
+    from shared import validators as v
+
+    normal = v._take_out_dates(v._take_out_ibans(v._normalise(text)))
+    return any(
+        v._has_bsn_run(groups) for chain in v._chains(normal) for groups in v._without_phone_numbers(chain)
+    )
+
+
+@given(st.text(alphabet="0123456789 -./+()aXé１", max_size=30))
+@settings(max_examples=300)
+@example("11122233")
+@example("１１１２２２３３３")  # fullwidth digits: not ASCII, so no short cut
+def test_the_short_cut_for_texts_with_few_digits_agrees_with_the_full_rule(text: str) -> None:
+    assert contains_bsn(text) is _full_rule(text)

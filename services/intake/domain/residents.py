@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.intake.domain import caseload, publishing
 from services.intake.models import (
@@ -150,6 +151,8 @@ def _apply(resident: Resident, data: dict[str, Any], principal: Principal) -> No
 
 def create(session: Session, staff: Staff, principal: Principal, data: dict[str, Any]) -> Resident:
     coach = coach_for(staff, principal, data.pop("coach_id", None))
+    certificates = data.pop("certificates", None) or []
+    trede = data.pop("participatieladder", None)
     # A new row: its collections start empty and loaded (the response reads them without a
     # query), and its first event is number 1 without an UPDATE (nobody else sees the row yet).
     resident = Resident(
@@ -172,13 +175,52 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
     if resident.contact_preference is None:
         resident.contact_preference = default_contact_preference(resident.phone, resident.email)
     _check_contact(resident)
-    resident.stage_changes.append(
-        StageChange(from_stage=None, to_stage="aangemeld", changed_by=principal.user_id, changed_at=utcnow())
-    )
     session.add(resident)
     publishing.publish_stage(session, resident, None, "aangemeld", None)
-    session.flush()  # one round trip per table; the id goes into the audit row
+    session.flush()  # the resident alone: its id goes into its history and the audit row
+    now = utcnow()
+    _add_history(
+        session,
+        resident,
+        "certificates",
+        ResidentCertificate,
+        [
+            {"code": c["code"], "obtained_on": c.get("obtained_on"), "valid_until": c.get("valid_until")}
+            for c in certificates
+        ],
+    )
+    ladder = (
+        [{"trede": trede, "measured_by": principal.user_id, "measured_at": now}] if trede is not None else []
+    )
+    _add_history(session, resident, "ladder", LadderMeasurement, ladder)
+    _add_history(
+        session,
+        resident,
+        "stage_changes",
+        StageChange,
+        [{"from_stage": None, "to_stage": "aangemeld", "changed_by": principal.user_id, "changed_at": now}],
+    )
     return resident
+
+
+def _add_history(
+    session: Session, resident: Resident, collection: str, model: type[Any], rows: list[dict[str, Any]]
+) -> None:
+    """A new resident's history rows of one kind, in one plain INSERT ... RETURNING id: the rows
+    become persistent objects (as if loaded) and fill the resident's collection as loaded, with
+    no second flush. The unit of work around a resident and its history cost about as much CPU
+    as the statements themselves (issue 12); the rows and round trips are the same."""
+    objects: list[Any] = []
+    if rows:
+        table = model.__table__
+        rows = [{**row, "resident_id": resident.id} for row in rows]
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        for (row_id,), row in zip(ids, rows, strict=True):
+            obj = model(id=row_id, **row)
+            make_transient_to_detached(obj)
+            session.add(obj)
+            objects.append(obj)
+    set_committed_value(resident, collection, objects)
 
 
 def update(session: Session, principal: Principal, resident: Resident, data: dict[str, Any]) -> Resident:
