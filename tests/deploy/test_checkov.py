@@ -29,9 +29,10 @@ def checkov_binary() -> str:
     pytest.fail("checkov is not installed: `make test` installs it into .venv/checkov")
 
 
-@pytest.fixture(scope="session")
-def checkov_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """One checkov run for the whole session (it takes about ten seconds)."""
+# One test, one checkov run: as a session fixture shared by two tests it ran once on each xdist
+# worker that got one of them (about 25 s of CPU each).
+def run_checkov(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """One checkov run (it takes ten to twenty-five seconds)."""
     work = tmp_path_factory.mktemp("checkov")
     tree = copy_with_example_secrets(work)
     # The production overlay with every optional component switched on: all that may be deployed.
@@ -72,7 +73,8 @@ def checkov_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[
 
 
 @pytest.mark.slow
-def test_checkov_finds_nothing_unexplained(checkov_reports):
+def test_checkov_finds_nothing_failed_and_every_skip_explained(tmp_path_factory: pytest.TempPathFactory):
+    checkov_reports = run_checkov(tmp_path_factory)
     assert {"kubernetes", "dockerfile"} <= set(checkov_reports)
     assert checkov_reports["kubernetes"]["summary"]["resource_count"] >= 25
     assert checkov_reports["kubernetes"]["summary"]["passed"] > 300
@@ -81,8 +83,7 @@ def test_checkov_finds_nothing_unexplained(checkov_reports):
         assert not failed, f"{kind}: {failed}"
         assert report["summary"]["parsing_errors"] == 0, kind
 
-
-def test_every_skipped_check_has_a_reason(checkov_reports):
+    # Every skipped check says why, next to the resource.
     skipped = [c for r in checkov_reports.values() for c in r["results"]["skipped_checks"]]
     assert skipped, "the reasons for the known exceptions are expected in the manifests"
     for check in skipped:
