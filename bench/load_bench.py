@@ -433,9 +433,14 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
         f"{date.today():%Y-%m-%d}. Both apps under `deploy/gunicorn.conf.py` (same workers, "
         "sync), one PostgreSQL, bearer token, `INSTAP_ENV=production`; Instap with its intake "
         "worker relaying events. The load generator runs on the same machine. 1-minute load "
-        f"average before: {meta['load_before']:.1f}, after: {meta['load_after']:.1f} (other "
-        "work on the machine shares its 2 cores: the numbers are lower and noisier than on a "
-        "quiet host). Target: create at least 70 % of the bare app's throughput; p99 under "
+        f"average before: {meta['load_before']:.1f}, after: {meta['load_after']:.1f} ("
+        + (
+            "the machine was quiet before the run; the figure after is the bench's own load"
+            if meta["load_before"] < 1.5
+            else "other work on the machine shared its 2 cores: the numbers are lower and noisier "
+            "than on a quiet host"
+        )
+        + "). Target: create at least 70 % of the bare app's throughput; p99 under "
         "100 ms at 100 req/s with no errors.\n\n" + "\n".join(verdicts) + "\n\n" + "\n".join(lines)
     )
 
