@@ -13,10 +13,10 @@ from shared import reference
 from shared.components import COMPONENTS
 from shared.db import Database
 from shared.migrations import alembic_config, upgrade
+from tests.support.rows import NOW, insert_resident
 
 BEFORE = "ce06534bc05a"  # follow-ups: the revision before the rename
 MIGRATIONS = COMPONENTS["intake"].migrations
-NOW = "2026-03-02 10:00:00.000000"
 
 
 def test_old_reason_is_renamed_in_history_and_outbox_and_back(tmp_path: Path) -> None:
@@ -26,16 +26,7 @@ def test_old_reason_is_renamed_in_history_and_outbox_and_back(tmp_path: Path) ->
     try:
         upgrade(db, MIGRATIONS, Base.metadata, BEFORE)
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO resident (id, programme_id, wijk, gender, driving_licence, own_transport,"
-                    " days, interests, skills, barriers, work_at_height, heavy_work, stage,"
-                    " organisation_id, created_at, updated_at, event_seq) VALUES (1, 'DW-AAAA1111',"
-                    " 'wielwijk', 'vrouw', 0, 0, '[]', '[]', '[]', '[]', 0, 0, 'uitgevallen', 1, :now,"
-                    " :now, 2)"
-                ),
-                {"now": NOW},
-            )
+            insert_resident(conn, "uitgevallen")
             for reason in ("gezondheid_prive", "motivatie"):
                 conn.execute(
                     text(
@@ -48,7 +39,7 @@ def test_old_reason_is_renamed_in_history_and_outbox_and_back(tmp_path: Path) ->
                 text(
                     "INSERT INTO outbox (id, type, version, payload, correlation_id, subject, seq,"
                     " created_at, attempts)"
-                    " VALUES ('e1', 'stage.changed', 1, :payload, 'c', 'DW-AAAA1111', 2, :now, 0)"
+                    " VALUES ('e1', 'stage.changed', 1, :payload, 'c', 'DW-AAAA0001', 2, :now, 0)"
                 ),
                 {"payload": '{"reason_code": "gezondheid_prive", "to_stage": "uitgevallen"}', "now": NOW},
             )

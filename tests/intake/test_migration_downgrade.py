@@ -13,9 +13,9 @@ from services.intake.models import Base
 from shared.components import COMPONENTS
 from shared.db import Database
 from shared.migrations import alembic_config, upgrade
+from tests.support.rows import NOW, insert_resident
 
 MIGRATIONS = COMPONENTS["intake"].migrations
-NOW = "2026-03-02 10:00:00.000000"
 
 
 def test_downgrade_past_the_event_numbers_keeps_the_stage_history(tmp_path: Path) -> None:
@@ -23,16 +23,7 @@ def test_downgrade_past_the_event_numbers_keeps_the_stage_history(tmp_path: Path
     try:
         upgrade(db, MIGRATIONS, Base.metadata)
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO resident (id, programme_id, wijk, gender, driving_licence, own_transport,"
-                    " days, interests, skills, barriers, work_at_height, heavy_work, stage,"
-                    " organisation_id, created_at, updated_at, event_seq) VALUES (1, 'DW-AAAA1111',"
-                    " 'wielwijk', 'vrouw', 0, 0, '[]', '[]', '[]', '[]', 0, 0, 'intake', 1, :now,"
-                    " :now, 2)"
-                ),
-                {"now": NOW},
-            )
+            insert_resident(conn, "intake")
             conn.execute(
                 text(
                     "INSERT INTO stage_change (resident_id, from_stage, to_stage, changed_at)"
