@@ -3,7 +3,6 @@ tokens made before it get an expiry instead of living for ever."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from shared.auth.models import AccountsBase
 from shared.components import COMPONENTS
 from shared.db import Database, utcnow
 from shared.migrations import upgrade
+from tests.support.empty_db import empty_database
 
 BEFORE = "b9877fd3673c"  # the initial accounts schema
 MIGRATIONS = COMPONENTS["accounts"].migrations
@@ -26,17 +26,8 @@ MIGRATIONS = COMPONENTS["accounts"].migrations
 @pytest.fixture
 def empty_accounts_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     """An accounts database of its own, not yet migrated (its own schema on PostgreSQL)."""
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'accounts.db'}", "accounts")
+    with empty_database("accounts", backend, tmp_path, request) as db:
         yield db
-        db.dispose()
-        return
-    schema = f"accounts_{uuid.uuid4().hex[:8]}"
-    db = Database(request.getfixturevalue("postgres_url"), schema)
-    yield db
-    with db.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    db.dispose()
 
 
 def test_migrated_schema_matches_the_models(empty_accounts_db: Database) -> None:

@@ -3,7 +3,6 @@ the only channel an introduced organisation receives."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from shared.db import Database, utcnow
 from shared.migrations import alembic_config, upgrade
 from tests.conftest import LoggedIn, resident_payload
 from tests.intake.test_pages import field_error, form_data, post_form
+from tests.support.empty_db import empty_database
 
 API = "/intake/api/v1/residents"
 CHOSE_EMAIL_WITHOUT_ADDRESS = (
@@ -219,17 +219,8 @@ BEFORE = "3b9d0c2e7f41"  # the last intake revision without the choice
 
 @pytest.fixture
 def empty_intake_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'intake.db'}", "intake")
+    with empty_database("intake", backend, tmp_path, request) as db:
         yield db
-        db.dispose()
-        return
-    schema = f"intake_{uuid.uuid4().hex[:8]}"
-    db = Database(request.getfixturevalue("postgres_url"), schema)
-    yield db
-    with db.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    db.dispose()
 
 
 @pytest.mark.both_backends
