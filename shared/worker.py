@@ -13,6 +13,8 @@ import psycopg
 import redis
 from psycopg import sql
 from rq import Queue, SimpleWorker
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.app import build_context
 from shared.components import COMPONENTS
@@ -66,6 +68,8 @@ class Waker:
         if conn is None:
             self.stopped.wait(self.interval)
             return False
+        if self.stopped.is_set():  # stopped before listening: no interrupt would reach us
+            return False
         try:
             woken = any(True for _ in conn.notifies(timeout=self.interval, stop_after=1))
             delay = not_before - time.monotonic()
@@ -79,6 +83,19 @@ class Waker:
             self.close()
             self.stopped.wait(self.interval)
             return False
+
+    def interrupt(self) -> None:
+        """Wake a wait now (on stop): a listener would otherwise sleep out its `interval`, and
+        every stop of a worker (SIGTERM, the end of a burst) would wait for it."""
+        if not self.ctx.db.is_postgres:
+            return  # the poll sleeps on `stopped`, which the caller has set
+        try:
+            with self.ctx.db.engine.begin() as conn:
+                conn.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(self.ctx.name)}
+                )
+        except SQLAlchemyError:
+            log.warning("cannot wake the relay loop; it stops within its interval")
 
     def close(self) -> None:
         if self._conn is not None:
@@ -157,6 +174,8 @@ class RelayLoop(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+        if self.is_alive():
+            self.waker.interrupt()
 
 
 class InstapWorker(SimpleWorker):

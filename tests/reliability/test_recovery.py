@@ -158,3 +158,22 @@ def test_events_are_sent_again_after_redis_lost_its_data(app, settings, make_use
         assert s.scalar(select(func.count()).select_from(Candidate)) == 1
         assert s.scalar(select(func.count()).select_from(InboxEvent)) == relayed
     matching.dispose()
+
+
+@pytest.mark.both_backends
+def test_a_relay_loop_asleep_for_its_interval_stops_when_asked(settings):
+    """A worker's stop (SIGTERM, the end of a burst) wakes its relay loop: on PostgreSQL it
+    sleeps in LISTEN for its interval, which a stop must not sit out (issue 6: every burst
+    worker on PostgreSQL waited half a second)."""
+    ctx = build_context("intake", settings)
+    loop = RelayLoop(ctx, interval=600)  # ten minutes: joined within the bound only if woken
+    try:
+        loop.start()
+        _wait(lambda: loop.waker._conn is not None or not ctx.db.is_postgres, 10, "the relay to listen")
+        time.sleep(0.1)  # into its wait
+        loop.stop()
+        loop.join(timeout=30)
+        assert not loop.is_alive()
+    finally:
+        loop.stop()
+        ctx.close()
