@@ -32,6 +32,7 @@ class World:
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.databases = {name: Database(settings.database_url(name), name) for name in COMPONENTS}
         self._apps: dict[str, Any] = {}
+        self._pg_reset: str | None = None
 
     @property
     def accounts_db(self) -> Database:
@@ -56,14 +57,27 @@ class World:
             _reset_app_state(app)
 
     def _truncate_postgres(self) -> None:
-        tables = [
-            f'"{name}"."{table.name}"'
-            for name, comp in COMPONENTS.items()
-            for table in comp.base().metadata.sorted_tables
-        ]
+        """Empty every table and restart every sequence, in one round trip. DELETE, not
+        TRUNCATE: most tests leave most tables empty, and TRUNCATE of some fifty tables (new
+        files for each) cost 0.1 s per test where DELETE of the few filled ones costs a few ms."""
+        if self._pg_reset is None:
+            with self.accounts_db.engine.connect() as conn:
+                sequences = conn.execute(
+                    text(
+                        "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                        "FROM pg_sequences WHERE schemaname = ANY(:schemas)"
+                    ),
+                    {"schemas": list(COMPONENTS)},
+                ).scalars()
+                restart = [f"SELECT setval('{seq}', 1, false)" for seq in sequences]
+            deletes = [
+                f'DELETE FROM "{name}"."{table.name}"'
+                for name, comp in COMPONENTS.items()
+                for table in reversed(comp.base().metadata.sorted_tables)
+            ]
+            self._pg_reset = "; ".join([f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'", *deletes, *restart])
         with self.accounts_db.engine.begin() as conn:
-            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+            conn.exec_driver_sql(self._pg_reset)
 
     def _empty_sqlite(self) -> None:
         for name, comp in COMPONENTS.items():
