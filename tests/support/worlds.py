@@ -71,7 +71,7 @@ class World:
                 ).scalars()
                 restart = [f"SELECT setval('{seq}', 1, false)" for seq in sequences]
             deletes = [
-                f'DELETE FROM "{name}"."{table.name}"'
+                f'DELETE FROM "{name}"."{table.name}"'  # noqa: S608 - our own table names
                 for name, comp in COMPONENTS.items()
                 for table in reversed(comp.base().metadata.sorted_tables)
             ]
