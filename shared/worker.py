@@ -194,6 +194,16 @@ class InstapWorker(SimpleWorker):
 
     max_connection_wait_time = 5.0
 
+    def unsubscribe(self) -> None:
+        """RQ's, with its command listener stopped before the UNSUBSCRIBE is sent, so that the
+        confirmation wakes the listener to find itself stopped. RQ stops it afterwards: when the
+        confirmation came first, the listener went back into a 60 s wait, RQ's join gave up
+        after a second and the thread lived on. Every stop of a worker (a SIGTERM, the end of a
+        burst) took a second longer and left a thread and a Redis connection behind."""
+        if self.pubsub_thread:
+            self.pubsub_thread.stop()
+        super().unsubscribe()
+
     def perform_job(self, job: Any, queue: Any) -> bool:
         token = correlation_id.set(job.meta.get("correlation_id") or job.id)
         job_token = job_id.set(job.id)

@@ -177,3 +177,16 @@ def test_a_relay_loop_asleep_for_its_interval_stops_when_asked(settings):
     finally:
         loop.stop()
         ctx.close()
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("service", ["intake", "matching"])
+def test_a_burst_worker_leaves_no_thread_behind(settings, service):
+    """A worker that stops (here: the end of a burst) stops its threads: RQ's command listener
+    and the relay loop. RQ's own stop could leave the listener in a 60 s wait after a one-second
+    join: a second lost per stop, a thread and a Redis connection left over (issue 6)."""
+    before = set(threading.enumerate())
+    for _ in range(5):  # the race RQ lost depends on timing: give it several chances
+        run_worker_burst(settings, service=service)
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not left, left
