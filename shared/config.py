@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     rapportage_hash_key: str = Field(default="", validation_alias="RAPPORTAGE_HASH_KEY")
     # Smallest count a report shows (the contract's t; never below 3).
     rapportage_threshold: int = Field(default=5, ge=3, le=100, validation_alias="RAPPORTAGE_THRESHOLD")
+    # The worker requests last month's pack on its own (on or after the first of a month); false
+    # switches that off (packs then come only when asked for, as in the tests).
+    rapportage_monthly_pack: bool = Field(default=True, validation_alias="RAPPORTAGE_MONTHLY_PACK")
 
     # Where `instap backup`/`restore` find pg_dump and pg_restore (empty: PATH).
     pg_bin_dir: str = Field(default="", validation_alias="INSTAP_PG_BIN_DIR")

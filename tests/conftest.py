@@ -103,10 +103,12 @@ def _settings(data_dir: Path, redis_url: str, db_url: str | None = None, **extra
     urls = {}
     if db_url:
         urls = {f"{c}_database_url": db_url for c in COMPONENTS}
-    # No nightly run and no debounce in tests: runs happen when a test asks for them. Passwords
+    # No nightly run, no monthly pack and no debounce in tests: runs and packs happen when a test
+    # asks for them (every rapportage worker burst built last month's pack). Passwords
     # are hashed with the cheap argon2 profile (full strength costs 0.2 s per hash and check).
     extra = {
         "matching_nightly_hour": -1,
+        "rapportage_monthly_pack": False,
         "matching_debounce_seconds": 0,
         "password_hashing": "fast",
         # Tests change tokens and accounts behind the apps' backs: the apps ask every time

@@ -144,6 +144,8 @@ def generate_pack(pack_id: int) -> dict[str, Any]:
 
 def periodic(ctx: ServiceContext) -> None:
     """Called by the rapportage worker's loop: on (or after) the first of a month, the pack of
-    the month before is requested once (its row is the state), and queued packs are enqueued."""
-    packs.request_monthly(ctx)
+    the month before is requested once (its row is the state; RAPPORTAGE_MONTHLY_PACK=false
+    switches this off), and queued packs are enqueued."""
+    if ctx.settings.rapportage_monthly_pack:
+        packs.request_monthly(ctx)
     packs.enqueue_waiting(ctx)

@@ -3,16 +3,19 @@ attacking every report and the pack's tables together."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from rq.job import Job
 from sqlalchemy import func, select
 
 from services.rapportage import disclosure as dc
+from services.rapportage import jobs
 from services.rapportage.domain import packs
 from services.rapportage.domain.reports.catalog import REPORTS
 from services.rapportage.domain.reports.query import ReportQuery
@@ -119,6 +122,19 @@ def test_monthly_pack_once_per_month_by_the_worker(loaded: Any, settings: Any, w
         assert packs.request_pack(s, "2026-12", 5, "bureau").id == first
         months = select(func.count()).select_from(ReportPack).where(ReportPack.month == "2026-12")
         assert s.scalar(months) == 1
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_workers_loop_requests_last_months_pack_unless_switched_off(world: Any, on: bool) -> None:
+    """RAPPORTAGE_MONTHLY_PACK: on (the default), the worker's loop asks for last month's pack and
+    enqueues it; off (the tests' setting), only packs someone asked for are built."""
+    ctx = world.app("rapportage").extensions["instap"]
+    settings = ctx.settings.model_copy(update={"rapportage_monthly_pack": on})
+    jobs.periodic(dataclasses.replace(ctx, settings=settings))
+    with ctx.db.unit_of_work() as s:
+        months = list(s.scalars(select(ReportPack.month)))
+    assert months == ([packs.previous_month(datetime.now(packs.AMSTERDAM).date())] if on else [])
+    assert Job.exists("pack-1", connection=world.redis) is on
 
 
 def test_pack_api_and_download(

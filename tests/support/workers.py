@@ -80,6 +80,7 @@ def worker_env(settings: Settings, redis_url: str | None = None) -> dict[str, st
             "INSTAP_LOG_LEVEL": "WARNING",
             "INSTAP_PASSWORD_HASHING": settings.password_hashing,
             "MATCHING_NIGHTLY_HOUR": str(settings.matching_nightly_hour),
+            "RAPPORTAGE_MONTHLY_PACK": str(settings.rapportage_monthly_pack).lower(),
             "MATCHING_DEBOUNCE_SECONDS": str(settings.matching_debounce_seconds),
             "MATCHING_RUN_DEADLINE_SECONDS": str(settings.matching_run_deadline_seconds),
         }
