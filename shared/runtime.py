@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,10 @@ class ServiceContext:
 
 
 _worker_context: ServiceContext | None = None
+
+# Set when this worker process was asked to stop (SIGTERM, Ctrl-C): RQ then waits for the job that
+# runs; a long job that can be picked up again later (a report pack) checks this and gives way.
+stop_requested = threading.Event()
 
 
 def set_worker_context(ctx: ServiceContext | None) -> None:

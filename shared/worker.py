@@ -22,7 +22,7 @@ from shared.config import Settings
 from shared.logs import configure_logging, correlation_id, job_id
 from shared.metrics import serve_worker_metrics, timed_job
 from shared.outbox import RELAY_BATCH, notify_channel, redeliver_if_redis_lost, relay_pending
-from shared.runtime import ServiceContext, set_worker_context
+from shared.runtime import ServiceContext, set_worker_context, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,12 @@ class InstapWorker(SimpleWorker):
 
     max_connection_wait_time = 5.0
 
+    def handle_warm_shutdown_request(self) -> None:
+        """RQ's warm shutdown (finish the job that runs, then stop), and a word to that job:
+        one that can be resumed later stops now (shared.runtime.stop_requested)."""
+        stop_requested.set()
+        super().handle_warm_shutdown_request()
+
     def unsubscribe(self) -> None:
         """RQ's, with its command listener stopped before the UNSUBSCRIBE is sent, so that the
         confirmation wakes the listener to find itself stopped. RQ stops it afterwards: when the
@@ -220,6 +226,7 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     configure_logging(f"{service}-worker", settings.log_level)
     ctx = build_context(service, settings)
     set_worker_context(ctx)
+    stop_requested.clear()  # a worker run before this one in the process (tests) may have set it
     relay = RelayLoop(ctx, settings.relay_interval_seconds)
     relay.catch_up()
     relay.start()

@@ -20,7 +20,7 @@ from shared.config import Settings
 from shared.events import load_payload
 from shared.jobs import apply_once
 from shared.outbox import EVENT_JOB
-from shared.runtime import ServiceContext, service_context
+from shared.runtime import ServiceContext, service_context, stop_requested
 
 log = logging.getLogger(__name__)
 BATCH = 500  # events per transaction at most (this job's own and up to 499 queued behind it)
@@ -119,6 +119,9 @@ def generate_pack(pack_id: int) -> dict[str, Any]:
     the Redis connection the worker needs for its heartbeat and the other jobs. This process only
     waits for the child (sleeping, the GIL free), and kills it if RQ's job timeout fires. The
     pack row is the state: a child that dies leaves it `running`/`failed`, and a retry rebuilds.
+    When the worker is asked to stop, the build is broken off and the pack queued again (the next
+    worker's loop enqueues it): a stop (Ctrl-C on `make run`, a deploy) does not wait seconds
+    for a pack, nor is the worker killed with the pack left `running`.
     """
     ctx = service_context()
     results = _FORKSERVER.Queue()
@@ -129,9 +132,15 @@ def generate_pack(pack_id: int) -> dict[str, Any]:
     try:
         while True:
             try:
-                result: dict[str, Any] = results.get(timeout=1.0)
+                result: dict[str, Any] = results.get(timeout=0.2)
                 break
             except queue.Empty:
+                if stop_requested.is_set():
+                    child.kill()
+                    child.join()
+                    packs.requeue(ctx, pack_id)
+                    log.info("pack build broken off: the worker stops", extra={"pack_id": pack_id})
+                    return {"pack_id": pack_id, "status": "queued"}
                 if not child.is_alive():
                     raise RuntimeError(f"pack {pack_id}: generator exited with {child.exitcode}") from None
         child.join(timeout=30)

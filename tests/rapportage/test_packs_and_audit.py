@@ -20,6 +20,7 @@ from services.rapportage.domain import packs
 from services.rapportage.domain.reports.catalog import REPORTS
 from services.rapportage.domain.reports.query import ReportQuery
 from services.rapportage.models import ReportPack
+from shared.runtime import set_worker_context, stop_requested
 from tests.rapportage import dataset
 from tests.support.workers import run_worker_burst
 
@@ -122,6 +123,28 @@ def test_monthly_pack_once_per_month_by_the_worker(loaded: Any, settings: Any, w
         assert packs.request_pack(s, "2026-12", 5, "bureau").id == first
         months = select(func.count()).select_from(ReportPack).where(ReportPack.month == "2026-12")
         assert s.scalar(months) == 1
+
+
+@pytest.mark.slow
+def test_a_pack_build_gives_way_when_its_worker_stops_and_is_built_later(loaded: Any, settings: Any) -> None:
+    """A stop (Ctrl-C on `make run`, a deploy's SIGTERM) does not wait for a pack: the build is
+    broken off, the pack queued again, and the next worker builds it."""
+    ctx = loaded
+    with ctx.db.unit_of_work() as s:
+        pack_id = packs.request_pack(s, "2026-12", 5, "bureau").id
+    set_worker_context(ctx)
+    stop_requested.set()  # what the worker's warm shutdown sets
+    try:
+        assert jobs.generate_pack(pack_id) == {"pack_id": pack_id, "status": "queued"}
+    finally:
+        stop_requested.clear()
+        set_worker_context(None)
+    with ctx.db.unit_of_work() as s:
+        assert s.get(ReportPack, pack_id).status == "queued"
+    run_worker_burst(settings, "rapportage")  # its loop enqueues the queued pack and builds it
+    with ctx.db.unit_of_work() as s:
+        pack = s.get(ReportPack, pack_id)
+        assert pack.status == "done" and pack.pdf, pack.error
 
 
 @pytest.mark.parametrize("on", [True, False])

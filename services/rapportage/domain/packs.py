@@ -20,7 +20,7 @@ from typing import Any
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +171,16 @@ def build_documents(
         ]
         extras.append(rates)
     return docs, extras
+
+
+def requeue(ctx: ServiceContext, pack_id: int) -> None:
+    """A pack whose build was broken off (its worker stopped) waits for the next worker."""
+    with ctx.db.unit_of_work() as s:
+        s.execute(
+            update(ReportPack)
+            .where(ReportPack.id == pack_id, ReportPack.status == "running")
+            .values(status="queued")
+        )
 
 
 def generate(ctx: ServiceContext, pack_id: int) -> dict[str, Any]:
