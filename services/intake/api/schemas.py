@@ -15,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.intake.domain.residents import CHOSEN_CHANNEL_EMPTY, CONTACT_FIELDS, NO_CONTACT
+from services.intake.domain.residents import contact_problems
 from shared import reference
 from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.events import STILL_WORKING
@@ -157,12 +157,8 @@ class ResidentFieldsSchema(NoBsnSchema):
             for key in ("phone", "email", "contact_preference")
             if self.absent_is_empty or key in original
         }
-        if "phone" in known and "email" in known and not known["phone"] and not known["email"]:
-            raise ValidationError({"phone": [NO_CONTACT]})
-        choice = known.get("contact_preference")
-        field = CONTACT_FIELDS.get(choice) if isinstance(choice, str) else None
-        if field is not None and field in known and not known[field]:
-            raise ValidationError({"contact_preference": [CHOSEN_CHANNEL_EMPTY[choice]]})
+        if problems := contact_problems(known):
+            raise ValidationError(problems)
 
     @validates_schema(skip_on_field_errors=False)
     def _postcode_and_wijk(self, data: dict[str, Any], **_: Any) -> None:

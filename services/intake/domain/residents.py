@@ -75,12 +75,13 @@ def default_contact_preference(phone: str | None, email: str | None) -> str:
 
 
 def contact_problems(values: dict[str, Any]) -> dict[str, list[str]]:
-    """Errors when neither channel is filled in, or the chosen one is empty (by form field)."""
-    if not values.get("phone") and not values.get("email"):
+    """Errors when neither channel is filled in, or the chosen one is empty (by form field). A
+    key left out is unknown, not empty (an update that does not send it): it is not judged."""
+    if "phone" in values and "email" in values and not values["phone"] and not values["email"]:
         return {"phone": [NO_CONTACT]}
     choice = values.get("contact_preference")
     field = CONTACT_FIELDS.get(choice) if isinstance(choice, str) else None
-    if field is not None and not values.get(field):
+    if field is not None and field in values and not values[field]:
         return {"contact_preference": [CHOSEN_CHANNEL_EMPTY[choice]]}
     return {}
 
