@@ -68,14 +68,18 @@ def notify_channel(component: str) -> str:
     return f"instap_outbox_{component}"
 
 
+def notify(executor: Any, component: str) -> None:
+    """NOTIFY the component's worker on PostgreSQL, in the transaction of `executor` (a session or
+    a connection): delivered at its commit; identical ones in one transaction are sent once."""
+    executor.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(component)})
+
+
 def wake_worker(session: Session) -> None:
     """Tell the component's worker (PostgreSQL: at commit; a rollback sends nothing) that there
     is work: outbox rows or runs. Elsewhere the worker polls; nothing to do here."""
     component = session.info.get("component")
-    bind = session.get_bind()
-    if component and bind.dialect.name == "postgresql":
-        # Identical notifications in one transaction are delivered once.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(component)})
+    if component and session.get_bind().dialect.name == "postgresql":
+        notify(session, component)
 
 
 def add_event(

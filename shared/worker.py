@@ -13,7 +13,6 @@ import psycopg
 import redis
 from psycopg import sql
 from rq import Queue, SimpleWorker
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.app import build_context
@@ -21,7 +20,7 @@ from shared.components import COMPONENTS
 from shared.config import Settings
 from shared.logs import configure_logging, correlation_id, job_id
 from shared.metrics import serve_worker_metrics, timed_job
-from shared.outbox import RELAY_BATCH, notify_channel, redeliver_if_redis_lost, relay_pending
+from shared.outbox import RELAY_BATCH, notify, notify_channel, redeliver_if_redis_lost, relay_pending
 from shared.runtime import ServiceContext, set_worker_context, stop_requested
 
 log = logging.getLogger(__name__)
@@ -91,9 +90,7 @@ class Waker:
             return  # the poll sleeps on `stopped`, which the caller has set
         try:
             with self.ctx.db.engine.begin() as conn:
-                conn.execute(
-                    text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(self.ctx.name)}
-                )
+                notify(conn, self.ctx.name)
         except SQLAlchemyError:
             log.warning("cannot wake the relay loop; it stops within its interval")
 
