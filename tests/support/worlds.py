@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.peers import link_apps
 
-# A test that left a transaction open would make TRUNCATE wait forever; fail instead.
+# A test that left a transaction open would make the reset wait forever; fail instead.
 LOCK_TIMEOUT = "15s"
 
 
@@ -50,13 +50,13 @@ class World:
         """Empty Redis, every table and the apps' per-process state."""
         self.redis.flushdb()
         if self.backend == "postgresql":
-            self._truncate_postgres()
+            self._empty_postgres()
         else:
             self._empty_sqlite()
         for app in self._apps.values():
             _reset_app_state(app)
 
-    def _truncate_postgres(self) -> None:
+    def _empty_postgres(self) -> None:
         """Empty every table and restart every sequence, in one round trip. DELETE, not
         TRUNCATE: most tests leave most tables empty, and TRUNCATE of some fifty tables (new
         files for each) cost 0.1 s per test where DELETE of the few filled ones costs a few ms."""
