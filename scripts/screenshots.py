@@ -218,6 +218,26 @@ def seed_matching(settings) -> None:  # type: ignore[no-untyped-def]
     db.dispose()
 
 
+def run_queued_match_runs(settings) -> None:  # type: ignore[no-untyped-def]
+    """What the matching worker of `make run` does within seconds: the runs the demo requested
+    are done (no worker runs here, so the runs page would show them all waiting)."""
+    from sqlalchemy import select
+
+    from services.matching.domain import runs
+    from services.matching.models import MatchRun
+    from shared.db import Database
+    from shared.states import RunStatus
+
+    db = Database(settings.database_url("matching"), "matching")
+    try:
+        with db.unit_of_work() as s:
+            queued = list(s.scalars(select(MatchRun.id).where(MatchRun.status == RunStatus.QUEUED)))
+        for run_id in queued:
+            runs.execute(db, run_id)
+    finally:
+        db.dispose()
+
+
 def take_matching(base: str, data_dir: Path, out: Path) -> None:
     """The matching pages: a contractor's tasks, form errors, a task with candidates; the coach's
     proposals; the runs page."""
@@ -253,9 +273,10 @@ def take_matching(base: str, data_dir: Path, out: Path) -> None:
                 page.get_by_role("heading", name="Kandidaten", exact=True).wait_for()
                 page.screenshot(path=str(out / "matching-task.png"), full_page=True)
             else:
-                page.screenshot(path=str(out / "matching-proposals.png"), full_page=True)
+                page.screenshot(path=str(out / "matching-proposals.png"))  # the first screen of a long list
                 page.goto(f"{base}/rondes")
-                page.screenshot(path=str(out / "matching-runs.png"), full_page=True)
+                # The first screen: the list goes back through every run the demo made.
+                page.screenshot(path=str(out / "matching-runs.png"))
             page.context.close()
         browser.close()
 
@@ -310,6 +331,7 @@ def main() -> None:
         migrate_all(settings)
         print(demo.seed(settings, residents=args.residents))
         seed_matching(settings)
+        run_queued_match_runs(settings)
         app = create_app(settings)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
