@@ -10,28 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from services.intake.models import AuditEntry, OutboxEvent, Resident
+from services.intake.web import forms
 from shared.testdata import RESIDENT
 from tests.conftest import csrf_from, resident_payload
 
 VALID_BSN = "111222333"  # passes the elfproef (test number)
 
 
-# Fields the form posts as the API takes them (text, or a code as text).
-FORM_TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "phone",
-    "email",
-    "street",
-    "house_number",
-    "postcode",
-    "city",
-    "wijk",
-    "gender",
-    "income",
-    "available_from",
-    "work_experience",
-)
+# Fields the form posts as the API takes them (text, or a code as text): the form's own lists.
+FORM_TEXT_FIELDS = (*forms.TEXT_FIELDS, "wijk", "gender", *forms.NULLABLE_CHOICES, *forms.DATE_FIELDS)
 
 
 def form_data(**overrides: Any) -> dict[str, Any]:
