@@ -24,7 +24,7 @@ PYTEST_WORKERS ?= auto
 # hundreds of modules.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: install run test test-fast bench lint openapi translations clean help
+.PHONY: install run test test-prep system-deps checks test-fast bench lint openapi translations clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data and start the whole suite"
@@ -55,12 +55,22 @@ $(COMPILED_STAMP): $(STAMP)
 	$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 	touch $(COMPILED_STAMP)
 
-test: install $(CHECKOV_STAMP) $(COMPILED_STAMP)
+# What the tests need besides the venv, and the static checks, are independent of each other:
+# they run side by side (mypy is single-threaded; the checkov venv and apt mostly wait on the
+# disk), each one's output kept together (-O). Any one failing fails `make test`.
+test: install
+	$(MAKE) --no-print-directory -j 4 -O test-prep
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-prep: $(CHECKOV_STAMP) $(COMPILED_STAMP) system-deps checks
+
+system-deps:
 	scripts/system-deps.sh redis postgresql chromium weasyprint promtool nginx
+
+checks:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: install
 	$(PYTEST) -m "not browser and not slow" $(PYTEST_ARGS)
@@ -72,9 +82,7 @@ bench: install
 	$(BIN)/python -m bench.rapportage_bench --out docs/benchmarks.md
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(MAKE) --no-print-directory checks
 
 openapi: install
 	$(BIN)/instap openapi --write docs/openapi
