@@ -11,7 +11,9 @@ CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 # The virtualenv's byte code, written once after each install on all cores, before the first test
 # run: in a fresh clone every xdist worker and every worker and server the tests start otherwise
-# compiled the same modules at the same moment (about 30 s of a clean-clone run).
+# compile the same modules at the same moment. Measured in clean clones (2 cores): 33 s of pytest
+# saved on one day, 8 s (within the noise) on another; it compiles all 9,106 files, of which the
+# suite imports about 3,000, in 16 s, beside mypy (test-prep below).
 COMPILED_STAMP := $(VENV)/.compiled-stamp
 PYTEST_ARGS ?=
 # `make run PORT=8001` when port 8000 is taken.
