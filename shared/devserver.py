@@ -177,10 +177,6 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
         bin_dir = Path(sys.executable).parent
         # Own process group per child: Ctrl-C reaches only this supervisor, which stops each
         # child once (a second signal would make RQ abandon a running job) and Redis last.
-        for comp in workers():
-            procs.append(
-                subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env, process_group=0)
-            )
         procs.append(
             subprocess.Popen(
                 [
@@ -210,6 +206,13 @@ def _run_suite(*, host: str, port: int, seed_demo: bool, residents: int) -> int:
             if not all(p.poll() is None for p in procs):
                 break
             time.sleep(0.2)
+        # The workers after the web server has booted: they start by working off the demo's
+        # backlog (thousands of events, the queued match runs, last month's report pack), which
+        # on a small machine kept the web workers from booting: the banner came 8 s later.
+        for comp in workers():
+            procs.append(
+                subprocess.Popen([str(bin_dir / "instap"), "worker", comp.name], env=env, process_group=0)
+            )
         if all(p.poll() is None for p in procs):
             print(_banner(f"http://{host}:{port}/", logins), flush=True)
         while all(p.poll() is None for p in procs):
