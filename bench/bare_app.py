@@ -2,27 +2,37 @@
 of intake's residents, an insert and a list, and nothing else (no auth, validation, audit,
 events). `gunicorn -c deploy/gunicorn.conf.py bench.bare_app:app`, BARE_DATABASE_URL set.
 
-    POST /bare/residents   insert one row from the JSON body, answer it as JSON (201)
-    GET  /bare/residents   25 rows of one organisation in name order, and their count
+    POST /bare/residents          insert one row from the JSON body, answer it as JSON (201)
+    GET  /bare/residents          25 rows of one organisation in name order, and their count
+    POST /bare/residents/written  the same row plus the rows an Instap create must also write
+                                  (its certificate, ladder and stage history, an audit entry and
+                                  an outbox event with its NOTIFY), as plain INSERTs in the same
+                                  transaction: the floor for what intake's create writes, still
+                                  with no auth, validation or event contract
 """
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, jsonify, request
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Index,
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     func,
+    insert,
     select,
     text,
 )
@@ -67,6 +77,70 @@ class BareResident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BareCertificate(Base):
+    __tablename__ = "bare_certificate"
+    __table_args__ = {"schema": "bare"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    obtained_on: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class BareLadder(Base):
+    __tablename__ = "bare_ladder"
+    __table_args__ = {"schema": "bare"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(Integer, index=True)
+    trede: Mapped[int] = mapped_column(Integer)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    measured_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class BareStageChange(Base):
+    __tablename__ = "bare_stage_change"
+    __table_args__ = {"schema": "bare"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class BareAudit(Base):
+    __tablename__ = "bare_audit"
+    __table_args__ = {"schema": "bare"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BareOutbox(Base):
+    __tablename__ = "bare_outbox"
+    __table_args__ = {"schema": "bare"}
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(60), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(60), index=True)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    relayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+_OUTBOX = BareOutbox.__table__
+# Instap's outbox INSERT carries the NOTIFY that wakes its relay (shared/outbox.py); so does this.
+_OUTBOX_AND_NOTIFY = select(func.pg_notify("bare_outbox", "")).select_from(
+    insert(_OUTBOX)
+    .values({c.name: bindparam(c.name) for c in _OUTBOX.columns if c.name != "relayed_at"})
+    .returning(_OUTBOX.c.id)
+    .cte("written")
+)
+
+
 COLUMNS = [
     c.name for c in BareResident.__table__.columns if c.name not in ("id", "created_at", "programme_id")
 ]
@@ -104,6 +178,86 @@ def create_app(url: str | None = None) -> Flask:
         )
         with sessions() as s, s.begin():
             s.add(row)
+        return jsonify(_row(row)), 201
+
+    @app.post("/bare/residents/written")
+    def create_written() -> Any:
+        data = request.get_json()
+        now = datetime.now(UTC)
+        row = BareResident(
+            programme_id=os.urandom(4).hex().upper(),
+            created_at=now,
+            **{c: data.get(c) for c in COLUMNS if c != "organisation_id"},
+            organisation_id=ORGANISATION,
+        )
+        with sessions() as s, s.begin():
+            s.add(row)
+            s.flush()
+            certificates = [
+                {
+                    "resident_id": row.id,
+                    "code": c["code"],
+                    "obtained_on": c.get("obtained_on"),
+                    "valid_until": c.get("valid_until"),
+                }
+                for c in data.get("certificates") or []
+            ]
+            if certificates:
+                s.execute(insert(BareCertificate), certificates)
+            s.execute(
+                insert(BareLadder),
+                [
+                    {
+                        "resident_id": row.id,
+                        "trede": data.get("participatieladder") or 1,
+                        "measured_at": now,
+                        "measured_by": data.get("coach_id"),
+                    }
+                ],
+            )
+            s.execute(
+                insert(BareStageChange),
+                [
+                    {
+                        "resident_id": row.id,
+                        "from_stage": None,
+                        "to_stage": "aangemeld",
+                        "changed_at": now,
+                        "changed_by": data.get("coach_id"),
+                    }
+                ],
+            )
+            s.execute(
+                insert(BareAudit),
+                [
+                    {
+                        "at": now,
+                        "actor_id": data.get("coach_id"),
+                        "resident_id": row.id,
+                        "action": "create",
+                        "detail": {"programme_id": row.programme_id},
+                    }
+                ],
+            )
+            payload = {
+                "programme_id": row.programme_id,
+                "from_stage": None,
+                "to_stage": "aangemeld",
+                "changed_at": now.isoformat(),
+                "wijk": row.wijk,
+                "gender": row.gender,
+            }
+            s.execute(
+                _OUTBOX_AND_NOTIFY,
+                {
+                    "id": uuid.uuid4().hex,
+                    "type": "stage.changed",
+                    "payload": json.dumps(payload),
+                    "subject": row.programme_id,
+                    "seq": 1,
+                    "created_at": now,
+                },
+            )
         return jsonify(_row(row)), 201
 
     @app.get("/bare/residents")

@@ -12,6 +12,9 @@ each app and each endpoint (create one resident; list a caseload page of 25 of `
 - fixed rate: requests sent on a schedule (`--rates` per second) whatever the answers do; the
   latency counts from the scheduled moment, so a stalled server is not hidden (no coordinated
   omission).
+A third target, `bare+writes`, is the bare app writing what an Instap create writes (its history,
+audit and outbox rows, bench/bare_app.py), create in the closed loop only: how much of the gap
+between the two is the writes themselves.
 Reported: throughput, p50/p95/p99 latency, errors (any answer but 2xx, or no answer), and the CPU
 per request of the gunicorn processes, of the service's worker (relaying the events) and of
 PostgreSQL. Timings depend on the machine and what
@@ -329,22 +332,24 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         results: list[Result] = []
         meta: dict[str, Any] = {"load_before": os.getloadavg()[0]}
-        for name in ("bare", "instap"):
+        # "bare+writes": the bare app writing what an Instap create writes (bench/bare_app.py),
+        # create only, closed loop only: the floor for those writes, between the two.
+        for name in ("bare", "bare+writes", "instap"):
             port = free_port()
             app_env = dict(
                 env,
                 GUNICORN_BIND=f"127.0.0.1:{port}",
                 PROMETHEUS_MULTIPROC_DIR=str(workdir / f"prom-{name}"),
             )
-            module = "bench.bare_app:app" if name == "bare" else "services.intake.wsgi:app"
+            module = "services.intake.wsgi:app" if name == "instap" else "bench.bare_app:app"
             processes = [_start([gunicorn, "-c", str(ROOT / "deploy/gunicorn.conf.py"), module], app_env)]
             if name == "instap":
                 processes.append(_start([sys.executable, "-m", "shared.cli", "worker", "intake"], app_env))
-            prefix = "/bare" if name == "bare" else "/intake/api/v1"
+            prefix = "/intake/api/v1" if name == "instap" else "/bare"
             target = Target(
                 name,
                 port,
-                f"{prefix}/residents",
+                f"{prefix}/residents" + ("/written" if name == "bare+writes" else ""),
                 f"{prefix}/residents",
                 {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
                 json.dumps({**RESIDENT, "coach_id": coach_id}).encode(),
@@ -352,15 +357,14 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                 [p.pid for p in processes[1:]],
             )
             try:
-                _wait_http(port, "/bare/residents" if name == "bare" else "/intake/healthz")
+                _wait_http(port, "/intake/healthz" if name == "instap" else "/bare/residents")
                 closed_loop(target, "POST", target.create_path, args.clients, 3)  # warm up
                 closed_loop(target, "GET", target.list_path, args.clients, 2)
-                for endpoint, method, path in (
-                    ("create", "POST", target.create_path),
-                    ("list", "GET", target.list_path),
-                ):
+                endpoints = [("create", "POST", target.create_path), ("list", "GET", target.list_path)]
+                for endpoint, method, path in endpoints[:1] if name == "bare+writes" else endpoints:
                     runs: list[tuple[str, Any]] = [(f"closed, {args.clients} clients", None)]
-                    runs += [(f"{rate:g} req/s", rate) for rate in args.rates]
+                    if name != "bare+writes":
+                        runs += [(f"{rate:g} req/s", rate) for rate in args.rates]
                     for mode, rate in runs:
                         cpu0, db0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids)
                         w0, t0 = _cpu_seconds(target.worker_pids), time.perf_counter()
@@ -418,6 +422,13 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
             verdicts.append(
                 f"- {endpoint}: Instap served **{ratio:.0%}** of the bare app's throughput (closed loop)."
             )
+    bare, written = by.get(("bare", "create", closed)), by.get(("bare+writes", "create", closed))
+    if bare and written and bare.throughput:
+        verdicts.append(
+            f"- the bare app writing what an Instap create writes (bare+writes: resident, history, audit "
+            f"and outbox rows, no checks) served **{written.throughput / bare.throughput:.0%}** of the "
+            "bare app's throughput: the floor for those writes."
+        )
     for rate in args.rates:
         r = by.get(("instap", "create", f"{rate:g} req/s"))
         if r:
@@ -430,7 +441,7 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
         "## Write path under load: Instap against a bare Flask + SQLAlchemy app\n\n"
         f"`python -m bench.load_bench --seconds {args.seconds:g} --rates {rates}` "
         f"on {os.cpu_count()} cores, "
-        f"{date.today():%Y-%m-%d}. Both apps under `deploy/gunicorn.conf.py` (same workers, "
+        f"{date.today():%Y-%m-%d}. All apps under `deploy/gunicorn.conf.py` (same workers, "
         "sync), one PostgreSQL, bearer token, `INSTAP_ENV=production`; Instap with its intake "
         "worker relaying events. The load generator runs on the same machine. 1-minute load "
         f"average before: {meta['load_before']:.1f}, after: {meta['load_after']:.1f} ("
