@@ -12,9 +12,10 @@ each app and each endpoint (create one resident; list a caseload page of 25 of `
 - fixed rate: requests sent on a schedule (`--rates` per second) whatever the answers do; the
   latency counts from the scheduled moment, so a stalled server is not hidden (no coordinated
   omission).
-A third target, `bare+writes`, is the bare app writing what an Instap create writes (its history,
-audit and outbox rows, bench/bare_app.py), create in the closed loop only: how much of the gap
-between the two is the writes themselves.
+Two more targets between them, create in the closed loop only: `bare+writes` is the bare app
+writing what an Instap create writes (its history, audit and outbox rows, as plain INSERTs in one
+transaction), `bare+writes, 1 statement` the same rows in one statement (bench/bare_app.py): how
+much of the gap between the two apps is the writes themselves.
 Reported: throughput, p50/p95/p99 latency, errors (any answer but 2xx, or no answer), and the CPU
 per request of the gunicorn processes, of the service's worker (relaying the events) and of
 PostgreSQL. Timings depend on the machine and what
@@ -56,6 +57,8 @@ from shared.testdata import RESIDENT
 START, END = "<!-- load-bench:start -->", "<!-- load-bench:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The bare app's create making Instap's writes too (bench/bare_app.py): target name -> path suffix.
+WRITES = {"bare+writes": "/written", "bare+writes, 1 statement": "/one-statement"}
 
 
 @dataclass
@@ -332,9 +335,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         results: list[Result] = []
         meta: dict[str, Any] = {"load_before": os.getloadavg()[0]}
-        # "bare+writes": the bare app writing what an Instap create writes (bench/bare_app.py),
-        # create only, closed loop only: the floor for those writes, between the two.
-        for name in ("bare", "bare+writes", "instap"):
+        # The bare app writing what an Instap create writes (bench/bare_app.py), create only,
+        # closed loop only: the floor for those writes, between the two apps.
+        for name in ("bare", *WRITES, "instap"):
             port = free_port()
             app_env = dict(
                 env,
@@ -349,7 +352,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
             target = Target(
                 name,
                 port,
-                f"{prefix}/residents" + ("/written" if name == "bare+writes" else ""),
+                f"{prefix}/residents" + WRITES.get(name, ""),
                 f"{prefix}/residents",
                 {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
                 json.dumps({**RESIDENT, "coach_id": coach_id}).encode(),
@@ -361,9 +364,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
                 closed_loop(target, "POST", target.create_path, args.clients, 3)  # warm up
                 closed_loop(target, "GET", target.list_path, args.clients, 2)
                 endpoints = [("create", "POST", target.create_path), ("list", "GET", target.list_path)]
-                for endpoint, method, path in endpoints[:1] if name == "bare+writes" else endpoints:
+                for endpoint, method, path in endpoints[:1] if name in WRITES else endpoints:
                     runs: list[tuple[str, Any]] = [(f"closed, {args.clients} clients", None)]
-                    if name != "bare+writes":
+                    if name not in WRITES:
                         runs += [(f"{rate:g} req/s", rate) for rate in args.rates]
                     for mode, rate in runs:
                         cpu0, db0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids)
@@ -422,13 +425,15 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
             verdicts.append(
                 f"- {endpoint}: Instap served **{ratio:.0%}** of the bare app's throughput (closed loop)."
             )
-    bare, written = by.get(("bare", "create", closed)), by.get(("bare+writes", "create", closed))
-    if bare and written and bare.throughput:
-        verdicts.append(
-            f"- the bare app writing what an Instap create writes (bare+writes: resident, history, audit "
-            f"and outbox rows, no checks) served **{written.throughput / bare.throughput:.0%}** of the "
-            "bare app's throughput: the floor for those writes."
-        )
+    bare = by.get(("bare", "create", closed))
+    for name, how in (("bare+writes", "as plain INSERTs"), ("bare+writes, 1 statement", "in one statement")):
+        written = by.get((name, "create", closed))
+        if bare and written and bare.throughput:
+            verdicts.append(
+                f"- the bare app writing what an Instap create writes ({name}: resident, history, audit "
+                f"and outbox rows {how}, no checks) served **{written.throughput / bare.throughput:.0%}** "
+                "of the bare app's throughput."
+            )
     for rate in args.rates:
         r = by.get(("instap", "create", f"{rate:g} req/s"))
         if r:
