@@ -12,7 +12,6 @@ what it already applied, whatever order RQ's workers deliver them in (see `share
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
@@ -23,12 +22,13 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry
-from sqlalchemy import Integer, String, Text, bindparam, func, insert, select, text, update
+from sqlalchemy import Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import Database, UTCDateTime, utcnow
 from shared.events import SUBSCRIBERS, validate_payload
 from shared.logs import correlation_id
+from shared.writebehind import insert_later
 
 log = logging.getLogger(__name__)
 
@@ -108,26 +108,17 @@ def add_event(
         "attempts": 0,
         "last_error": None,
     }
-    # A plain INSERT, not an object for the next flush: the row is never read back in the
-    # transaction that writes it, and the unit of work costs more CPU than the statement (issue
-    # 12). No foreign key ties it to the rows the change writes, so it may go in before them.
+    # Not an object for the next flush, and not a statement of its own: the row is never read
+    # back in the transaction that writes it and nothing refers to it, so it waits for the
+    # transaction's next statement or its commit and goes in with the other rows waiting
+    # (shared/writebehind.py). On PostgreSQL the same statement sends the NOTIFY that wakes the
+    # relay at commit.
     component = session.info.get("component")
+    channel = None
     if component and session.get_bind().dialect.name == "postgresql":
-        # The INSERT and the NOTIFY that wakes the relay at commit, in one round trip.
-        session.execute(_insert_and_notify(outbox_model.__table__, notify_channel(component)), row)
-    else:
-        session.execute(insert(outbox_model.__table__), row)
-        wake_worker(session)
+        channel = notify_channel(component)
+    insert_later(session, outbox_model.__table__, row, notify=channel)
     return event_id
-
-
-@functools.cache
-def _insert_and_notify(table: Any, channel: str) -> Any:
-    """`WITH written AS (INSERT INTO <outbox> ... RETURNING id) SELECT pg_notify(<channel>, '')
-    FROM written` (PostgreSQL runs a data-modifying CTE whether or not it is read)."""
-    columns = [column.name for column in table.columns]
-    written = insert(table).values({name: bindparam(name) for name in columns}).returning(table.c.id)
-    return select(func.pg_notify(channel, "")).select_from(written.cte("written"))
 
 
 def envelope(row: Any, source: str) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from services.intake.models import AuditEntry, Resident
 from shared.auth.accounts import Principal
 from shared.db import utcnow
+from shared.writebehind import insert_later
 
 
 def record(
@@ -24,11 +24,13 @@ def record(
     if principal.token_id is not None:
         # A token has no person behind it: its id says which machine client read the data.
         detail = {**detail, "token_id": principal.token_id}
-    # A plain INSERT in the caller's transaction, not an object for the next flush: an audit row
-    # is written once and never read back in the request, and the unit of work around one more
-    # object costs more CPU than the statement itself (issue 12).
-    session.execute(
-        _INSERT,
+    # Not an object for the next flush, and not a statement of its own: an audit row is written
+    # once, never read back in the request and referred to by nothing, so it waits for the
+    # transaction's next statement or its commit and goes in with the other rows waiting (the
+    # request's outbox event: shared/writebehind.py).
+    insert_later(
+        session,
+        AuditEntry.__table__,
         {
             "at": utcnow(),
             "actor_id": principal.user_id,
@@ -42,6 +44,3 @@ def record(
             "detail": detail,
         },
     )
-
-
-_INSERT = insert(AuditEntry.__table__)

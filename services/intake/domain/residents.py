@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +27,7 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.outbox import scrub_subjects
+from shared.writebehind import insert_later
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -207,21 +209,25 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
 def _add_history(
     session: Session, resident: Resident, collection: str, model: type[Any], rows: list[dict[str, Any]]
 ) -> None:
-    """A new resident's history rows of one kind, in one plain INSERT ... RETURNING id: the rows
-    become persistent objects (as if loaded) and fill the resident's collection as loaded, with
-    no second flush. The unit of work around a resident and its history cost about as much CPU
-    as the statements themselves (issue 12); the rows and round trips are the same."""
+    """A new resident's history rows of one kind: they fill the resident's collection as loaded
+    (the response reads them without a query) and are written with the other rows the request
+    writes and never reads back (its audit row, its outbox event: one statement on PostgreSQL,
+    shared/writebehind.py); each becomes a persistent object, as if loaded, once its id is known.
+    The unit of work around a resident and its history, and a statement per kind of row, cost
+    more CPU than the rows themselves (issue 12, docs/benchmarks.md)."""
     objects: list[Any] = []
-    if rows:
-        table = model.__table__
-        rows = [{**row, "resident_id": resident.id} for row in rows]
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        for (row_id,), row in zip(ids, rows, strict=True):
-            obj = model(id=row_id, **row)
-            make_transient_to_detached(obj)
-            session.add(obj)
-            objects.append(obj)
+    for values in rows:
+        row = {**values, "resident_id": resident.id}
+        obj = model(**row)
+        insert_later(session, model.__table__, row, written=functools.partial(_persist, session, obj))
+        objects.append(obj)
     set_committed_value(resident, collection, objects)
+
+
+def _persist(session: Session, obj: Any, row_id: int) -> None:
+    obj.id = row_id
+    make_transient_to_detached(obj)
+    session.add(obj)
 
 
 def update(session: Session, principal: Principal, resident: Resident, data: dict[str, Any]) -> Resident:

@@ -1,0 +1,145 @@
+"""Rows written later in the same transaction, several in one statement (issue 12).
+
+An audit entry and an outbox event are written once and never read back in the transaction that
+writes them, and nothing refers to them. Instead of one INSERT each when they are made, they wait
+in the session (`insert_later`) until the session's next statement or its commit, whichever comes
+first, and go in together: on PostgreSQL as one statement (one data-modifying CTE per row, and the
+NOTIFY that wakes the component's relay at commit), elsewhere one INSERT per table. Measured with
+`bench/load_bench.py`: on the web side, each statement's trip through SQLAlchemy and psycopg costs
+more CPU than the rows it writes (docs/benchmarks.md).
+
+What stays the same: the rows commit or roll back with the transaction; any statement the
+session executes (a query, an UPDATE, a lazy load) comes after them; a rollback drops them. The
+ORM's own flush may write its objects first: queued rows are leaves, no row refers to them.
+Savepoints are refused (nothing in Instap uses them): rows queued before one would be written
+inside it, and a rollback to it would take them along, so `insert_later` inside a savepoint and a
+savepoint begun while rows wait both raise instead of losing rows.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, event, insert, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
+
+_QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
+_QUOTE = postgresql.dialect().identifier_preparer.quote
+
+
+@dataclass(frozen=True)
+class Waiting:
+    table: Table
+    row: dict[str, Any]
+    notify: str | None = None  # a PostgreSQL NOTIFY channel to signal at commit
+    written: Callable[[int], None] | None = None  # told the new row's id once it is written
+
+
+def insert_later(
+    session: Session,
+    table: Table,
+    row: Mapping[str, Any],
+    *,
+    notify: str | None = None,
+    written: Callable[[int], None] | None = None,
+) -> None:
+    """INSERT `row` into `table` in this transaction, before its next statement or at commit.
+    `notify`: a PostgreSQL NOTIFY channel to signal at commit (ignored elsewhere). `written`:
+    called with the row's id (`table.c.id`) when the row has been written."""
+    if session.in_nested_transaction():
+        raise RuntimeError("insert_later inside a savepoint (begin_nested) is not supported")
+    if not session.in_transaction():
+        # The rows belong to a transaction: without one begun, a rollback would end none and
+        # leave them waiting for the next.
+        session.begin()
+    session.info.setdefault(_QUEUE, []).append(Waiting(table, dict(row), notify, written))
+
+
+def queued(session: Session) -> int:
+    """How many rows wait to be written (for tests and diagnostics)."""
+    return len(session.info.get(_QUEUE, ()))
+
+
+def write_queued(session: Session) -> None:
+    """Write what waits, now (the hooks below call this; so may code that needs it written)."""
+    waiting: list[Waiting] | None = session.info.pop(_QUEUE, None)
+    if not waiting:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        shape = tuple((w.table, tuple(w.row), w.written is not None) for w in waiting)
+        channels = tuple(sorted({w.notify for w in waiting if w.notify}))
+        params: dict[str, Any] = {f"c{j}": channel for j, channel in enumerate(channels)}
+        for i, w in enumerate(waiting):
+            params.update({f"w{i}_{name}": value for name, value in w.row.items()})
+        ids = iter(session.execute(_statement(shape, channels), params).one())
+        for w in waiting:
+            if w.written is not None:
+                w.written(next(ids))
+        return
+    # Elsewhere one statement per table (SQLite has no data-modifying CTEs).
+    groups: dict[tuple[Table, bool], list[Waiting]] = {}
+    for w in waiting:
+        groups.setdefault((w.table, w.written is not None), []).append(w)
+    for (table, returning), group in groups.items():
+        rows = [w.row for w in group]
+        if not returning:
+            session.execute(insert(table), rows)
+            continue
+        new_ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        for (row_id,), w in zip(new_ids, group, strict=True):
+            assert w.written is not None
+            w.written(row_id)
+
+
+# Which tables, which columns in which order, and whether the row's id is wanted: per row.
+Shape = tuple[tuple[Table, tuple[str, ...], bool], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
+    """`WITH w0 AS (INSERT INTO t (...) VALUES (...) [RETURNING id]), w1 AS (...) SELECT
+    (SELECT id FROM w0), ..., pg_notify(...)`: one row, with the ids asked for. PostgreSQL runs
+    every data-modifying CTE, read or not. Built once per shape (which tables, which columns in
+    which order, which ids wanted), with each parameter typed as its column."""
+    ctes, binds, results = [], [], []
+    for i, (table, columns, returning) in enumerate(shape):
+        names = [f"w{i}_{column}" for column in columns]
+        quoted = ", ".join(_QUOTE(c) for c in columns)
+        values = ", ".join(":" + n for n in names)
+        back = " RETURNING id" if returning else ""
+        # Table and column names from the model (quoted); every value is a bound parameter.
+        ctes.append(f"w{i} AS (INSERT INTO {_QUOTE(table.name)} ({quoted}) VALUES ({values}){back})")  # noqa: S608
+        binds += [bindparam(n, type_=table.c[c].type) for n, c in zip(names, columns, strict=True)]
+        if returning:
+            results.append(f"(SELECT id FROM w{i})")  # noqa: S608
+    results += [f"pg_notify(:c{j}, '')" for j in range(len(channels))]
+    return text(f"WITH {', '.join(ctes)} SELECT {', '.join(results) or '1'}").bindparams(*binds)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_any_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_QUEUE):
+        write_queued(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_queued(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _no_savepoint_while_waiting(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested and session.info.get(_QUEUE):
+        raise RuntimeError("a savepoint (begin_nested) while rows wait in insert_later: not supported")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """The transaction is over (committed: nothing waits; rolled back: the rows go with it)."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)

@@ -1,0 +1,140 @@
+"""Rows written later in the transaction (shared/writebehind.py): before the session's next
+statement or at commit, never after a rollback, ids handed back in the order queued, and on
+PostgreSQL all of them in one statement with the relay's NOTIFY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from services.intake.models import AuditEntry, OutboxEvent
+from shared.db import Database, utcnow
+from shared.outbox import notify_channel
+from shared.writebehind import insert_later, queued
+from tests.support.worlds import World
+
+
+def _audit(reason: str) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor_id": 1,
+        "actor_name": "Test",
+        "actor_role": "jobcoach",
+        "organisation_id": 1,
+        "resident_id": None,
+        "action": "view",
+        "channel": "api",
+        "reason": reason,
+        "detail": {"why": reason},
+    }
+
+
+def _event(event_id: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "stage.changed",
+        "version": 1,
+        "payload": "{}",
+        "correlation_id": "-",
+        "subject": "DW-TEST",
+        "seq": 1,
+        "created_at": utcnow(),
+        "relayed_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
+
+
+def _count(db: Database, model: Any) -> int:
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture
+def intake_db(world: World) -> Database:
+    return world.databases["intake"]
+
+
+@pytest.mark.both_backends
+def test_waiting_rows_go_in_before_the_next_statement(intake_db: Database) -> None:
+    with intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("a"))
+        insert_later(s, OutboxEvent.__table__, _event("e1"))
+        insert_later(s, AuditEntry.__table__, _audit("b"))
+        assert queued(s) == 3
+        # The query sees them: they were written before it.
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == 2
+        assert queued(s) == 0
+    assert _count(intake_db, AuditEntry) == 2 and _count(intake_db, OutboxEvent) == 1
+
+
+@pytest.mark.both_backends
+def test_the_commit_writes_them_and_hands_back_each_id(intake_db: Database) -> None:
+    ids: dict[str, int] = {}
+    with intake_db.unit_of_work() as s:
+        for reason in ("first", "second", "third"):
+            insert_later(
+                s, AuditEntry.__table__, _audit(reason), written=lambda i, r=reason: ids.__setitem__(r, i)
+            )
+        insert_later(s, OutboxEvent.__table__, _event("e1"))
+        assert ids == {}
+    with intake_db.unit_of_work() as s:
+        stored = dict(s.execute(select(AuditEntry.reason, AuditEntry.id)).tuples().all())
+    assert ids == stored and len(stored) == 3
+    assert _count(intake_db, OutboxEvent) == 1
+
+
+@pytest.mark.both_backends
+def test_a_rollback_takes_them_along_and_the_next_transaction_does_not_write_them(
+    intake_db: Database,
+) -> None:
+    session = intake_db.sessionmaker()
+    try:
+        insert_later(session, AuditEntry.__table__, _audit("rolled back"))
+        session.rollback()
+        assert queued(session) == 0
+        insert_later(session, AuditEntry.__table__, _audit("kept"))
+        session.commit()
+    finally:
+        session.close()
+    with intake_db.unit_of_work() as s:
+        assert s.scalars(select(AuditEntry.reason)).all() == ["kept"]
+
+    with pytest.raises(RuntimeError, match="boom"), intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("lost with the error"))
+        raise RuntimeError("boom")
+    assert _count(intake_db, AuditEntry) == 1
+
+
+def test_savepoints_are_refused_rather_than_losing_rows(intake_db: Database) -> None:
+    with intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("waiting"))
+        with pytest.raises(RuntimeError, match="savepoint"):
+            s.begin_nested()
+    with intake_db.unit_of_work() as s:
+        s.execute(select(1))
+        with s.begin_nested(), pytest.raises(RuntimeError, match="savepoint"):
+            insert_later(s, AuditEntry.__table__, _audit("inside"))
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_all_waiting_rows_and_the_notify_are_one_statement(intake_db: Database) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(intake_db.engine, "before_cursor_execute", seen)
+    try:
+        with intake_db.unit_of_work() as s:
+            for n in range(3):
+                insert_later(s, AuditEntry.__table__, _audit(f"r{n}"))
+            insert_later(s, OutboxEvent.__table__, _event("e1"), notify=notify_channel("intake"))
+            insert_later(s, OutboxEvent.__table__, _event("e2"), notify=notify_channel("intake"))
+    finally:
+        event.remove(intake_db.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1, statements
+    assert statements[0].count("INSERT INTO") == 5 and statements[0].count("pg_notify") == 1
+    assert _count(intake_db, AuditEntry) == 3 and _count(intake_db, OutboxEvent) == 2
