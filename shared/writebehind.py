@@ -8,9 +8,11 @@ NOTIFY that wakes the component's relay at commit), elsewhere one INSERT per tab
 `bench/load_bench.py`: on the web side, each statement's trip through SQLAlchemy and psycopg costs
 more CPU than the rows it writes (docs/benchmarks.md).
 
-What stays the same: the rows commit or roll back with the transaction; any statement the
-session executes (a query, an UPDATE, a lazy load) comes after them; a rollback drops them. The
-ORM's own flush may write its objects first: queued rows are leaves, no row refers to them.
+At most `MAX_WAITING` rows wait; the one that fills the queue writes it (a match run's thousands
+of events go in batches). What stays the same: the rows commit or roll back with the transaction;
+any statement the session executes (a query, an UPDATE, a lazy load) comes after them; a rollback
+drops them. The ORM's own flush may write its objects first: queued rows are leaves, no row
+refers to them.
 Savepoints are refused (nothing in Instap uses them): rows queued before one would be written
 inside it, and a rollback to it would take them along, so `insert_later` inside a savepoint and a
 savepoint begun while rows wait both raise instead of losing rows.
@@ -29,6 +31,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
+# At most this many rows wait: a match run stores thousands of proposals and their events in one
+# transaction with no statement in between, and one statement may bind at most 65,535 values.
+MAX_WAITING = 100
 _QUOTE = postgresql.dialect().identifier_preparer.quote
 
 
@@ -57,7 +62,10 @@ def insert_later(
         # The rows belong to a transaction: without one begun, a rollback would end none and
         # leave them waiting for the next.
         session.begin()
-    session.info.setdefault(_QUEUE, []).append(Waiting(table, dict(row), notify, written))
+    waiting = session.info.setdefault(_QUEUE, [])
+    waiting.append(Waiting(table, dict(row), notify, written))
+    if len(waiting) >= MAX_WAITING:
+        write_queued(session)
 
 
 def queued(session: Session) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from services.intake.models import AuditEntry, OutboxEvent
 from shared.db import Database, utcnow
 from shared.outbox import notify_channel
-from shared.writebehind import insert_later, queued
+from shared.writebehind import MAX_WAITING, insert_later, queued
 from tests.support.worlds import World
 
 
@@ -138,3 +138,14 @@ def test_on_postgresql_all_waiting_rows_and_the_notify_are_one_statement(intake_
     assert len(statements) == 1, statements
     assert statements[0].count("INSERT INTO") == 5 and statements[0].count("pg_notify") == 1
     assert _count(intake_db, AuditEntry) == 3 and _count(intake_db, OutboxEvent) == 2
+
+
+@pytest.mark.both_backends
+def test_a_long_run_of_rows_goes_in_batches(intake_db: Database) -> None:
+    """A match run queues thousands of events with no statement in between: they must not wait
+    for one statement with more values than a statement may bind."""
+    with intake_db.unit_of_work() as s:
+        for n in range(MAX_WAITING * 2 + 50):
+            insert_later(s, OutboxEvent.__table__, _event(f"e{n}"))
+            assert queued(s) < MAX_WAITING
+    assert _count(intake_db, OutboxEvent) == MAX_WAITING * 2 + 50
