@@ -78,30 +78,32 @@ class BareResident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class BareCertificate(Base):
-    __tablename__ = "bare_certificate"
+class _BareRow(Base):
+    """A row an Instap create writes besides the resident: in the bare schema, numbered."""
+
+    __abstract__ = True
     __table_args__ = {"schema": "bare"}
     id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class BareCertificate(_BareRow):
+    __tablename__ = "bare_certificate"
     resident_id: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(40))
     obtained_on: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
 
 
-class BareLadder(Base):
+class BareLadder(_BareRow):
     __tablename__ = "bare_ladder"
-    __table_args__ = {"schema": "bare"}
-    id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(Integer, index=True)
     trede: Mapped[int] = mapped_column(Integer)
     measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     measured_by: Mapped[int | None] = mapped_column(Integer)
 
 
-class BareStageChange(Base):
+class BareStageChange(_BareRow):
     __tablename__ = "bare_stage_change"
-    __table_args__ = {"schema": "bare"}
-    id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(Integer, index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
@@ -109,10 +111,8 @@ class BareStageChange(Base):
     changed_by: Mapped[int | None] = mapped_column(Integer)
 
 
-class BareAudit(Base):
+class BareAudit(_BareRow):
     __tablename__ = "bare_audit"
-    __table_args__ = {"schema": "bare"}
-    id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
