@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -216,12 +216,22 @@ def _add_history(
     The unit of work around a resident and its history, and a statement per kind of row, cost
     more CPU than the rows themselves (issue 12, docs/benchmarks.md)."""
     objects: list[Any] = []
+    columns = [c.name for c in model.__table__.columns if c.name != "id"]
     for values in rows:
-        row = {**values, "resident_id": resident.id}
-        obj = model(**row)
-        insert_later(session, model.__table__, row, written=functools.partial(_persist, session, obj))
+        obj = model(**values, resident_id=resident.id)
+        insert_later(
+            session,
+            model.__table__,
+            functools.partial(_row_of, obj, columns),
+            written=functools.partial(_persist, session, obj),
+        )
         objects.append(obj)
     set_committed_value(resident, collection, objects)
+
+
+def _row_of(obj: Any, columns: list[str]) -> dict[str, Any] | None:
+    """The object's row as it is when written; None once the ORM has taken it over."""
+    return {c: getattr(obj, c) for c in columns} if inspect(obj).transient else None
 
 
 def _persist(session: Session, obj: Any, row_id: int) -> None:
