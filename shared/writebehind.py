@@ -4,9 +4,9 @@ An audit entry and an outbox event are written once and never read back in the t
 writes them, and nothing refers to them. Instead of one INSERT each when they are made, they wait
 in the session (`insert_later`) until the session's next statement or its commit, whichever comes
 first, and go in together: on PostgreSQL as one statement (one data-modifying CTE per row, and the
-NOTIFY that wakes the component's relay at commit), elsewhere one INSERT per table. Measured with
-`bench/load_bench.py`: on the web side, each statement's trip through SQLAlchemy and psycopg costs
-more CPU than the rows it writes (docs/benchmarks.md).
+NOTIFY that wakes the component's relay at commit), elsewhere one INSERT per table and set of
+columns. Measured with `bench/load_bench.py`: on the web side, each statement's trip through
+SQLAlchemy and psycopg costs more CPU than the rows it writes (docs/benchmarks.md).
 
 At most `MAX_WAITING` rows wait; the one that fills the queue writes it (a match run's thousands
 of events go in batches). What stays the same: the rows commit or roll back with the transaction;
@@ -39,7 +39,7 @@ _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the 
 # At most this many rows wait: a match run stores thousands of proposals and their events in one
 # transaction with no statement in between, and one statement may bind at most 65,535 values.
 MAX_WAITING = 100
-_QUOTE = postgresql.dialect().identifier_preparer.quote
+_NAMES = postgresql.dialect().identifier_preparer  # quotes names (and a table's schema, if any)
 
 
 # A row, or a function giving it when it is written (the values an ORM object holds by then), or
@@ -149,11 +149,11 @@ def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
     ctes, binds, results = [], [], []
     for i, (table, columns, returning) in enumerate(shape):
         names = [f"w{i}_{column}" for column in columns]
-        quoted = ", ".join(_QUOTE(c) for c in columns)
+        quoted = ", ".join(_NAMES.quote(c) for c in columns)
         values = ", ".join(":" + n for n in names)
         back = " RETURNING id" if returning else ""
         # Table and column names from the model (quoted); every value is a bound parameter.
-        ctes.append(f"w{i} AS (INSERT INTO {_QUOTE(table.name)} ({quoted}) VALUES ({values}){back})")  # noqa: S608
+        ctes.append(f"w{i} AS (INSERT INTO {_NAMES.format_table(table)} ({quoted}) VALUES ({values}){back})")  # noqa: S608
         binds += [bindparam(n, type_=table.c[c].type) for n, c in zip(names, columns, strict=True)]
         if returning:
             results.append(f"(SELECT id FROM w{i})")  # noqa: S608
