@@ -298,6 +298,8 @@ def _postgres_pids(pg_url: str) -> list[int]:
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict[str, Any]]:
+    # Before the bench's own start (PostgreSQL, migrations, seeding): what else the machine does.
+    meta: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     pg = start_postgres(workdir / "pg")
     redis_server = start_redis(workdir / "redis")
     try:
@@ -334,7 +336,6 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
         )
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         results: list[Result] = []
-        meta: dict[str, Any] = {"load_before": os.getloadavg()[0]}
         # The bare app writing what an Instap create writes (bench/bare_app.py), create only,
         # closed loop only: the floor for those writes, between the two apps.
         for name in ("bare", *WRITES, "instap"):
