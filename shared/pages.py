@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from marshmallow import Schema, ValidationError
 
 from shared import reference
+from shared.clock import AMSTERDAM
 from shared.validators import unsafe_text_errors
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 # Days a resident can work (intake asks them, matching's candidate card shows them).
 DAYS = {
     "ma": "Maandag",
@@ -32,7 +31,7 @@ def local_datetime(value: datetime | None) -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 
 def local_date(value: date | datetime | None) -> str:

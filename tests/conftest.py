@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from shared import clock
 from shared.auth.accounts import add_user, create_token, get_or_create_organisation
 from shared.auth.hashing import hashing_for
 from shared.cli import migrate_all
@@ -281,6 +282,16 @@ def login(app: Any) -> Callable[[TestUser], LoggedIn]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(autouse=True)
+def _one_calendar_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test holds one Dutch date from its start to its end. A test that ran across
+    midnight created a task starting "today" before 00:00 and was refused after it ("the start
+    lies in the past"): CI failed that way once. Processes the test starts keep the real clock."""
+    day = clock.today()
+    real = clock.today
+    monkeypatch.setattr(clock, "today", lambda now=None: day if now is None else real(now))
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from faker import Faker
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.domain import consent, funnel, residents
 from services.intake.models import Resident
-from shared import reference
+from shared import clock, reference
 from shared.auth.accounts import Principal
 from shared.auth.cache import Staff
 from shared.auth.models import User
@@ -47,7 +47,7 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
     occupations = reference.codes("occupations")
     certs = []
     if rng.random() < 0.3:
-        obtained = date.today() - timedelta(days=rng.randint(30, 3000))
+        obtained = clock.today() - timedelta(days=rng.randint(30, 3000))
         certs.append(
             {"code": "vca_basis", "obtained_on": obtained, "valid_until": obtained + timedelta(days=3650)}
         )
@@ -66,7 +66,7 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
         "postcode": f"{DEMO_PC4[wijk]} {fake.random_uppercase_letter()}{rng.choice('ABCDEGHJKLMNPRTVWXZ')}",
         "city": "Dordrecht" if wijk != "buiten_dordrecht" else "Zwijndrecht",
         "wijk": wijk,
-        "birth_year": rng.randint(1962, date.today().year - 17),
+        "birth_year": rng.randint(1962, clock.today().year - 17),
         "gender": rng.choices(reference.GENDERS, weights=[55, 40, 2, 3])[0],
         "participatieladder": rng.randint(1, 5),
         "language": {"spoken": spoken, "written": levels[written_index]},
@@ -75,7 +75,7 @@ def _profile(fake: Faker, rng: random.Random) -> dict:
         "own_transport": rng.random() < 0.5,
         "hours_per_week": rng.choice([16, 20, 24, 32, 36, 40]),
         "days": rng.sample(reference.DAYS[:5], rng.randint(3, 5)),
-        "available_from": date.today() + timedelta(days=rng.randint(-30, 60)),
+        "available_from": clock.today() + timedelta(days=rng.randint(-30, 60)),
         "interests": rng.sample(occupations, rng.randint(1, 3)),
         "skills": rng.sample(reference.codes("skills"), rng.randint(1, 4)),
         "work_experience": rng.choice(

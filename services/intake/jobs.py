@@ -10,7 +10,8 @@ from services.intake.domain import followups
 from services.intake.domain.earned import on_certificate_changed
 from services.intake.domain.introductions import on_proposal_changed
 from services.intake.models import InboxEvent, OutboxEvent, SubjectProgress
-from shared.db import Database, utcnow
+from shared import clock
+from shared.db import Database
 from shared.jobs import apply_once
 from shared.outbox import scrub_when_due
 from shared.runtime import service_context
@@ -37,7 +38,7 @@ def make_followups_due(db: Database) -> int:
     """Open the follow-ups whose due date has come (a plain UPDATE on dates: any worker, any
     number of times, after any restart)."""
     with db.unit_of_work() as session:
-        return followups.make_due(session, utcnow().date())
+        return followups.make_due(session, clock.today())
 
 
 def periodic(ctx: Any) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from services.matching.models import Task, TrainingSlot
+from shared import clock
 from shared.auth.models import Organisation
 from shared.config import Settings
 from shared.db import Database, utcnow
@@ -51,7 +52,7 @@ def seed(settings: Settings, residents: int = 0) -> str:
         if "aannemer" not in orgs or "opleider" not in orgs:
             return "matching: no demo organisations"
         rng = random.Random(505)
-        today = date.today()
+        today = clock.today()
         now = utcnow()
         with db.unit_of_work() as s:
             for i in range(12):
@@ -202,7 +203,7 @@ def seed_placements(settings: Settings, residents: int = 0) -> str:
         if not people:
             return "matching: no placed demo residents"
         rng = random.Random(909)
-        today = date.today()
+        today = clock.today()
         now = utcnow()
         intake = Database(settings.database_url("intake"), "intake")
         try:

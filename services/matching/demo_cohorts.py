@@ -28,6 +28,7 @@ from services.matching.demo import adopt_newest_profiles
 from services.matching.domain.certificates import PRAKTIJKVERKLARING, STATUS_LIST
 from services.matching.domain.events import publish_certificate, publish_enrolment, publish_proposal
 from services.matching.models import Attendance, Certificate, Enrolment, Proposal, TrainingSlot
+from shared import clock
 from shared.auth.models import Organisation
 from shared.config import Settings
 from shared.db import Database, utcnow
@@ -169,7 +170,7 @@ def seed(settings: Settings, residents: int = 0) -> str:
             return "matching: too few residents who share with the trainer for demo cohorts"
         rng = random.Random(909)
         rng.shuffle(people)
-        today = date.today()
+        today = clock.today()
         certificates = enrolments = 0
         revoked = False
         with db.unit_of_work() as s:

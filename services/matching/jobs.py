@@ -6,7 +6,6 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -27,6 +26,7 @@ from services.matching.models import (
     Proposal,
     SubjectProgress,
 )
+from shared import clock
 from shared.db import Database, utcnow
 from shared.jobs import apply_once
 from shared.metrics import observe_match_run
@@ -259,7 +259,7 @@ def reconcile(db: Database, conn: Any, settings: Any, now: datetime | None = Non
             enqueue_run(conn, run_id, timeout)
             enqueued.append(run_id)
     nightly = None
-    local = now.astimezone(ZoneInfo("Europe/Amsterdam"))
+    local = clock.local_now(now)
     if 0 <= settings.matching_nightly_hour <= local.hour:
         with db.unit_of_work() as s:
             last_full = s.scalar(

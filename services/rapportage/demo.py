@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from services.rapportage.domain.consumer import prefetch
 from services.rapportage.domain.facts import KNOWN, FactStore
 from services.rapportage.models import OutreachActivity, Person
+from shared import clock
 from shared.auth.models import Organisation
 from shared.config import Settings
 from shared.db import Database
@@ -271,7 +272,7 @@ def seed(settings: Settings, residents: int = 300) -> str:
         contractors, trainer = demo_organisations(accounts)
         with accounts.unit_of_work() as a:
             bureau = a.scalar(select(Organisation.id).where(Organisation.kind == "programma")) or 0
-        end = date.today()
+        end = clock.today()
         start = date(end.year - 1, 1, 1)
         store = FactStore(settings.ensure_hash_key())
         count = apply_history(db, store, list(history(DEMO_PERSONS, start, end, contractors, trainer)))

@@ -6,13 +6,14 @@ on the pages walked. Every page of every role is also checked at 390 px (test_sm
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from services.matching.domain import runs
+from shared import clock
 from shared.components import COMPONENTS
 from shared.navigation import start_path
 from tests.browser.conftest import axe_violations, describe
@@ -21,7 +22,7 @@ from tests.support.workers import run_worker_burst
 
 pytestmark = pytest.mark.browser
 
-START = (date.today() + timedelta(days=30)).isoformat()
+START = (clock.today() + timedelta(days=30)).isoformat()
 
 
 def log_in(page: Any, base: str, user: Any, landing: str) -> None:
@@ -58,8 +59,8 @@ def post_task_fixed_in_one_round(page: Any, found: dict[str, Any]) -> None:
     page.get_by_label("Soort contract (verplicht)").select_option("bbl")
     page.get_by_label("Wijk (verplicht)").select_option("crabbehof")
     # Three mistakes at once: a start in the past, an end before it, too many hours.
-    page.get_by_label("Startdatum (verplicht)").fill((date.today() - timedelta(days=3)).isoformat())
-    page.get_by_label("Einddatum").fill((date.today() - timedelta(days=10)).isoformat())
+    page.get_by_label("Startdatum (verplicht)").fill((clock.today() - timedelta(days=3)).isoformat())
+    page.get_by_label("Einddatum").fill((clock.today() - timedelta(days=10)).isoformat())
     page.get_by_label("Uren per week (verplicht)").fill("60")
     page.get_by_label("Aantal plaatsen (verplicht)").fill("2")
     page.get_by_role("checkbox", name="B-VCA (VCA Basis)").check()
@@ -221,7 +222,7 @@ def test_coach_and_contractor_meet_through_the_introduction(
         # That is a page of its own (issue 9): the first working day, and why if before the task.
         contractor.goto(task_url)
         contractor.get_by_role("link", name=re.compile("Afspraken en start")).click()
-        contractor.get_by_label("Eerste werkdag").fill(date.today().isoformat())
+        contractor.get_by_label("Eerste werkdag").fill(clock.today().isoformat())
         contractor.get_by_label("Waarom eerder begonnen").fill("Begint met de voorbereiding")
         contractor.get_by_role("button", name="Start bevestigen").click()
         expect(contractor.get_by_role("status")).to_contain_text("is bevestigd")
@@ -243,7 +244,7 @@ def test_trainer_posts_a_slot_fixed_in_one_round(axe_page: Any, suite_url: str, 
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuwe opleidingsplek").click()
     page.get_by_label("Naam van de opleiding (verplicht)").fill("Leerwerktraject zonnepanelen")
     page.get_by_label("Hulpmonteur zonnepanelen").check()
-    page.get_by_label("Startdatum (verplicht)").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_label("Startdatum (verplicht)").fill((clock.today() - timedelta(days=1)).isoformat())
     page.get_by_label("Aantal weken (verplicht)").fill("6")
     page.get_by_label("Aantal plekken (verplicht)").fill("0")
     page.get_by_label("Naam van de contactpersoon (verplicht)").fill("")

@@ -3,7 +3,7 @@ WCAG 2.1 AA on the task form (with errors), the task page and the coach's propos
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,13 +11,14 @@ import pytest
 from playwright.sync_api import expect
 
 from services.matching.models import Candidate, Proposal
+from shared import clock
 from shared.db import utcnow
 from tests.browser.conftest import axe_violations, describe
 from tests.matching.factories import card_pseudonym
 
 pytestmark = pytest.mark.browser
 
-START = (date.today() + timedelta(days=45)).isoformat()
+START = (clock.today() + timedelta(days=45)).isoformat()
 EXPLANATION = "heeft VCA, woont in de wijk ernaast, wil graag werken als hulpmonteur zonnepanelen"
 
 
@@ -67,7 +68,7 @@ def add_proposal(
                 certificates=[{"code": "vca_basis", "valid_until": "2034-03-01"}],
                 driving_licence=False,
                 hours_per_week=24,
-                available_from=date.today(),
+                available_from=clock.today(),
                 interests=["hulpmonteur_zonnepanelen"],
                 skills=["gereedschap"],
                 share_with_employer=True,
@@ -146,7 +147,7 @@ def test_contractor_posts_task_and_accepts_candidate(
     card = page.get_by_role("article", name=f"Kandidaat {shown}")
     card.get_by_role("link", name=f"Afspraken en start (kandidaat {shown})").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(shown)
-    page.get_by_label("Eerste werkdag").fill(date.today().isoformat())
+    page.get_by_label("Eerste werkdag").fill(clock.today().isoformat())
     page.get_by_label("Waarom eerder begonnen").fill("Begint met de voorbereiding in de werkplaats")
     page.get_by_role("button", name="Start bevestigen").click()
     expect(page.get_by_role("status")).to_contain_text("De start is bevestigd.")

@@ -4,12 +4,13 @@ journey on the resident's timeline; axe-core checks WCAG 2.1 AA on each new page
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from shared import clock
 from tests.browser.conftest import axe_violations, describe
 from tests.browser.test_matching_browser import add_proposal, log_in
 from tests.conftest import LoggedIn, resident_payload
@@ -18,8 +19,8 @@ from tests.support.workers import run_worker_burst
 
 pytestmark = pytest.mark.browser
 
-TASK_START = date.today() - timedelta(days=60)
-FIRST_DAY = date.today() - timedelta(days=40)
+TASK_START = clock.today() - timedelta(days=60)
+FIRST_DAY = clock.today() - timedelta(days=40)
 
 
 def _resident(app: Any, coach: Any) -> str:
@@ -53,7 +54,9 @@ def test_contractor_confirms_start_coach_records_follow_up_and_sees_timeline(
         LoggedIn(matching_app.test_client(), contractor, "/matching")
         .post(
             "/matching/api/v1/tasks",
-            json=task_payload(title="Hulpmonteur zonnepanelen Wielwijk", start_date=date.today().isoformat()),
+            json=task_payload(
+                title="Hulpmonteur zonnepanelen Wielwijk", start_date=clock.today().isoformat()
+            ),
         )
         .json["id"]
     )
@@ -71,7 +74,7 @@ def test_contractor_confirms_start_coach_records_follow_up_and_sees_timeline(
     expect(page.get_by_role("heading", level=1)).to_contain_text(shown)
     expect(page.locator("body")).not_to_contain_text(pid)
     found["placement page"] = axe_violations(page)
-    page.get_by_label("Eerste werkdag").fill((date.today() + timedelta(days=2)).isoformat())
+    page.get_by_label("Eerste werkdag").fill((clock.today() + timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Start bevestigen").click()
     expect(page.get_by_role("alert")).to_contain_text("Eerste werkdag")
     expect(page.get_by_label("Eerste werkdag")).to_have_attribute("aria-invalid", "true")

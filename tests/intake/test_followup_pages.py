@@ -3,12 +3,13 @@ and the timeline still shows intake's part when matching does not answer."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from services.intake.domain import followups
 from services.intake.models import AuditEntry
+from shared import clock
 from shared.db import utcnow
 from shared.peers import PeerUnavailable
 from tests.conftest import LoggedIn, csrf_from, resident_payload
@@ -32,7 +33,7 @@ def _placed(app, client) -> tuple[str, int]:
                 "placement_id": 3,
                 "programme_id": pid,
                 "status": "gestart",
-                "started_on": date.today() - timedelta(days=40),
+                "started_on": clock.today() - timedelta(days=40),
                 "occupation": "isolatiemonteur",
                 "changed_at": utcnow(),
             },

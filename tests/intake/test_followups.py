@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from services.intake.domain import followups
 from services.intake.models import FollowUp, LadderMeasurement, OutboxEvent, Resident
+from shared import clock
 from shared.db import utcnow
 from tests.conftest import LoggedIn, resident_payload
 from tests.matching.factories import add_proposal, backdate_task, task_payload
 from tests.support.workers import run_worker_burst
 
 API = "/intake/api/v1"
-TODAY = date.today()
 
 
 def _resident(client, consents=("registratie", "delen_werkgever", "follow_up")) -> str:
@@ -79,10 +79,10 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
     assert coach.post(f"{API}/residents/{pid}/stages", json={"to_stage": "intake"}).status_code == 201
     run_worker_burst(settings, service="matching")  # the profile reaches matching
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer X"), "/matching")
-    start = TODAY - timedelta(days=40)
-    task_id = contractor.post("/matching/api/v1/tasks", json=task_payload(start_date=TODAY.isoformat())).json[
-        "id"
-    ]
+    start = clock.today() - timedelta(days=40)
+    task_id = contractor.post(
+        "/matching/api/v1/tasks", json=task_payload(start_date=clock.today().isoformat())
+    ).json["id"]
     mdb = matching_app.extensions["instap"].db
     backdate_task(mdb, task_id, start - timedelta(days=3))
     proposal_id = add_proposal(mdb, pid, task_id, coach_id=coach_user.id)
@@ -140,16 +140,22 @@ def test_whole_chain_contractor_start_to_stage_and_follow_ups(app, matching_app,
 def test_recording_once_with_trede_and_events(app, make_user):
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=20))
-    assert _make_due(app, TODAY + timedelta(days=15)) == 1
-    assert _make_due(app, TODAY + timedelta(days=15)) == 0  # idempotent
+    _started(app, pid, clock.today() - timedelta(days=20))
+    assert _make_due(app, clock.today() + timedelta(days=15)) == 1
+    assert _make_due(app, clock.today() + timedelta(days=15)) == 0  # idempotent
     [item] = coach.get(f"{API}/follow-ups").json
     url = f"{API}/follow-ups/{item['id']}"
     for body, field in (
         ({"still_working": "misschien"}, "still_working"),
         ({"still_working": "ja", "trede": 7}, "trede"),
-        ({"still_working": "ja", "recorded_on": (TODAY + timedelta(days=1)).isoformat()}, "recorded_on"),
-        ({"still_working": "ja", "recorded_on": (TODAY - timedelta(days=30)).isoformat()}, "recorded_on"),
+        (
+            {"still_working": "ja", "recorded_on": (clock.today() + timedelta(days=1)).isoformat()},
+            "recorded_on",
+        ),
+        (
+            {"still_working": "ja", "recorded_on": (clock.today() - timedelta(days=30)).isoformat()},
+            "recorded_on",
+        ),
         ({"trede": 5}, "still_working"),
         ({"still_working": "ja", "extra": 1}, "extra"),
     ):
@@ -183,8 +189,8 @@ def test_recording_once_with_trede_and_events(app, make_user):
 def test_still_working_at_six_months_is_duurzaam(app, make_user):
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=100))
-    assert _make_due(app, TODAY + timedelta(days=100)) == 1  # +6 months (+1 and +3 were open at once)
+    _started(app, pid, clock.today() - timedelta(days=100))
+    assert _make_due(app, clock.today() + timedelta(days=100)) == 1  # +6 months (+1 and +3 were open at once)
     items = {f["month"]: f for f in coach.get(f"{API}/follow-ups").json}
     coach.post(f"{API}/follow-ups/{items[3]['id']}", json={"still_working": "ja"})
     assert coach.get(f"{API}/residents/{pid}").json["stage"] == "geplaatst"
@@ -197,7 +203,7 @@ def test_still_working_at_six_months_is_duurzaam(app, make_user):
 def test_not_working_at_six_months_keeps_the_stage(app, make_user):
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=200))
+    _started(app, pid, clock.today() - timedelta(days=200))
     items = {f["month"]: f for f in coach.get(f"{API}/follow-ups").json}
     coach.post(f"{API}/follow-ups/{items[6]['id']}", json={"still_working": "onbekend"})
     assert coach.get(f"{API}/residents/{pid}").json["stage"] == "geplaatst"
@@ -206,9 +212,9 @@ def test_not_working_at_six_months_keeps_the_stage(app, make_user):
 def test_without_follow_up_consent_there_are_no_follow_ups(app, make_user):
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach, consents=("registratie", "delen_werkgever"))
-    _started(app, pid, TODAY - timedelta(days=100))
+    _started(app, pid, clock.today() - timedelta(days=100))
     assert {f.status for f in _rows(app, pid)} == {"vervallen"}
-    assert _make_due(app, TODAY) == 0
+    assert _make_due(app, clock.today()) == 0
     assert coach.get(f"{API}/follow-ups").json == []
     # Consent given later: those still ahead (or just due) come back.
     coach.post(
@@ -216,20 +222,20 @@ def test_without_follow_up_consent_there_are_no_follow_ups(app, make_user):
         json={"purpose": "follow_up", "method": "mondeling", "info_version": "2026-01"},
     )
     assert [f.status for f in _rows(app, pid)] == ["vervallen", "gepland", "gepland", "gepland"]
-    assert _make_due(app, TODAY) == 1  # +3 months (due 10 days ago): the periodic job opens it
+    assert _make_due(app, clock.today()) == 1  # +3 months (due 10 days ago): the periodic job opens it
 
 
 @pytest.mark.both_backends
 def test_withdrawn_consent_cancels_open_and_planned_follow_ups(app, make_user):
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=40))
+    _started(app, pid, clock.today() - timedelta(days=40))
     [item] = coach.get(f"{API}/follow-ups").json
     assert coach.delete(f"{API}/residents/{pid}/consents/follow_up").status_code in (200, 204)
     assert {f.status for f in _rows(app, pid)} == {"vervallen"}
     assert coach.get(f"{API}/follow-ups").json == []
     assert coach.post(f"{API}/follow-ups/{item['id']}", json={"still_working": "ja"}).status_code == 409
-    assert _make_due(app, TODAY + timedelta(days=400)) == 0
+    assert _make_due(app, clock.today() + timedelta(days=400)) == 0
 
 
 def test_a_worker_restart_loses_nothing_the_periodic_job_opens_due_ones(
@@ -240,11 +246,11 @@ def test_a_worker_restart_loses_nothing_the_periodic_job_opens_due_ones(
 
     coach = LoggedIn(app.test_client(), make_user("jobcoach"))
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=20))
+    _started(app, pid, clock.today() - timedelta(days=20))
     assert [f.status for f in _rows(app, pid)] == ["gepland"] * 4
     with app.extensions["instap"].db.unit_of_work() as s:  # time passes: two are due by now
         for f in s.scalars(select(FollowUp).where(FollowUp.month.in_((1, 3)))):
-            f.due_on = TODAY - timedelta(days=1)
+            f.due_on = clock.today() - timedelta(days=1)
     monkeypatch.setattr(jobs, "_last_followup_round", -1e12)
     run_worker_burst(settings, service="intake")
     assert [f.status for f in _rows(app, pid)] == ["open", "open", "gepland", "gepland"]
@@ -266,7 +272,7 @@ def test_placement_events_that_are_not_a_start_change_nothing(app, make_user):
     assert _rows(app, pid) == []
     assert coach.get(f"{API}/residents/{pid}").json["stage"] == "aangemeld"
     # An ended placement whose start never arrived (events overtook): it did start.
-    _started(app, pid, TODAY - timedelta(days=20), placement_id=9, status="beeindigd")
+    _started(app, pid, clock.today() - timedelta(days=20), placement_id=9, status="beeindigd")
     assert coach.get(f"{API}/residents/{pid}").json["stage"] == "geplaatst"
     assert len(_rows(app, pid)) == 4
 
@@ -297,7 +303,7 @@ def test_two_coaches_tabs_recording_at_once_record_once(app, make_user):
     user = make_user("jobcoach")
     coach = LoggedIn(app.test_client(), user)
     pid = _resident(coach)
-    _started(app, pid, TODAY - timedelta(days=40))
+    _started(app, pid, clock.today() - timedelta(days=40))
     [item] = coach.get(f"{API}/follow-ups").json
     tabs = [LoggedIn(app.test_client(), user) for _ in range(2)]
     barrier = threading.Barrier(2)

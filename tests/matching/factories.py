@@ -6,9 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.matching.models import Candidate, Proposal
+from shared import clock
 from shared.db import Database, utcnow
-
-TODAY = date.today()
 
 
 def add_candidate(db: Database, programme_id: str, **overrides: Any) -> None:
@@ -24,7 +23,7 @@ def add_candidate(db: Database, programme_id: str, **overrides: Any) -> None:
         own_transport=True,
         hours_per_week=32,
         days=["ma", "di"],
-        available_from=TODAY,
+        available_from=clock.today(),
         interests=["hulpmonteur_zonnepanelen"],
         skills=["gereedschap"],
         work_at_height=True,
@@ -47,8 +46,8 @@ def task_payload(**overrides: Any) -> dict[str, Any]:
         "project": "Crabbehof – Leefbaar, Veilig en Duurzaam",
         "wijk": "crabbehof",
         "site": "Aert de Gelderstraat",
-        "start_date": (TODAY + timedelta(days=60)).isoformat(),
-        "end_date": (TODAY + timedelta(days=240)).isoformat(),
+        "start_date": (clock.today() + timedelta(days=60)).isoformat(),
+        "end_date": (clock.today() + timedelta(days=240)).isoformat(),
         "hours_per_week": 24,
         "places": 3,
         "contract_type": "bbl",
@@ -73,7 +72,7 @@ def slot_payload(**overrides: Any) -> dict[str, Any]:
         "grants": ["vca_basis", "praktijkverklaring"],
         "crebo": "25398",
         "werkprocessen": ["B1-K1-W1", "B1-K1-W2"],
-        "start_date": (TODAY + timedelta(days=7)).isoformat(),
+        "start_date": (clock.today() + timedelta(days=7)).isoformat(),
         "weeks": 6,
         "seats": 10,
         "site": "De Beroepentuin, Dordrecht",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from services.matching.models import (
     Task,
     TrainingSlot,
 )
+from shared import clock
 from shared.db import utcnow
 from shared.events import validate_payload
 from shared.jobs import apply_once
@@ -137,7 +137,7 @@ def test_started_placement_stays_after_withdrawal(matching_app, org):
     add_candidate(db, "DW-STARTED1")
     proposal_id = add_proposal(db, "DW-STARTED1", task_id)
     contractor.post(f"{PROPOSALS}/{proposal_id}/decision", json={"accept": True})
-    backdate_task(db, task_id, date.today())  # a start is confirmed on or after the task's start
+    backdate_task(db, task_id, clock.today())  # a start is confirmed on or after the task's start
     started = contractor.post(f"{PROPOSALS}/{proposal_id}/start")
     assert started.status_code == 200
     _withdraw(db, "DW-STARTED1", "delen_werkgever")

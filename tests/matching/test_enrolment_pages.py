@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from services.matching.models import Certificate, Enrolment
+from shared import clock
 from tests.conftest import LoggedIn, csrf_from
-from tests.matching.factories import TODAY, add_candidate, slot_payload, slot_pseudonym
+from tests.matching.factories import add_candidate, slot_payload, slot_pseudonym
 from tests.matching.test_enrolments import ENROLMENTS, completion
 
 
@@ -63,7 +64,7 @@ def test_cohort_forms_refuse_bad_input_in_dutch(matching_app, make_user):
     assert "DW-PAGE0003" not in html
     token = csrf_from(html)
     step = f"/matching/plekken/{slot_id}/cohort/{e['id']}/stap"
-    future = (TODAY + timedelta(days=2)).isoformat()
+    future = (clock.today() + timedelta(days=2)).isoformat()
     bad = trainer.post(step, data={"csrf_token": token, "status": "orientatie", "date": future})
     assert bad.status_code == 422 and "toekomst" in bad.get_data(as_text=True)
     no_reason = trainer.post(step, data={"csrf_token": token, "status": "uitgevallen"})

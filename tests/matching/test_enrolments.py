@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from services.matching.jobs import HANDLERS
 from services.matching.models import Certificate, Enrolment, OutboxEvent, Proposal, TrainingSlot
+from shared import clock
 from shared.db import utcnow
 from tests.conftest import LoggedIn
-from tests.matching.factories import TODAY, add_candidate, slot_payload
+from tests.matching.factories import add_candidate, slot_payload
 
 SLOTS = "/matching/api/v1/slots"
 ENROLMENTS = "/matching/api/v1/enrolments"
@@ -33,8 +34,8 @@ def completion(**overrides):
         "crebo": "25398",
         "kwalificatie": "Monteur elektrotechnische installaties",
         "werkprocessen": ["B1-K1-W1"],
-        "judged_on": TODAY.isoformat(),
-        "other_certificates": [{"code": "vca_basis", "obtained_on": TODAY.isoformat()}],
+        "judged_on": clock.today().isoformat(),
+        "other_certificates": [{"code": "vca_basis", "obtained_on": clock.today().isoformat()}],
     }
     data.update(overrides)
     return data
@@ -80,10 +81,10 @@ def test_coach_enrols_trainer_moves_and_completes(matching_app, trainer, coach, 
     slot_id = _slot(trainer)
     enrolment = _enrol(matching_app, coach, coach_user, slot_id)
     assert enrolment["status"] == "aangemeld" and enrolment["source"] == "coach"
-    assert enrolment["registered_on"] == TODAY.isoformat()
+    assert enrolment["registered_on"] == clock.today().isoformat()
     assert trainer.get(f"{SLOTS}/{slot_id}").json["filled"] == 1
     done = _in_training(trainer, enrolment["id"])
-    assert done["orientation_on"] == done["started_on"] == TODAY.isoformat()
+    assert done["orientation_on"] == done["started_on"] == clock.today().isoformat()
     att = trainer.post(f"{ENROLMENTS}/{enrolment['id']}/attendance", json={"week": 1, "presence": "aanwezig"})
     assert att.status_code == 200 and att.json["attendance"] == [{"week": 1, "presence": "aanwezig"}]
     issued = trainer.post(f"{ENROLMENTS}/{enrolment['id']}/complete", json=completion())
@@ -91,7 +92,10 @@ def test_coach_enrols_trainer_moves_and_completes(matching_app, trainer, coach, 
     kinds = sorted(c["kind"] for c in issued.json)
     assert kinds == ["praktijkverklaring", "vca_basis"]
     vca = next(c for c in issued.json if c["kind"] == "vca_basis")
-    assert vca["valid_until"] == (TODAY.replace(year=TODAY.year + 10) - timedelta(days=1)).isoformat()
+    assert (
+        vca["valid_until"]
+        == (clock.today().replace(year=clock.today().year + 10) - timedelta(days=1)).isoformat()
+    )
     assert trainer.get(f"{ENROLMENTS}/{enrolment['id']}").json["status"] == "afgerond"
     listed = trainer.get("/matching/api/v1/certificates").json
     assert {c["verification_code"] for c in listed} == {c["verification_code"] for c in issued.json}
@@ -148,8 +152,8 @@ def test_bad_steps_and_dates_are_refused_and_nothing_changes(matching_app, train
     slot_id = _slot(trainer)
     e = _enrol(matching_app, coach, coach_user, slot_id)
     url = f"{ENROLMENTS}/{e['id']}/status"
-    future = (TODAY + timedelta(days=3)).isoformat()
-    past = (TODAY - timedelta(days=3)).isoformat()
+    future = (clock.today() + timedelta(days=3)).isoformat()
+    past = (clock.today() - timedelta(days=3)).isoformat()
     assert trainer.post(url, json={"status": "orientatie", "date": future}).status_code == 422
     assert trainer.post(url, json={"status": "orientatie", "date": past}).json["errors"]["date"]
     assert trainer.post(url, json={"status": "afgerond"}).status_code == 422  # not a step by hand
@@ -173,12 +177,12 @@ def test_bad_steps_and_dates_are_refused_and_nothing_changes(matching_app, train
         ({"werkprocessen": ["B1-K1"]}, "werkprocessen"),
         ({"werkprocessen": ["B1-K2-W9"]}, "werkprocessen"),  # well-formed, but not taught here
         ({"werkprocessen": []}, "werkprocessen"),
-        ({"judged_on": (TODAY + timedelta(days=1)).isoformat()}, "judged_on"),
-        ({"judged_on": (TODAY - timedelta(days=1)).isoformat()}, "judged_on"),  # before the start
+        ({"judged_on": (clock.today() + timedelta(days=1)).isoformat()}, "judged_on"),
+        ({"judged_on": (clock.today() - timedelta(days=1)).isoformat()}, "judged_on"),  # before the start
         ({"initials": "Jan"}, "initials"),
         ({"sbb_id": "abc"}, "sbb_id"),
         (
-            {"other_certificates": [{"code": "onbekend", "obtained_on": TODAY.isoformat()}]},
+            {"other_certificates": [{"code": "onbekend", "obtained_on": clock.today().isoformat()}]},
             "other_certificates.0.code",
         ),
         ({"bsn": "123456782"}, None),

@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from services.matching.models import Proposal
+from shared import clock
 from tests.conftest import LoggedIn
 from tests.matching.factories import (
-    TODAY,
     add_candidate,
     add_proposal,
     backdate_task,
@@ -72,10 +72,12 @@ def test_contractor_never_sees_the_programme_id(matching_app: Any, make_user: An
     task_id = contractor.post(
         f"{API}/tasks",
         json=task_payload(
-            places=2, start_date=TODAY.isoformat(), end_date=(TODAY + timedelta(days=90)).isoformat()
+            places=2,
+            start_date=clock.today().isoformat(),
+            end_date=(clock.today() + timedelta(days=90)).isoformat(),
         ),
     ).json["id"]
-    backdate_task(_db(matching_app), task_id, TODAY - timedelta(days=10))
+    backdate_task(_db(matching_app), task_id, clock.today() - timedelta(days=10))
     add_candidate(_db(matching_app), PLACED, coach_id=coach_user.id)
     proposal_id = add_proposal(_db(matching_app), PLACED, task_id, coach_id=coach_user.id)
     assert (
@@ -84,13 +86,15 @@ def test_contractor_never_sees_the_programme_id(matching_app: Any, make_user: An
     [placement] = contractor.get(f"{API}/placements").json
     base = f"{API}/placements/{placement['id']}"
     assert contractor.patch(base, json={"hours_per_week": 32, "sroi_tag": "SROI-P"}).status_code == 200
-    started = contractor.post(f"{base}/start", json={"started_on": (TODAY - timedelta(days=3)).isoformat()})
+    started = contractor.post(
+        f"{base}/start", json={"started_on": (clock.today() - timedelta(days=3)).isoformat()}
+    )
     assert started.status_code == 200, started.json
 
     shown = card_pseudonym(matching_app, PLACED, task_id)
     assert started.json["pseudonym"] == shown and "programme_id" not in started.json
     assert contractor.get(base).json["pseudonym"] == shown
-    period = f"from={(TODAY - timedelta(days=30)).isoformat()}&to={TODAY.isoformat()}"
+    period = f"from={(clock.today() - timedelta(days=30)).isoformat()}&to={clock.today().isoformat()}"
     csv_url = f"{API}/placements/sroi-export?{period}"
     bodies = _crawl(
         matching_app,

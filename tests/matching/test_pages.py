@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from services.matching.models import Candidate, MatchRun, Placement, Proposal, Task, TrainingSlot
+from shared import clock
 from shared.db import utcnow
 from tests.conftest import LoggedIn, csrf_from
 from tests.matching.factories import card_pseudonym
 
-START = (date.today() + timedelta(days=60)).isoformat()
+START = (clock.today() + timedelta(days=60)).isoformat()
 # What intake knows and matching must never show (names, contact, address, birth year).
 INTAKE_ONLY = (
     "Voornaam",
@@ -123,7 +124,7 @@ def add_candidate(app: Any, programme_id: str = "DW-K7Q2M9", coach_id: int | Non
                 own_transport=True,
                 hours_per_week=24,
                 days=["ma", "di"],
-                available_from=date.today(),
+                available_from=clock.today(),
                 interests=["hulpmonteur_zonnepanelen"],
                 skills=["gereedschap", "meten"],
                 work_at_height=True,
@@ -329,7 +330,7 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
             hours_per_week="60",
             places="0",
             werkprocessen="B1-K1-W1, werkproces 2",
-            end_date=(date.today() + timedelta(days=10)).isoformat(),
+            end_date=(clock.today() + timedelta(days=10)).isoformat(),
         ),
     )
     assert response.status_code == 422
@@ -354,7 +355,7 @@ def test_task_validation_errors_in_dutch(contractor: LoggedIn, matching_app: Any
     again = post_form(
         contractor,
         "/matching/taken/nieuw",
-        task_form(start_date=(date.today() - timedelta(days=1)).isoformat(), contact_name=""),
+        task_form(start_date=(clock.today() - timedelta(days=1)).isoformat(), contact_name=""),
     )
     assert again.status_code == 422
     assert (
@@ -491,7 +492,7 @@ def test_accept_places_candidate_then_confirm_start(contractor: LoggedIn, matchi
     )
     assert old.status_code == 302 and old.headers["Location"].endswith(f"/plaatsingen/voorstel/{proposal_id}")
     page_url = f"/matching/plaatsingen/{placement_id}"
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     early = post_form(contractor, f"{page_url}/start", {"started_on": today}, page=page_url)
     assert early.status_code == 422  # the task starts later: the page asks why, nothing saved
     assert "Schrijf erbij waarom" in field_error(early.text, "early_start_reason")

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from services.matching.domain import placements as placements_domain
 from services.matching.models import OutboxEvent, Placement, Proposal, Task
+from shared import clock
 from tests.conftest import LoggedIn
 from tests.matching.factories import (
-    TODAY,
     add_candidate,
     add_proposal,
     backdate_task,
@@ -42,11 +42,11 @@ def placed(matching_app, make_user):
         TASKS,
         json=task_payload(
             places=2,
-            start_date=TODAY.isoformat(),
-            end_date=(TODAY + timedelta(days=200)).isoformat(),
+            start_date=clock.today().isoformat(),
+            end_date=(clock.today() + timedelta(days=200)).isoformat(),
         ),
     ).json["id"]
-    backdate_task(_db(matching_app), task_id, TODAY - timedelta(days=10))
+    backdate_task(_db(matching_app), task_id, clock.today() - timedelta(days=10))
     add_candidate(_db(matching_app), "DW-PLAC0001", coach_id=coach.id)
     proposal_id = add_proposal(_db(matching_app), "DW-PLAC0001", task_id, coach_id=coach.id)
     assert contractor.post(f"{PROPOSALS}/{proposal_id}/decision", json={"accept": True}).status_code == 200
@@ -70,7 +70,7 @@ def test_agreed_placement_starts_from_the_tasks_terms_and_emits_an_event(matchin
     assert placement["status"] == "afgesproken" and placement["proposal_id"] == proposal_id
     assert placement["contract_type"] == "bbl" and placement["hours_per_week"] == 24
     assert placement["sroi_tag"] == "SROI-2027-014" and placement["wage_subsidy"] is False
-    assert placement["planned_start"] == (TODAY - timedelta(days=10)).isoformat()
+    assert placement["planned_start"] == (clock.today() - timedelta(days=10)).isoformat()
     [event] = _events(matching_app, placement["id"])
     assert event["seq"] == 1 and event["version"] == 1 and event["status"] == "afgesproken"
     assert event["programme_id"] == "DW-PLAC0001" and event["task_id"] == task_id
@@ -94,7 +94,7 @@ def test_terms_are_checked_and_belong_to_the_contractor(matching_app, placed, ma
     for bad, field in (
         ({"contract_type": "zzp"}, "contract_type"),
         ({"hours_per_week": 0}, "hours_per_week"),
-        ({"planned_start": (TODAY + timedelta(days=400)).isoformat()}, "planned_start"),
+        ({"planned_start": (clock.today() + timedelta(days=400)).isoformat()}, "planned_start"),
         ({"colour": "rood"}, "colour"),
     ):
         r = contractor.patch(url, json=bad)
@@ -112,9 +112,9 @@ def test_terms_are_checked_and_belong_to_the_contractor(matching_app, placed, ma
 def test_start_is_a_date_not_in_the_future_and_early_only_with_a_reason(matching_app, placed):
     _, contractor, task_id, proposal_id, placement = placed
     url = f"{PLACEMENTS}/{placement['id']}/start"
-    future = contractor.post(url, json={"started_on": (TODAY + timedelta(days=1)).isoformat()})
+    future = contractor.post(url, json={"started_on": (clock.today() + timedelta(days=1)).isoformat()})
     assert future.status_code == 422 and "started_on" in future.json["errors"]
-    early = (TODAY - timedelta(days=12)).isoformat()
+    early = (clock.today() - timedelta(days=12)).isoformat()
     no_reason = contractor.post(url, json={"started_on": early})
     assert no_reason.status_code == 422 and "early_start_reason" in no_reason.json["errors"]
     assert contractor.post(url, json={}).status_code == 422
@@ -134,28 +134,30 @@ def test_start_is_a_date_not_in_the_future_and_early_only_with_a_reason(matching
 
 def test_legacy_start_on_the_proposal_uses_the_same_rules(matching_app, make_user):
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer C"), "/matching")
-    task_id = contractor.post(TASKS, json=task_payload(start_date=TODAY.isoformat())).json["id"]
+    task_id = contractor.post(TASKS, json=task_payload(start_date=clock.today().isoformat())).json["id"]
     add_candidate(_db(matching_app), "DW-PLAC0002")
     pid = add_proposal(_db(matching_app), "DW-PLAC0002", task_id)
     contractor.post(f"{PROPOSALS}/{pid}/decision", json={"accept": True})
     r = contractor.post(f"{PROPOSALS}/{pid}/start")
     assert r.status_code == 200 and r.json["status"] == "geplaatst"
     [placement] = contractor.get(PLACEMENTS).json
-    assert placement["status"] == "gestart" and placement["started_on"] == TODAY.isoformat()
+    assert placement["status"] == "gestart" and placement["started_on"] == clock.today().isoformat()
 
 
 @pytest.mark.both_backends
 def test_end_records_date_and_reason_and_frees_the_place(matching_app, placed):
     _, contractor, task_id, _, placement = placed
     base = f"{PLACEMENTS}/{placement['id']}"
-    not_started = contractor.post(f"{base}/end", json={"ended_on": TODAY.isoformat(), "reason": "ontslag"})
+    not_started = contractor.post(
+        f"{base}/end", json={"ended_on": clock.today().isoformat(), "reason": "ontslag"}
+    )
     assert not_started.status_code == 409
-    start = (TODAY - timedelta(days=5)).isoformat()
+    start = (clock.today() - timedelta(days=5)).isoformat()
     contractor.post(f"{base}/start", json={"started_on": start})
     for body, field in (
-        ({"ended_on": TODAY.isoformat(), "reason": "ruzie"}, "reason"),
-        ({"ended_on": (TODAY - timedelta(days=6)).isoformat(), "reason": "ontslag"}, "ended_on"),
-        ({"ended_on": (TODAY + timedelta(days=3)).isoformat(), "reason": "ontslag"}, "ended_on"),
+        ({"ended_on": clock.today().isoformat(), "reason": "ruzie"}, "reason"),
+        ({"ended_on": (clock.today() - timedelta(days=6)).isoformat(), "reason": "ontslag"}, "ended_on"),
+        ({"ended_on": (clock.today() + timedelta(days=3)).isoformat(), "reason": "ontslag"}, "ended_on"),
         ({"reason": "ontslag"}, "ended_on"),
     ):
         r = contractor.post(f"{base}/end", json=body)
@@ -163,13 +165,16 @@ def test_end_records_date_and_reason_and_frees_the_place(matching_app, placed):
     with _db(matching_app).unit_of_work() as s:
         assert s.get(Task, task_id).filled == 1
     ended = contractor.post(
-        f"{base}/end", json={"ended_on": TODAY.isoformat(), "reason": "contract_afgelopen"}
+        f"{base}/end", json={"ended_on": clock.today().isoformat(), "reason": "contract_afgelopen"}
     )
     assert ended.status_code == 200 and ended.json["status"] == "beeindigd"
-    assert ended.json["ended_on"] == TODAY.isoformat() and ended.json["end_reason"] == "contract_afgelopen"
+    assert (
+        ended.json["ended_on"] == clock.today().isoformat()
+        and ended.json["end_reason"] == "contract_afgelopen"
+    )
     with _db(matching_app).unit_of_work() as s:
         assert s.get(Task, task_id).filled == 0
-    again = contractor.post(f"{base}/end", json={"ended_on": TODAY.isoformat(), "reason": "ontslag"})
+    again = contractor.post(f"{base}/end", json={"ended_on": clock.today().isoformat(), "reason": "ontslag"})
     assert again.status_code == 409
     assert _events(matching_app, placement["id"])[-1]["end_reason"] == "contract_afgelopen"
 
@@ -183,7 +188,7 @@ def test_cancel_before_the_start_frees_the_place_and_the_resident(matching_app, 
     with _db(matching_app).unit_of_work() as s:
         assert s.get(Task, task_id).filled == 0
         assert s.get(Proposal, proposal_id).status == "ingetrokken"
-    assert contractor.post(f"{base}/start", json={"started_on": TODAY.isoformat()}).status_code == 409
+    assert contractor.post(f"{base}/start", json={"started_on": clock.today().isoformat()}).status_code == 409
 
 
 @pytest.mark.both_backends
@@ -224,7 +229,9 @@ def test_concurrent_starts_and_cancels_move_a_placement_once(matching_app, place
         statuses.append(client.post(path, json=body).status_code)
 
     threads = [
-        threading.Thread(target=go, args=(contractor, f"{base}/start", {"started_on": TODAY.isoformat()})),
+        threading.Thread(
+            target=go, args=(contractor, f"{base}/start", {"started_on": clock.today().isoformat()})
+        ),
         threading.Thread(target=go, args=(other_tab, f"{base}/cancel", {"reason": "planning"})),
     ]
     for t in threads:
@@ -240,7 +247,9 @@ def test_concurrent_starts_and_cancels_move_a_placement_once(matching_app, place
 @pytest.mark.both_backends
 def test_a_placement_beyond_the_tasks_places_is_refused(matching_app, make_user):
     contractor = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer Vol"), "/matching")
-    task_id = contractor.post(TASKS, json=task_payload(places=1, start_date=TODAY.isoformat())).json["id"]
+    task_id = contractor.post(TASKS, json=task_payload(places=1, start_date=clock.today().isoformat())).json[
+        "id"
+    ]
     db = _db(matching_app)
     ids = []
     for i in range(2):
@@ -253,9 +262,9 @@ def test_a_placement_beyond_the_tasks_places_is_refused(matching_app, make_user)
         assert s.get(Proposal, ids[1]).status == "coach_akkoord"  # nothing half-written
     # The first one starts and ends: its place is free again for the second.
     [first] = contractor.get(PLACEMENTS).json
-    contractor.post(f"{PLACEMENTS}/{first['id']}/start", json={"started_on": TODAY.isoformat()})
+    contractor.post(f"{PLACEMENTS}/{first['id']}/start", json={"started_on": clock.today().isoformat()})
     contractor.post(
-        f"{PLACEMENTS}/{first['id']}/end", json={"ended_on": TODAY.isoformat(), "reason": "ontslag"}
+        f"{PLACEMENTS}/{first['id']}/end", json={"ended_on": clock.today().isoformat(), "reason": "ontslag"}
     )
     assert contractor.post(f"{PROPOSALS}/{ids[1]}/decision", json={"accept": True}).status_code == 200
 
@@ -264,10 +273,10 @@ def test_sroi_export_per_tag_and_period(matching_app, placed, make_user):
     coach, contractor, _, _, placement = placed
     base = f"{PLACEMENTS}/{placement['id']}"
     contractor.patch(base, json={"wage_subsidy": True, "hours_per_week": 28, "sroi_tag": "=HYPERLINK(1)"})
-    start = TODAY - timedelta(days=7)
+    start = clock.today() - timedelta(days=7)
     contractor.post(f"{base}/start", json={"started_on": start.isoformat()})
     url = f"{PLACEMENTS}/sroi-export"
-    period = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
+    period = {"from": (clock.today() - timedelta(days=30)).isoformat(), "to": clock.today().isoformat()}
     r = contractor.get(url, query_string=period)
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert "attachment" in r.headers["Content-Disposition"]
@@ -300,15 +309,22 @@ def test_sroi_export_per_tag_and_period(matching_app, placed, make_user):
         == 0
     )
     before = {
-        "from": (TODAY - timedelta(days=60)).isoformat(),
-        "to": (TODAY - timedelta(days=31)).isoformat(),
+        "from": (clock.today() - timedelta(days=60)).isoformat(),
+        "to": (clock.today() - timedelta(days=31)).isoformat(),
     }
     assert contractor.get(url, query_string=before).data.decode("utf-8-sig").count("\n") == 1
     bad = contractor.get(
-        url, query_string={"from": TODAY.isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()}
+        url,
+        query_string={
+            "from": clock.today().isoformat(),
+            "to": (clock.today() - timedelta(days=1)).isoformat(),
+        },
     )
     assert bad.status_code == 422 and "to" in bad.json["errors"]
-    assert contractor.get(url, query_string={"from": "gisteren", "to": TODAY.isoformat()}).status_code == 422
+    assert (
+        contractor.get(url, query_string={"from": "gisteren", "to": clock.today().isoformat()}).status_code
+        == 422
+    )
     coach_client = LoggedIn(matching_app.test_client(), coach, "/matching")
     assert coach_client.get(url, query_string=period).status_code == 403
     other = LoggedIn(matching_app.test_client(), make_user("aannemer", org="Aannemer B"), "/matching")
@@ -317,7 +333,7 @@ def test_sroi_export_per_tag_and_period(matching_app, placed, make_user):
 
 def test_timeline_of_a_resident_for_their_coach_only(matching_app, placed, make_user):
     coach, contractor, _, _, placement = placed
-    contractor.post(f"{PLACEMENTS}/{placement['id']}/start", json={"started_on": TODAY.isoformat()})
+    contractor.post(f"{PLACEMENTS}/{placement['id']}/start", json={"started_on": clock.today().isoformat()})
     coach_client = LoggedIn(matching_app.test_client(), coach, "/matching")
     entries = coach_client.get("/matching/api/v1/timeline/DW-PLAC0001").json
     assert [e["phase"] for e in entries] == ["voorstel", "plaatsing"]

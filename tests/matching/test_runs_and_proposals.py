@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from services.matching.domain import runs
 from services.matching.models import MatchRun, Placement, Proposal, Task
+from shared import clock
 from shared.db import utcnow
 from tests.conftest import LoggedIn
 from tests.matching.factories import (
-    TODAY,
     add_candidate,
     add_proposal,
     card_pseudonym,
@@ -147,7 +147,7 @@ def test_lifecycle_coach_then_contractor_with_pseudonymous_card(matching_app, se
     [placement_row] = contractor.get("/matching/api/v1/placements").json
     started = contractor.post(
         f"/matching/api/v1/placements/{placement_row['id']}/start",
-        json={"started_on": TODAY.isoformat(), "early_start_reason": "Begint met de voorbereiding"},
+        json={"started_on": clock.today().isoformat(), "early_start_reason": "Begint met de voorbereiding"},
     )
     assert started.status_code == 200 and started.json["status"] == "gestart"
     assert contractor.get(f"{PROPOSALS}/{card['id']}").json["status"] == "geplaatst"
@@ -249,7 +249,7 @@ def test_tasks_in_the_past_or_full_are_not_offered(matching_app, setup):
     coach, contractor, task_id = setup
     db = _db(matching_app)
     with db.unit_of_work() as s:
-        s.get(Task, task_id).start_date = TODAY - timedelta(days=1)
+        s.get(Task, task_id).start_date = clock.today() - timedelta(days=1)
     add_candidate(db, "DW-PAST0001", coach_id=coach.id)
     run = _run(matching_app)
     assert run.counts["openings"] == 0 and run.counts["created"] == 0

@@ -12,6 +12,7 @@ from services.rapportage import demo
 from services.rapportage.domain.facts import FactStore
 from services.rapportage.domain.reports.catalog import REPORTS
 from services.rapportage.models import Base
+from shared import clock
 from shared.cli import migrate_all
 from shared.config import Settings
 from shared.db import Database
@@ -44,7 +45,7 @@ def _migrated(settings: Settings, path: Any) -> Settings:
 def test_demo_history_in_batches_gives_the_facts_of_one_event_at_a_time(
     settings: Settings, tmp_path: Any
 ) -> None:
-    end = date.today()
+    end = clock.today()
     events = list(demo.history(60, date(end.year - 1, 1, 1), end, [11, 12, 13], 21))
     assert len(events) > demo.DEMO_BATCH  # more than one batch
     store = FactStore(settings.ensure_hash_key())
@@ -74,7 +75,7 @@ def test_every_report_shows_something_on_the_demo_data(
 ) -> None:
     seed_all(settings, residents=0)  # accounts, organisations, and the rapportage demo
     client = rapportage_app.test_client()
-    today = date.today()
+    today = clock.today()
     period = {"from": date(today.year - 1, 1, 1).isoformat(), "to": today.isoformat()}
     for name in REPORTS:
         response = client.get(f"/rapportage/api/v1/reports/{name}", query_string=period, headers=bureau)

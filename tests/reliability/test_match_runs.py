@@ -15,11 +15,12 @@ from sqlalchemy import func, insert, select, text
 from services.matching.domain import runs
 from services.matching.jobs import enqueue_run, reconcile
 from services.matching.models import Candidate, MatchRun, Proposal, Task
+from shared import clock
 from shared.app import build_context
 from shared.db import Database, utcnow
 from shared.worker import RelayLoop
 from tests.conftest import LoggedIn
-from tests.matching.factories import TODAY, add_candidate, task_payload
+from tests.matching.factories import add_candidate, task_payload
 from tests.support.workers import run_worker_burst, worker_process
 
 TASKS = "/matching/api/v1/tasks"
@@ -88,7 +89,7 @@ def _instance(db: Database, residents: int, tasks: int) -> None:
                     own_transport=True,
                     hours_per_week=(16, 24, 32, 40)[i % 4],
                     days=["ma"],
-                    available_from=TODAY,
+                    available_from=clock.today(),
                     interests=[occupations[i % 4]],
                     skills=["gereedschap"],
                     work_at_height=bool(i % 3),
@@ -110,7 +111,7 @@ def _instance(db: Database, residents: int, tasks: int) -> None:
                     title=f"Taak {j}",
                     occupation=occupations[j % 4],
                     wijk=("wielwijk", "crabbehof")[j % 2],
-                    start_date=TODAY + timedelta(days=30 + j % 60),
+                    start_date=clock.today() + timedelta(days=30 + j % 60),
                     hours_per_week=(16, 24, 32)[j % 3],
                     places=1 + j % 3,
                     filled=0,

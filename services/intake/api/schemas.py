@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -16,7 +15,7 @@ from marshmallow import (
 )
 
 from services.intake.domain.residents import contact_problems
-from shared import reference
+from shared import clock, reference
 from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.events import STILL_WORKING
 from shared.states import FUNNEL
@@ -58,14 +57,14 @@ class CertificateSchema(Schema):
     @validates_schema
     def _dates(self, data: dict[str, Any], **_: Any) -> None:
         start, end = data.get("obtained_on"), data.get("valid_until")
-        if start and start > date.today():
+        if start and start > clock.today():
             raise ValidationError("Deze datum ligt in de toekomst.", "obtained_on")
         if start and end and end < start:
             raise ValidationError("Geldig tot moet na de datum van behalen liggen.", "valid_until")
 
 
 def _birth_year(value: int) -> None:
-    latest = date.today().year - MIN_AGE
+    latest = clock.today().year - MIN_AGE
     if not MIN_BIRTH_YEAR <= value <= latest:
         raise ValidationError(f"Vul een geboortejaar in tussen {MIN_BIRTH_YEAR} en {latest}.")
 

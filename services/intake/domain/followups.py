@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.domain import audit, caseload, funnel, publishing
 from services.intake.models import FollowUp, LadderMeasurement, Resident
+from shared import clock
 from shared.auth.accounts import Principal
 from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
@@ -112,7 +113,7 @@ def on_consent(session: Session, resident: Resident, active: bool, today: date |
             .execution_options(synchronize_session=False)
         )
         return
-    window_start = add_months(today or utcnow().date(), -1)
+    window_start = add_months(today or clock.today(), -1)
     session.execute(
         update(FollowUp)
         .where(
@@ -171,7 +172,7 @@ def record(
     """The coach records the follow-up once (409 a second time, or when it is not open)."""
     if still_working not in STILL_WORKING:
         raise Invalid("Kies ja, nee of onbekend.", {"still_working": ["Kies ja, nee of onbekend."]})
-    today = utcnow().date()
+    today = clock.today()
     recorded_on = recorded_on or today
     if recorded_on > today:
         message = "De datum van het gesprek ligt in de toekomst."

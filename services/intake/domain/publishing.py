@@ -7,7 +7,6 @@ writes the event: consumers that keep state ignore anything older than what they
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import event, inspect, update
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.intake.models import OutboxEvent, Resident
-from shared import reference
+from shared import clock, reference
 from shared.db import utcnow
 from shared.outbox import add_event
 
@@ -75,7 +74,7 @@ def active_purposes(resident: Resident) -> set[str]:
 def age_band(resident: Resident) -> str:
     if resident.birth_year is None:
         return "onbekend"
-    return reference.age_band(resident.birth_year, date.today().year)
+    return reference.age_band(resident.birth_year, clock.today().year)
 
 
 def may_share_profile(resident: Resident) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -14,6 +13,7 @@ from services.intake.domain import audit, followups
 from services.intake.web.forms import simple_errors
 from services.intake.web.helpers import render
 from services.intake.web.views import bp
+from shared import clock
 from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.auth.web import require_principal, roles_required
 from shared.errors import Conflict, Invalid, NotFound
@@ -58,7 +58,7 @@ def _form(
         item=item,
         resident=item.resident,
         errors=errors or {},
-        values=values or {"recorded_on": date.today().isoformat()},
+        values=values or {"recorded_on": clock.today().isoformat()},
         record_labels=RECORD_LABELS,
         nav_current="followups",
     )

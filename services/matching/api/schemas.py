@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from shared import clock
 from shared.api import NoBsnSchema, QueryArgsSchema, Schema
 from shared.states import OPENING, PROPOSAL, RUN
 from shared.validators import ID, in_reference, language_level
@@ -87,7 +88,7 @@ class TaskCreateSchema(TaskFieldsSchema):
 def check_dates(start: date | None, end: date | None) -> None:
     """A new opening starts today or later; an end date is not before the start."""
     problems: dict[str, list[str]] = {}
-    if isinstance(start, date) and start < date.today():
+    if isinstance(start, date) and start < clock.today():
         problems["start_date"] = ["De startdatum ligt in het verleden. Kies vandaag of later."]
     if isinstance(start, date) and isinstance(end, date) and end < start:
         problems["end_date"] = ["De einddatum ligt voor de startdatum."]

@@ -33,7 +33,7 @@ from services.matching.credentials.model import CertificateDataError, dutch_date
 from services.matching.domain import enrolments
 from services.matching.domain.events import publish_certificate, publish_enrolment
 from services.matching.models import Certificate, Enrolment, TrainingSlot
-from shared import reference
+from shared import clock, reference
 from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, OPLEIDER
 from shared.db import utcnow
@@ -93,7 +93,7 @@ def check_completion(slot: TrainingSlot, completion: Completion) -> None:
             + (", ".join(taught) or "geen")
             + "."
         ]
-    if completion.judged_on > utcnow().date():
+    if completion.judged_on > clock.today():
         errors["judged_on"] = ["De beoordeling ligt in de toekomst. Vul de datum van de beoordeling in."]
     known = set(reference.codes("certificates")) - {PRAKTIJKVERKLARING}
     seen: set[str] = set()
@@ -104,7 +104,7 @@ def check_completion(slot: TrainingSlot, completion: Completion) -> None:
         if code in seen:
             errors[f"other_certificates.{i}.code"] = ["Dit certificaat staat er twee keer in."]
         seen.add(code)
-        if other["obtained_on"] > utcnow().date():
+        if other["obtained_on"] > clock.today():
             errors[f"other_certificates.{i}.obtained_on"] = ["Deze datum ligt in de toekomst."]
         if other.get("valid_until") and other["valid_until"] < other["obtained_on"]:
             errors[f"other_certificates.{i}.valid_until"] = ["De einddatum ligt voor de datum van behalen."]
@@ -159,7 +159,7 @@ def complete(
         initials = validate_initials(initials)
     except CertificateDataError:
         raise _invalid({"initials": ["Vul alleen voorletters in, zoals J.A."]}) from None
-    issued_on = utcnow().date()
+    issued_on = clock.today()
     taken = _taken_indexes(session)
     issued = [
         _add(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.matching.domain.events import publish_enrolment, publish_proposal
 from services.matching.models import Attendance, Candidate, Enrolment, Proposal, TrainingSlot
-from shared import reference
+from shared import clock, reference
 from shared.auth.accounts import Principal
 from shared.auth.roles import BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
@@ -119,7 +119,7 @@ def from_proposal(session: Session, proposal: Proposal) -> Enrolment:
             coach_id=proposal.coach_id,
             source="voorstel",
             status="aangemeld",
-            registered_on=utcnow().date(),
+            registered_on=clock.today(),
             created_at=utcnow(),
             updated_at=utcnow(),
         ),
@@ -182,7 +182,7 @@ def enrol_by_coach(session: Session, principal: Principal, programme_id: str, sl
             coach_id=candidate.coach_id,
             source="coach",
             status="aangemeld",
-            registered_on=utcnow().date(),
+            registered_on=clock.today(),
             created_at=utcnow(),
             updated_at=utcnow(),
         ),
@@ -195,7 +195,7 @@ def _latest_date(enrolment: Enrolment) -> date:
 
 def check_date(enrolment: Enrolment, on: date, field: str = "date") -> None:
     """Dates follow each other and are not in the future (they record what happened)."""
-    if on > utcnow().date():
+    if on > clock.today():
         raise _invalid(field, "Deze datum ligt in de toekomst. Vul de datum in waarop het gebeurde.")
     if on < _latest_date(enrolment):
         raise _invalid(
@@ -251,7 +251,7 @@ def move(
             + (", ".join(allowed) or "geen")
             + "."
         )
-    on = on or utcnow().date()
+    on = on or clock.today()
     check_date(enrolment, on)
     if to == "uitgevallen":
         if reason not in DROPOUT_REASONS:
@@ -308,7 +308,7 @@ def end_for_candidate(session: Session, programme_id: str, reason: str) -> int:
             session,
             enrolment,
             reason if reason in SYSTEM_REASONS else "toestemming_ingetrokken",
-            utcnow().date(),
+            clock.today(),
         )
     return len(running)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.matching.domain.events import publish_placement, publish_proposal
 from services.matching.models import Placement, Proposal, Task
+from shared import clock
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.db import utcnow
@@ -173,7 +174,7 @@ def confirm_start(
     _require_owner(principal, "bevestigt de start")
     task = placement.task
     assert task is not None
-    today = today or utcnow().date()
+    today = today or clock.today()
     reason = (early_start_reason or "").strip() or None
     if started_on > today:
         message = "Bevestig de start op of na de eerste werkdag, niet vooraf."
@@ -212,7 +213,7 @@ def end(
 ) -> Placement:
     """A started placement ends on a date with a reason code; its place becomes free again."""
     _require_owner(principal, "beëindigt de plaatsing")
-    today = today or utcnow().date()
+    today = today or clock.today()
     if reason not in END_REASONS:
         raise Invalid("Kies een reden.", {"reason": ["Kies een reden uit de lijst."]})
     if placement.status != GESTART:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.matching.domain import enrolments, placements
 from services.matching.domain.events import publish_proposal
 from services.matching.models import Candidate, Enrolment, Placement, Proposal, Task, TrainingSlot
+from shared import clock
 from shared.auth.accounts import Principal
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, OPLEIDER
 from shared.db import utcnow
@@ -259,11 +260,11 @@ def confirm_start(
     assert placement is not None
     if proposal.task_id is not None:
         placements.confirm_start(
-            session, principal, placement, started_on or utcnow().date(), early_start_reason
+            session, principal, placement, started_on or clock.today(), early_start_reason
         )
         return proposal
     placement.status = "gestart"
-    placement.started_on = utcnow().date()
+    placement.started_on = clock.today()
     session.flush()
     publish_proposal(session, proposal)
     return proposal

@@ -17,6 +17,7 @@ from services.matching.domain import explain
 from services.matching.domain.events import publish_proposal
 from services.matching.domain.instance import Built, build
 from services.matching.models import MatchRun, Proposal
+from shared import clock
 from shared.db import Database, utcnow
 from shared.errors import Conflict
 from shared.outbox import wake_worker
@@ -214,7 +215,7 @@ def execute(
         return None
     heartbeat = Heartbeat(db, run_id, attempt, heartbeat_every)
     heartbeat.start()
-    today = today or date.today()
+    today = today or clock.today()
     t0 = time.perf_counter()
     try:
         with db.unit_of_work() as s:

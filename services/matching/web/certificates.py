@@ -16,9 +16,9 @@ from services.matching.domain import certificates
 from services.matching.models import Certificate
 from services.matching.web.helpers import render
 from services.matching.web.views import bp
+from shared import clock
 from shared.auth.roles import BEHEERDER, OPLEIDER
 from shared.auth.web import require_principal, roles_required
-from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.web import commit, db_session
 
@@ -116,7 +116,7 @@ def verify(code: str) -> Any:
         "matching/verify.html",
         view=view,
         body=Markup(render_certificate_body(view)),  # noqa: S704 - autoescaped by its own Jinja environment
-        expired=certificate.valid_until is not None and certificate.valid_until < utcnow().date(),
+        expired=certificate.valid_until is not None and certificate.valid_until < clock.today(),
         revoked=certificate.revoked_at is not None,
         revoked_reason=REVOKE_LABELS.get(certificate.revoked_reason or ""),
         credential_url=urls.credential(certificate.verification_code),

@@ -17,10 +17,9 @@ from services.matching.domain import certificates, enrolments, pseudonyms, suppl
 from services.matching.models import Certificate, Enrolment, TrainingSlot
 from services.matching.web.helpers import render
 from services.matching.web.views import bp
-from shared import reference
+from shared import clock, reference
 from shared.auth.roles import OPLEIDER
 from shared.auth.web import require_principal, roles_required
-from shared.db import utcnow
 from shared.errors import Conflict, DomainError, Invalid, NotFound
 from shared.peers import PeerUnavailable
 from shared.web import commit, db_session
@@ -128,7 +127,7 @@ def _cohort_page(row_id: int, status: int = 200, errors: dict[str, str] | None =
         steps=enrolments.STEPS,
         issued=issued,
         errors=errors or {},
-        today=utcnow().date().isoformat(),
+        today=clock.today().isoformat(),
         nav_current="slots",
     )
 
@@ -224,7 +223,7 @@ def _completion_page(
 
 
 def _defaults(slot: TrainingSlot, candidates: list[Enrolment]) -> dict[str, Any]:
-    today = utcnow().date().isoformat()
+    today = clock.today().isoformat()
     return {
         "school": "",
         "leerbedrijf": "",

@@ -17,6 +17,7 @@ from services.matching.models import Placement, Task
 from services.matching.web import forms
 from services.matching.web.helpers import render
 from services.matching.web.views import bp
+from shared import clock
 from shared.auth.roles import AANNEMER, BEHEERDER
 from shared.auth.web import require_principal, roles_required
 from shared.errors import Conflict, Invalid, NotFound
@@ -91,7 +92,7 @@ def placements_list() -> Any:
     groups: dict[str, list[Placement]] = {key: [] for key, _title in GROUPS}
     for p in items:
         groups[p.status].append(p)
-    today = date.today()
+    today = clock.today()
     return render(
         "matching/placements.html",
         groups=groups,
@@ -150,8 +151,8 @@ def _show(
         "wage_subsidy": "ja" if placement.wage_subsidy else "nee",
         "jobcoach_support": "ja" if placement.jobcoach_support else "nee",
         "sroi_tag": placement.sroi_tag or "",
-        "started_on": date.today().isoformat(),
-        "ended_on": date.today().isoformat(),
+        "started_on": clock.today().isoformat(),
+        "ended_on": clock.today().isoformat(),
     }
     shown.update(values or {})
     return render(
@@ -160,7 +161,7 @@ def _show(
         placement=placement,
         person=_label(placement, principal),
         task=task,
-        early=task is not None and date.today() < task.start_date,
+        early=task is not None and clock.today() < task.start_date,
         errors=errors or {},
         values=shown,
         field_label=_field_label,

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from shared.clock import AMSTERDAM
 
 from .errors import DisclosureError
 from .table import Dimension, Key, Table, TableSpec
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 STAGES = ("aangemeld", "intake", "orientatie", "opleiding", "gecertificeerd", "geplaatst", "duurzaam")
 WIJKEN = ("oud_krispijn", "nieuw_krispijn", "wielwijk", "crabbehof", "overig_dordrecht", "buiten_dordrecht")
 GENDERS = ("man", "vrouw", "anders", "onbekend")

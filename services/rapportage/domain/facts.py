@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -36,8 +35,8 @@ from services.rapportage.models import (
     StageFact,
 )
 from shared import reference
+from shared.clock import AMSTERDAM
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 STAGE_COLUMNS = {s: f"{s}_at" for s in reference.FUNNEL_ORDER[1:]}
 PERSON_TABLES = (
     StageFact,

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from services.rapportage.exports import charts, labels
 from services.rapportage.exports.tables import flat_rows, pivot
+from shared import clock
 
 TEMPLATES = Path(__file__).parent / "templates"
 EXPLANATION = [
@@ -78,7 +79,7 @@ def xlsx_bytes(
             else "",
         ),
         ("Drempel", documents[0].get("threshold", "") if documents else ""),
-        ("Gemaakt op", (generated or datetime.now()).strftime("%d-%m-%Y %H:%M")),
+        ("Gemaakt op", (generated or clock.local_now()).strftime("%d-%m-%Y %H:%M")),
     ):
         info.cell(row=row, column=1, value=label).font = Font(bold=True)
         info.cell(row=row, column=2, value=value)

@@ -5,7 +5,6 @@ as the API and the exports (`domain/reports.fetch`)."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from services.rapportage.domain.reports import derived
 from services.rapportage.exports import charts, labels
 from services.rapportage.exports.tables import pivot
 from services.rapportage.models import ReportPack
-from shared import reference
+from shared import clock, reference
 from shared.auth.roles import AANNEMER, BEHEERDER, JOBCOACH, PROGRAMMABUREAU
 from shared.auth.web import current_principal, require_principal, roles_required
 from shared.errors import Invalid, NotFound
@@ -175,7 +174,7 @@ def report(name: str) -> Any:
 def outreach_page() -> Any:
     principal = require_principal()
     errors: dict[str, Any] = {}
-    values: dict[str, Any] = {"held_on": date.today().isoformat()}
+    values: dict[str, Any] = {"held_on": clock.today().isoformat()}
     status = 200
     if request.method == "POST":
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
@@ -238,7 +237,7 @@ def packs_page() -> Any:
         "rapportage/packs.html",
         items=items,
         errors=errors,
-        values={"month": packs.previous_month(date.today())},
+        values={"month": packs.previous_month(clock.today())},
         field_label=lambda key: _("Maand") if key == "month" else key,
         nav_current="reports",
     ), status

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from shared import clock
+from shared.clock import AMSTERDAM
 from shared.errors import Invalid
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 100
 MAX_PERIOD_DAYS = 366 * 10
@@ -34,7 +34,7 @@ class ReportQuery:
 
 
 def today() -> date:
-    return datetime.now(AMSTERDAM).date()
+    return clock.today()
 
 
 def _date(raw: str | None, name: str, default: date) -> date:
