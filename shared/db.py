@@ -11,6 +11,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from shared.writebehind import WriteBehindSession
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -67,7 +69,9 @@ class Database:
         self.component = component
         self.engine = self._make_engine(url, component, statement_timeout_ms)
         # The component's name travels with each session (outbox NOTIFY channel, logs).
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"component": component})
+        self.sessionmaker = sessionmaker(
+            self.engine, class_=WriteBehindSession, expire_on_commit=False, info={"component": component}
+        )
 
     @property
     def is_postgres(self) -> bool:

@@ -16,30 +16,44 @@ object (a new resident's history) also go in before the session's next flush, ta
 from the object then, and are left to the ORM if it took the object over. Other rows may wait
 past a flush: they are leaves, no row refers to them. PostgreSQL runs the CTEs of one statement
 in no set order, so ids within one table follow the queue only on SQLite.
-Savepoints are refused (nothing in Instap uses them): rows queued before one would be written
-inside it, and a rollback to it would take them along, so `insert_later` inside a savepoint and a
-savepoint begun while rows wait both raise instead of losing rows (after the refusal the session
-is in a half-begun savepoint: roll back).
+
+A new ORM object can wait too (`insert_object_later`: a new resident and its history), and a
+waiting row can take the id of one queued before it: on PostgreSQL the whole intake create is
+one statement, its history and audit rows reading the resident's id from the resident's CTE. The
+object becomes persistent, as if loaded, once written; until then its id is None (`id_of` gives
+its handle instead). Sessions made by `shared.db.Database` are `WriteBehindSession`s: their
+`flush()` writes the rows that stand for objects even when it has nothing else to flush.
+
+Savepoints: a `WriteBehindSession` writes what waits before a savepoint begins. Inside one,
+`insert_later` is refused (nothing in Instap uses savepoints): a rollback to it would take the
+rows along. A savepoint begun by a session of another class while rows wait is refused too
+(after the refusal the session is in a half-begun savepoint: roll back).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, insert, text
+from sqlalchemy import Connection, Table, TypeDecorator, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.sql.elements import TextClause
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
+_OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> its waiting row
 _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the rest was dropped
 # At most this many rows wait: a match run stores thousands of proposals and their events in one
 # transaction with no statement in between, and one statement may bind at most 65,535 values.
 MAX_WAITING = 100
-_NAMES = postgresql.dialect().identifier_preparer  # quotes names (and a table's schema, if any)
+_DIALECT = postgresql.dialect()
+_NAMES = _DIALECT.identifier_preparer  # quotes names (and a table's schema, if any)
 
 
 # A row, or a function giving it when it is written (the values an ORM object holds by then), or
@@ -47,12 +61,16 @@ _NAMES = postgresql.dialect().identifier_preparer  # quotes names (and a table's
 Row = Mapping[str, Any] | Callable[[], Mapping[str, Any] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Waiting:
+    """A row waiting to be written; also its handle: another waiting row may hold it as a column
+    value, which then becomes this row's id (a new resident's history refers to the resident)."""
+
     table: Table
     row: Row
     notify: str | None = None  # a PostgreSQL NOTIFY channel to signal at commit
     written: Callable[[int], None] | None = None  # told the new row's id once it is written
+    new_id: int | None = None  # the row's id, once written
 
     @property
     def stands_for_an_object(self) -> bool:
@@ -60,7 +78,10 @@ class Waiting:
 
     def values(self) -> dict[str, Any] | None:
         row = self.row() if callable(self.row) else self.row
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        # A reference to a row written in an earlier batch is that row's id by now.
+        return {k: v.new_id if isinstance(v, Waiting) and v.new_id is not None else v for k, v in row.items()}
 
 
 def insert_later(
@@ -70,12 +91,18 @@ def insert_later(
     *,
     notify: str | None = None,
     written: Callable[[int], None] | None = None,
-) -> None:
+) -> Waiting:
     """INSERT `row` into `table` in this transaction, before its next statement or at commit.
     `row` may be a function, called when the row is written (None: write nothing). `notify`: a
     PostgreSQL NOTIFY channel to signal at commit (ignored elsewhere). `written`: called with
     the row's id (`table.c.id`) when the row has been written. Rows that stand for an ORM object
-    (a function or `written`) also go in before the session's next flush."""
+    (a function or `written`) also go in before the session's next flush.
+
+    Returns the row's handle: a later row may give it as a column's value, and gets this row's
+    id there (in the same statement on PostgreSQL). A row can refer only to rows queued before
+    it; once every row of a batch is written, the `written` callbacks are called, the rows that
+    refer to others first (an object then becomes persistent before the object it belongs to,
+    whose cascade would otherwise take it for a new one)."""
     if session.in_nested_transaction():
         raise RuntimeError("insert_later inside a savepoint (begin_nested) is not supported")
     if not session.in_transaction():
@@ -83,9 +110,78 @@ def insert_later(
         # leave them waiting for the next.
         session.begin()
     waiting = session.info.setdefault(_QUEUE, [])
-    waiting.append(Waiting(table, row if callable(row) else dict(row), notify, written))
+    handle = Waiting(table, row if callable(row) else dict(row), notify, written)
+    waiting.append(handle)
     if len(waiting) >= MAX_WAITING:
         write_queued(session)
+    return handle
+
+
+def insert_object_later(
+    session: Session, obj: Any, *, member_of: tuple[Any, str] | None = None, **refer: Any
+) -> Waiting:
+    """Write a new ORM object (transient: never added to the session) with the rows waiting,
+    instead of in a flush of its own; it becomes persistent, as if loaded, once written. Its
+    columns are what the object holds when written: an unset column gets its default (set on
+    the object too, so that reading it later costs no query). `refer`: columns that take the id
+    of another object (a new one queued before this one, or one already stored). If the ORM
+    takes the object over first (someone adds it to the session and flushes), nothing is
+    written here. `member_of` (an object, a collection's name): written only if it is still in
+    that collection then (an object taken out of a new resident's history before the write).
+    `id_of` gives the object's id, or its handle while it waits."""
+    handle = insert_later(
+        session,
+        inspect(obj).mapper.local_table,
+        functools.partial(_row_of_object, session, obj, member_of, refer),
+        written=functools.partial(_persist, session, obj, refer),
+    )
+    session.info.setdefault(_OBJECTS, {})[id(obj)] = handle
+    return handle
+
+
+def id_of(session: Session, obj: Any) -> Any:
+    """The object's id; while it waits in `insert_object_later`, its handle (a waiting row may
+    give that as a column's value: it becomes the id when written)."""
+    if obj.id is None:
+        return session.info.get(_OBJECTS, {}).get(id(obj))
+    return obj.id
+
+
+def _row_of_object(
+    session: Session, obj: Any, member_of: tuple[Any, str] | None, refer: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    state = inspect(obj)
+    if not state.transient:
+        return None  # the ORM took it over
+    if member_of is not None and not any(obj is o for o in getattr(*member_of)):
+        return None  # taken out before it was written
+    row: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        if attr.key in refer:
+            row[column.name] = id_of(session, refer[attr.key])
+            continue
+        value = state.dict.get(attr.key)
+        if value is None and column.default is not None:
+            default = column.default
+            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            setattr(obj, attr.key, value)
+        elif attr.key not in state.dict:
+            setattr(obj, attr.key, None)
+        row[column.name] = value
+    return row
+
+
+def _persist(session: Session, obj: Any, refer: Mapping[str, Any], row_id: int) -> None:
+    obj.id = row_id
+    for key, other in refer.items():
+        # Called before the other object's own callback (rows that refer to others first).
+        value = id_of(session, other)
+        setattr(obj, key, value.new_id if isinstance(value, Waiting) else value)
+    make_transient_to_detached(obj)
+    session.add(obj)
 
 
 def queued(session: Session) -> int:
@@ -110,55 +206,158 @@ def _write(session: Session, waiting: list[Waiting]) -> None:
     rows = [(w, row) for w in waiting if (row := w.values()) is not None]
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        shape = tuple((w.table, tuple(row), w.written is not None) for w, row in rows)
-        channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
-        params: dict[str, Any] = {f"c{j}": channel for j, channel in enumerate(channels)}
-        for i, (_, row) in enumerate(rows):
-            params.update({f"w{i}_{name}": value for name, value in row.items()})
-        ids = iter(session.execute(_statement(shape, channels), params).one())
-        for w, _ in rows:
-            if w.written is not None:
-                w.written(next(ids))
-        return
-    # Elsewhere one statement per table and set of columns (SQLite has no data-modifying CTEs).
-    groups: dict[tuple[Table, tuple[str, ...], bool], list[tuple[Waiting, dict[str, Any]]]] = {}
+    # Core, not the session's ORM execute: nothing here is an ORM statement, and the hooks below
+    # must not see this one.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _write_one_statement(connection, rows)
+    else:
+        _write_in_order(connection, rows)
+    for w, _ in reversed(rows):
+        if w.written is not None:
+            assert w.new_id is not None
+            w.written(w.new_id)
+
+
+def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
+    index = {id(w): i for i, (w, _) in enumerate(rows)}
+    referred = {id(v) for _, row in rows for v in row.values() if isinstance(v, Waiting)}
+    shape = tuple(
+        (
+            w.table,
+            tuple(row),
+            w.written is not None or id(w) in referred,
+            tuple((c, _position(index, v)) for c, v in row.items() if isinstance(v, Waiting)),
+        )
+        for w, row in rows
+    )
+    channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
+    params: dict[str, Any] = {f"c{j}": channel for j, channel in enumerate(channels)}
+    for i, (w, row) in enumerate(rows):
+        params[f"w{i}"] = _as_json(w.table, row)
+    ids = iter(connection.execute(_statement(shape, channels), params).one())
+    for (w, _), (_, _, returning, _) in zip(rows, shape, strict=True):
+        if returning:
+            w.new_id = next(ids)
+
+
+def _position(index: dict[int, int], row: Waiting) -> int:
+    if id(row) not in index:
+        raise RuntimeError("a waiting row refers to a row that was not written before it")
+    return index[id(row)]
+
+
+def _write_in_order(connection: Connection, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
+    """One INSERT per run of rows of one table and set of columns, in the order queued (SQLite
+    has no data-modifying CTEs); a row's references are resolved when its run is written."""
+    runs: list[list[tuple[Waiting, dict[str, Any]]]] = []
     for w, row in rows:
-        groups.setdefault((w.table, tuple(row), w.written is not None), []).append((w, row))
-    for (table, _, returning), group in groups.items():
-        values = [row for _, row in group]
-        if not returning:
-            session.execute(insert(table), values)
+        last = runs[-1] if runs else None
+        if (
+            last is None
+            or last[0][0].table is not w.table
+            or tuple(last[0][1]) != tuple(row)
+            or any(isinstance(v, Waiting) and any(v is x for x, _ in last) for v in row.values())
+        ):
+            runs.append([(w, row)])
+        else:
+            last.append((w, row))
+    referred = {id(v) for _, row in rows for v in row.values() if isinstance(v, Waiting)}
+    for run in runs:
+        table = run[0][0].table
+        values = [{k: _id_of(v) if isinstance(v, Waiting) else v for k, v in row.items()} for _, row in run]
+        if not any(w.written is not None or id(w) in referred for w, _ in run):
+            connection.execute(insert(table), values)
             continue
-        new_ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values)
-        for (row_id,), (w, _) in zip(new_ids, group, strict=True):
-            assert w.written is not None
-            w.written(row_id)
+        new_ids = connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), values
+        )
+        for (row_id,), (w, _) in zip(new_ids, run, strict=True):
+            w.new_id = row_id
 
 
-# Which tables, which columns in which order, and whether the row's id is wanted: per row.
-Shape = tuple[tuple[Table, tuple[str, ...], bool], ...]
+def _id_of(row: Waiting) -> int:
+    if row.new_id is None:
+        raise RuntimeError("a waiting row refers to a row that was not written before it")
+    return row.new_id
+
+
+# Per row: its table, its columns in order, whether its id is wanted (by `written` or by a later
+# row), and which of its columns take the id of which earlier row (by position).
+Shape = tuple[tuple[Table, tuple[str, ...], bool, tuple[tuple[str, int], ...]], ...]
 
 
 @functools.lru_cache(maxsize=256)
 def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
-    """`WITH w0 AS (INSERT INTO t (...) VALUES (...) [RETURNING id]), w1 AS (...) SELECT
-    (SELECT id FROM w0), ..., pg_notify(...)`: one row, with the ids asked for. PostgreSQL runs
-    every data-modifying CTE, read or not. Built once per shape (which tables, which columns in
-    which order, which ids wanted), with each parameter typed as its column."""
-    ctes, binds, results = [], [], []
-    for i, (table, columns, returning) in enumerate(shape):
-        names = [f"w{i}_{column}" for column in columns]
+    """`WITH w0 AS (INSERT INTO t (...) SELECT ... FROM jsonb_populate_record(NULL::t, :w0)
+    [RETURNING id]), w1 AS (...) SELECT (SELECT id FROM w0), ..., pg_notify(...)`: one row,
+    with the ids asked for. PostgreSQL runs every data-modifying CTE, read or not; a column that
+    takes an earlier row's id reads it from that row's CTE (the foreign key is checked at the end
+    of the statement, when the row is there). Each row is one parameter, a JSON object that
+    PostgreSQL turns into the table's row type, column by column: a parameter per column made
+    the statement too long and too many-valued for psycopg to keep its parsed form, and it was
+    parsed again for every create (about a tenth of the request's CPU). Built once per shape."""
+    ctes, results = [], []
+    for i, (table, columns, returning, refs) in enumerate(shape):
+        referring = dict(refs)
+        target = _NAMES.format_table(table)
         quoted = ", ".join(_NAMES.quote(c) for c in columns)
-        values = ", ".join(":" + n for n in names)
+        # Table and column names from the model (quoted); every value is in the bound parameter.
+        picked = ", ".join(
+            f"(SELECT id FROM w{referring[c]})" if c in referring else _NAMES.quote(c)  # noqa: S608
+            for c in columns
+        )
+        source = f"jsonb_populate_record(CAST(NULL AS {target}), CAST(:w{i} AS jsonb))"
         back = " RETURNING id" if returning else ""
-        # Table and column names from the model (quoted); every value is a bound parameter.
-        ctes.append(f"w{i} AS (INSERT INTO {_NAMES.format_table(table)} ({quoted}) VALUES ({values}){back})")  # noqa: S608
-        binds += [bindparam(n, type_=table.c[c].type) for n, c in zip(names, columns, strict=True)]
+        ctes.append(f"w{i} AS (INSERT INTO {target} ({quoted}) SELECT {picked} FROM {source}{back})")  # noqa: S608
         if returning:
             results.append(f"(SELECT id FROM w{i})")  # noqa: S608
     results += [f"pg_notify(:c{j}, '')" for j in range(len(channels))]
-    return text(f"WITH {', '.join(ctes)} SELECT {', '.join(results) or '1'}").bindparams(*binds)
+    return text(f"WITH {', '.join(ctes)} SELECT {', '.join(results) or '1'}")
+
+
+def _as_json(table: Table, row: Mapping[str, Any]) -> str:
+    """The row's values (not its references) as a JSON object for `jsonb_populate_record`, after
+    each column type's own bind step where it has one (UTC for `UTCDateTime`). A JSON column's
+    value is embedded as JSON; None there becomes SQL NULL, which reads back as None too."""
+    decorated = _decorated_columns(table)
+    values = {}
+    for name, value in row.items():
+        if isinstance(value, Waiting):
+            continue
+        if value is not None and name in decorated:
+            value = decorated[name].process_bind_param(value, _DIALECT)
+        values[name] = value
+    return json.dumps(values, default=_json_value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=128)
+def _decorated_columns(table: Table) -> dict[str, TypeDecorator[Any]]:
+    return {c.name: c.type for c in table.columns if isinstance(c.type, TypeDecorator)}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be written behind")
+
+
+class WriteBehindSession(Session):
+    """A session that also writes waiting rows where SQLAlchemy calls no hook: `flush()` with
+    nothing else to flush writes the rows that stand for objects (code that flushes to see a new
+    resident written gets it), and `begin_nested()` writes every waiting row before the
+    savepoint begins (a rollback to the savepoint must not take them along)."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if any(w.stands_for_an_object for w in self.info.get(_QUEUE, ())):
+            write_queued(self)
+        super().flush(objects)
+
+    def begin_nested(self) -> SessionTransaction:
+        write_queued(self)
+        return super().begin_nested()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -194,4 +393,5 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     """The transaction is over (committed: nothing waits; rolled back: the rows go with it)."""
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
+        session.info.pop(_OBJECTS, None)
         session.info.pop(_FAILED, None)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 
 from services.intake.api.schemas import ResidentCreateSchema
-from services.intake.domain import funnel, residents
+from services.intake.domain import audit, consent, funnel, residents
 from services.intake.models import AuditEntry, OutboxEvent, Resident, ResidentCertificate, StageChange
 from shared.auth.accounts import Principal
 from shared.auth.cache import Staff
@@ -113,11 +113,15 @@ def test_a_rollback_takes_them_along_and_the_next_transaction_does_not_write_the
     assert _count(intake_db, AuditEntry) == 1
 
 
-def test_savepoints_are_refused_rather_than_losing_rows(intake_db: Database) -> None:
+def test_rows_waiting_at_a_savepoint_go_in_before_it_and_none_may_wait_inside_one(
+    intake_db: Database,
+) -> None:
     with intake_db.unit_of_work() as s:
         insert_later(s, AuditEntry.__table__, _audit("waiting"))
-        with pytest.raises(RuntimeError, match="savepoint"):
-            s.begin_nested()
+        savepoint = s.begin_nested()  # flushes first: the waiting row is written outside it
+        assert queued(s) == 0
+        savepoint.rollback()
+    assert _count(intake_db, AuditEntry) == 1
     with intake_db.unit_of_work() as s:
         s.execute(select(1))
         with s.begin_nested(), pytest.raises(RuntimeError, match="savepoint"):
@@ -220,3 +224,117 @@ def test_a_certificate_removed_in_the_same_transaction_is_not_written(
         resident = residents.create(s, Staff.from_session(a), coach, payload)
         residents.update(s, coach, resident, {"certificates": []})
     assert _count(intake_db, ResidentCertificate) == 0
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("batch", [1, 2, 3, 5, 7])
+def test_every_row_that_refers_to_a_new_resident_gets_its_id_wherever_the_batches_split(
+    intake_db: Database, accounts_db: Database, make_user: Any, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """A new resident is written with its history, its audit row and its first event (one
+    statement on PostgreSQL); with a queue of `batch` rows the resident and the rows that take
+    its id fall in one batch or in different ones, at every position a create has."""
+    monkeypatch.setattr("shared.writebehind.MAX_WAITING", batch)
+    coach = _coach(make_user)
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        made = []
+        for n in range(3):
+            resident = residents.create(
+                s, Staff.from_session(a), coach, {**_intake(coach), "email": f"r{n}@example.nl"}
+            )
+            audit.record(s, coach, resident, "create", "api", "intake")
+            made.append(resident)
+        assert [r.email for r in made] == ["r0@example.nl", "r1@example.nl", "r2@example.nl"]
+    with intake_db.unit_of_work() as s:
+        stored = {r.email: r.id for r in s.scalars(select(Resident))}
+        assert len(stored) == 3 and all(made_one.id == stored[made_one.email] for made_one in made)
+        for model in (ResidentCertificate, StageChange, AuditEntry):
+            assert sorted(s.scalars(select(model.resident_id))) == sorted(stored.values()), model
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 3
+
+
+@pytest.mark.both_backends
+def test_a_new_resident_is_persistent_after_the_write_and_reads_back_without_a_query(
+    intake_db: Database, accounts_db: Database, make_user: Any
+) -> None:
+    coach = _coach(make_user)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        resident = residents.create(s, Staff.from_session(a), coach, _intake(coach))
+        assert resident.id is None and queued(s) > 0
+        s.flush()  # writes what waits, as any statement or the commit would
+        assert resident.id is not None and resident in s and queued(s) == 0
+        event.listen(intake_db.engine, "before_cursor_execute", seen)
+        try:
+            # Every column (its default too) and the history are there without a query.
+            values = (
+                resident.erased_at,
+                resident.gender,
+                resident.event_seq,
+                resident.notes,
+                resident.consents,
+            )
+            assert values == (None, resident.gender, 1, [], [])
+            assert [c.resident_id for c in resident.certificates] == [resident.id]
+            assert [c.to_stage for c in resident.stage_changes] == ["aangemeld"]
+        finally:
+            event.remove(intake_db.engine, "before_cursor_execute", seen)
+        assert statements == []
+        resident.city = "Dordrecht"  # and it is changed like any loaded object
+    with intake_db.unit_of_work() as s:
+        assert s.scalars(select(Resident.city)).one() == "Dordrecht"
+
+
+@pytest.mark.both_backends
+def test_a_new_resident_given_consent_before_the_write_keeps_it(
+    intake_db: Database, accounts_db: Database, make_user: Any
+) -> None:
+    """The demo's path: consent right after the intake, in the same transaction."""
+    coach = _coach(make_user)
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        resident = residents.create(s, Staff.from_session(a), coach, _intake(coach))
+        consent.give_many(
+            s, coach, resident, [("registratie", "schriftelijk"), ("delen_werkgever", "digitaal")], ""
+        )
+    with intake_db.unit_of_work() as s:
+        stored = s.scalars(select(Resident)).one()
+        assert sorted(c.purpose for c in stored.consents) == ["delen_werkgever", "registratie"]
+        seqs = sorted(s.scalars(select(OutboxEvent.seq)))
+        assert seqs == list(range(1, len(seqs) + 1)) and stored.event_seq == len(seqs)
+
+
+@pytest.mark.both_backends
+def test_every_column_reads_back_as_it_was_written(
+    intake_db: Database, accounts_db: Database, make_user: Any
+) -> None:
+    """On PostgreSQL a waiting row travels as one JSON object per row (jsonb_populate_record):
+    text with quotes, backslashes and emoji, dates, moments to the microsecond, lists, booleans
+    and empty values come back as they went in."""
+    coach = _coach(make_user)
+    tricky = {
+        **_intake(coach),
+        "first_name": 'O\'Brien "Jr" \\ é 😀',
+        "work_experience": 'regel 1\nregel 2\t{"json": [1]}',
+        "days": ["ma", "wo"],
+        "hours_per_week": 32,
+        "driving_licence": True,
+        "house_number": None,
+    }
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        made = residents.create(s, Staff.from_session(a), coach, tricky)
+        audit.record(s, coach, made, "create", "api", "intake", fields=["a", "b"], nested={"x": None})
+    columns = [c.key for c in inspect(Resident).column_attrs]
+    written = {key: getattr(made, key) for key in columns}  # as the object holds them after the write
+    history = [(c.code, c.obtained_on, c.valid_until) for c in made.certificates]
+    assert written["first_name"] == tricky["first_name"] and written["days"] == ["ma", "wo"]
+    with intake_db.unit_of_work() as s:
+        stored = s.scalars(select(Resident)).one()
+        assert {key: getattr(stored, key) for key in columns} == written
+        assert [(c.code, c.obtained_on, c.valid_until) for c in stored.certificates] == history
+        entry = s.scalars(select(AuditEntry)).one()
+        assert entry.detail == {"fields": ["a", "b"], "nested": {"x": None}}
+        assert entry.at.tzinfo is not None and entry.resident_id == stored.id

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.intake.models import AuditEntry, Resident
 from shared.auth.accounts import Principal
 from shared.db import utcnow
-from shared.writebehind import insert_later
+from shared.writebehind import id_of, insert_later
 
 
 def record(
@@ -37,7 +37,9 @@ def record(
             "actor_name": principal.name,
             "actor_role": principal.role,
             "organisation_id": principal.organisation_id,
-            "resident_id": resident.id if resident is not None else None,
+            # A resident registered in this request may still wait to be written: then the id
+            # it gets in the same statement.
+            "resident_id": id_of(session, resident) if resident is not None else None,
             "action": action,
             "channel": channel,
             "reason": reason[:200],

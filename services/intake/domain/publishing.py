@@ -38,9 +38,10 @@ def next_seq(session: Session, resident: Resident) -> int:
     their events in commit order. While the transaction holds that lock nobody else can number
     this resident, so further numbers are counted on the row in memory and written with the
     resident's next flush (one statement less per event: a consent or stage change sends two or
-    three). A resident not yet inserted is seen by no other transaction: its numbers are counted
-    the same way and go in the INSERT."""
-    if inspect(resident).pending or resident.id in session.info.get(_NUMBERED, ()):
+    three). A resident not yet inserted (waiting to be written, or pending) is seen by no other
+    transaction: its numbers are counted the same way and go in the INSERT."""
+    state = inspect(resident)
+    if state.transient or state.pending or resident.id in session.info.get(_NUMBERED, ()):
         resident.event_seq = (resident.event_seq or 0) + 1
         return resident.event_seq
     session.flush()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, inspect, or_, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.intake.domain import caseload, publishing
@@ -27,7 +26,7 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.outbox import scrub_subjects
-from shared.writebehind import insert_later
+from shared.writebehind import insert_object_later
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -178,10 +177,12 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
     if resident.contact_preference is None:
         resident.contact_preference = default_contact_preference(resident.phone, resident.email)
     _check_contact(resident)
-    session.add(resident)
-    publishing.publish_stage(session, resident, None, "aangemeld", None)
-    session.flush()  # the resident alone: its id goes into its history and the audit row
     now = utcnow()
+    resident.created_at = resident.updated_at = now
+    # The resident, its history, its audit row and its first event go in together: one
+    # statement on PostgreSQL (shared/writebehind.py); the resident is persistent after it.
+    insert_object_later(session, resident)
+    publishing.publish_stage(session, resident, None, "aangemeld", None)
     _add_history(
         session,
         resident,
@@ -210,34 +211,17 @@ def _add_history(
     session: Session, resident: Resident, collection: str, model: type[Any], rows: list[dict[str, Any]]
 ) -> None:
     """A new resident's history rows of one kind: they fill the resident's collection as loaded
-    (the response reads them without a query) and are written with the other rows the request
-    writes and never reads back (its audit row, its outbox event: one statement on PostgreSQL,
-    shared/writebehind.py); each becomes a persistent object, as if loaded, once its id is known.
-    The unit of work around a resident and its history, and a statement per kind of row, cost
-    more CPU than the rows themselves (issue 12, docs/benchmarks.md)."""
-    objects: list[Any] = []
-    columns = [c.name for c in model.__table__.columns if c.name != "id"]
-    for values in rows:
-        obj = model(**values, resident_id=resident.id)
-        insert_later(
-            session,
-            model.__table__,
-            functools.partial(_row_of, obj, columns),
-            written=functools.partial(_persist, session, obj),
-        )
-        objects.append(obj)
+    (the response reads them without a query) and are written with the resident and the other
+    rows the request writes and never reads back (its audit row, its outbox event: one statement
+    on PostgreSQL, shared/writebehind.py). The unit of work around a resident and its history,
+    and a statement per kind of row, cost more CPU than the rows themselves (issue 12,
+    docs/benchmarks.md)."""
+    objects = [model(**values) for values in rows]
+    # In the collection before they are queued: a full queue may write them at once, and only
+    # what is still in the collection then is written.
     set_committed_value(resident, collection, objects)
-
-
-def _row_of(obj: Any, columns: list[str]) -> dict[str, Any] | None:
-    """The object's row as it is when written; None once the ORM has taken it over."""
-    return {c: getattr(obj, c) for c in columns} if inspect(obj).transient else None
-
-
-def _persist(session: Session, obj: Any, row_id: int) -> None:
-    obj.id = row_id
-    make_transient_to_detached(obj)
-    session.add(obj)
+    for obj in objects:
+        insert_object_later(session, obj, member_of=(resident, collection), resident_id=resident)
 
 
 def update(session: Session, principal: Principal, resident: Resident, data: dict[str, Any]) -> Resident:
