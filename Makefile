@@ -81,6 +81,8 @@ bench: install
 	$(BIN)/python -m bench.engine_bench --out docs/benchmarks.md
 	$(BIN)/python -m bench.service_bench --out docs/benchmarks.md
 	$(BIN)/python -m bench.load_bench --out docs/benchmarks.md
+	scripts/system-deps.sh valgrind
+	$(BIN)/python -m bench.instructions --out docs/benchmarks.md
 	$(BIN)/python -m bench.rapportage_bench --out docs/benchmarks.md
 
 lint: install

@@ -15,7 +15,9 @@ each app and each endpoint (create one resident; list a caseload page of 25 of `
 Two more targets between them, create in the closed loop only: `bare+writes` is the bare app
 writing what an Instap create writes (its history, audit and outbox rows, as plain INSERTs in one
 transaction), `bare+writes, 1 statement` the same rows in one statement (bench/bare_app.py): how
-much of the gap between the two apps is the writes themselves.
+much of the gap between the two apps is the writes themselves; `bare+writes, 1 statement,
+Instap's validation` the last after Instap's own request schema (marshmallow and the BSN rule):
+what the validation the stack asks for costs on its own.
 Reported: throughput, p50/p95/p99 latency, errors (any answer but 2xx, or no answer), and the CPU
 per request of the gunicorn processes, of the service's worker (relaying the events) and of
 PostgreSQL. Timings depend on the machine and what
@@ -58,7 +60,11 @@ START, END = "<!-- load-bench:start -->", "<!-- load-bench:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The bare app's create making Instap's writes too (bench/bare_app.py): target name -> path suffix.
-WRITES = {"bare+writes": "/written", "bare+writes, 1 statement": "/one-statement"}
+WRITES = {
+    "bare+writes": "/written",
+    "bare+writes, 1 statement": "/one-statement",
+    "bare+writes, 1 statement, Instap's validation": "/validated",
+}
 
 
 @dataclass
@@ -427,12 +433,16 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
                 f"- {endpoint}: Instap served **{ratio:.0%}** of the bare app's throughput (closed loop)."
             )
     bare = by.get(("bare", "create", closed))
-    for name, how in (("bare+writes", "as plain INSERTs"), ("bare+writes, 1 statement", "in one statement")):
+    for name, how in (
+        ("bare+writes", "as plain INSERTs, no checks"),
+        ("bare+writes, 1 statement", "in one statement, no checks"),
+        ("bare+writes, 1 statement, Instap's validation", "in one statement, after Instap's request schema"),
+    ):
         written = by.get((name, "create", closed))
         if bare and written and bare.throughput:
             verdicts.append(
                 f"- the bare app writing what an Instap create writes ({name}: resident, history, audit "
-                f"and outbox rows {how}, no checks) served **{written.throughput / bare.throughput:.0%}** "
+                f"and outbox rows {how}) served **{written.throughput / bare.throughput:.0%}** "
                 "of the bare app's throughput."
             )
     for rate in args.rates:

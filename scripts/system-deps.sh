@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs when they are missing (only as root; else explain).
-# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint] [promtool] [nginx]
+# Usage: scripts/system-deps.sh [redis] [postgresql] [chromium] [weasyprint] [promtool] [nginx] [valgrind]
 set -euo pipefail
 missing=()
 # Debian packages that are not installed (dpkg's view), so a shared library is found by name.
@@ -21,6 +21,8 @@ for want in "$@"; do
     promtool) command -v promtool >/dev/null 2>&1 || missing+=(prometheus) ;;
     # nginx runs deploy/nginx.conf in the compose test (the one-origin proxy in front of the services).
     nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light) ;;
+    # valgrind counts instructions for `make bench` (bench/instructions.py).
+    valgrind) command -v callgrind_control >/dev/null 2>&1 || missing+=(valgrind) ;;
     *) echo "system-deps: unknown dependency '$want'" >&2; exit 2 ;;
   esac
 done
