@@ -22,7 +22,10 @@ waiting row can take the id of one queued before it: on PostgreSQL the whole int
 one statement, its history and audit rows reading the resident's id from the resident's CTE. The
 object becomes persistent, as if loaded, once written; until then its id is None (`id_of` gives
 its handle instead). Sessions made by `shared.db.Database` are `WriteBehindSession`s: their
-`flush()` writes the rows that stand for objects even when it has nothing else to flush.
+`flush()` writes the rows that stand for objects even when it has nothing else to flush. A new
+object and the rows that refer to it are queued inside `together(session)`, so that a full queue
+never writes the object without them; a rollback takes the objects it made persistent out of the
+session again, as SQLAlchemy does with objects it inserted.
 
 Savepoints: a `WriteBehindSession` writes what waits before a savepoint begins. Inside one,
 `insert_later` is refused (nothing in Instap uses savepoints): a rollback to it would take the
@@ -32,25 +35,36 @@ rows along. A savepoint begun by a session of another class while rows wait is r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, TypeDecorator, event, insert, inspect, text
+from sqlalchemy import ColumnDefault, Connection, Table, TypeDecorator, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm import (
+    Mapper,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    make_transient,
+    make_transient_to_detached,
+)
 from sqlalchemy.sql.elements import TextClause
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
 _OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> its waiting row
 _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the rest was dropped
-# At most this many rows wait: a match run stores thousands of proposals and their events in one
-# transaction with no statement in between, and one statement may bind at most 65,535 values.
+_HOLD = "instap.write_behind_hold"  # session.info key: inside `together` (how deep)
+_PERSISTED = "instap.write_behind_persisted"  # session.info key: objects made persistent here
+# At most this many rows wait (but see `together`): a match run stores thousands of proposals and
+# their events in one transaction with no statement in between, and one statement is better kept
+# to a size PostgreSQL plans quickly.
 MAX_WAITING = 100
 _DIALECT = postgresql.dialect()
 _NAMES = _DIALECT.identifier_preparer  # quotes names (and a table's schema, if any)
@@ -112,9 +126,24 @@ def insert_later(
     waiting = session.info.setdefault(_QUEUE, [])
     handle = Waiting(table, row if callable(row) else dict(row), notify, written)
     waiting.append(handle)
-    if len(waiting) >= MAX_WAITING:
+    if len(waiting) >= MAX_WAITING and not session.info.get(_HOLD):
         write_queued(session)
     return handle
+
+
+@contextlib.contextmanager
+def together(session: Session) -> Iterator[None]:
+    """The rows queued inside go in one batch: the queue's size limit waits for the end. A new
+    object and the rows that refer to it must not be split: written first, the object becomes
+    persistent, and its cascade would take over the objects still waiting in its collections
+    (the ORM would then insert them without the object's id)."""
+    session.info[_HOLD] = session.info.get(_HOLD, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_HOLD] -= 1
+    if not session.info[_HOLD] and queued(session) >= MAX_WAITING:
+        write_queued(session)
 
 
 def insert_object_later(
@@ -156,22 +185,30 @@ def _row_of_object(
     if member_of is not None and not any(obj is o for o in getattr(*member_of)):
         return None  # taken out before it was written
     row: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key:
+    values = state.dict
+    for key, name, default in _columns_of(state.mapper):
+        if key in refer:
+            row[name] = id_of(session, refer[key])
             continue
-        if attr.key in refer:
-            row[column.name] = id_of(session, refer[attr.key])
-            continue
-        value = state.dict.get(attr.key)
-        if value is None and column.default is not None:
-            default = column.default
-            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
-            setattr(obj, attr.key, value)
-        elif attr.key not in state.dict:
-            setattr(obj, attr.key, None)
-        row[column.name] = value
+        value = values.get(key)
+        if value is None:
+            # What the INSERT would give it, and on the object as loaded (no query to read it):
+            # it becomes persistent with every column committed (make_transient_to_detached).
+            if default is not None:
+                value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            values[key] = value
+        row[name] = value
     return row
+
+
+@functools.lru_cache(maxsize=64)
+def _columns_of(mapper: Mapper[Any]) -> tuple[tuple[str, str, ColumnDefault | None], ...]:
+    """Per column attribute but the primary key: its key, its column's name, its default."""
+    return tuple(
+        (attr.key, attr.columns[0].name, attr.columns[0].default)  # type: ignore[misc]
+        for attr in mapper.column_attrs
+        if not attr.columns[0].primary_key
+    )
 
 
 def _persist(session: Session, obj: Any, refer: Mapping[str, Any], row_id: int) -> None:
@@ -182,6 +219,9 @@ def _persist(session: Session, obj: Any, refer: Mapping[str, Any], row_id: int) 
         setattr(obj, key, value.new_id if isinstance(value, Waiting) else value)
     make_transient_to_detached(obj)
     session.add(obj)
+    # Attached as if loaded, the transaction does not know the object is new: a rollback would
+    # leave it in the session for a row that is gone. `_forget_on_rollback` takes it out.
+    session.info.setdefault(_PERSISTED, []).append(obj)
 
 
 def queued(session: Session) -> int:
@@ -221,24 +261,43 @@ def _write(session: Session, waiting: list[Waiting]) -> None:
 
 def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
     index = {id(w): i for i, (w, _) in enumerate(rows)}
-    referred = {id(v) for _, row in rows for v in row.values() if isinstance(v, Waiting)}
-    shape = tuple(
-        (
-            w.table,
-            tuple(row),
-            w.written is not None or id(w) in referred,
-            tuple((c, _position(index, v)) for c, v in row.items() if isinstance(v, Waiting)),
-        )
-        for w, row in rows
+    referred: set[int] = set()
+    shape = []
+    params: dict[str, Any] = {}
+    for i, (w, row) in enumerate(rows):
+        values, refs = _split(w.table, row, index)
+        referred.update(id(rows[k][0]) for _, k in refs)
+        shape.append((w.table, tuple(row), w.written is not None, refs))
+        params[f"w{i}"] = json.dumps(values, default=_json_value, separators=(",", ":"))
+    final = tuple(
+        (table, columns, returning or id(w) in referred, refs)
+        for (w, _), (table, columns, returning, refs) in zip(rows, shape, strict=True)
     )
     channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
-    params: dict[str, Any] = {f"c{j}": channel for j, channel in enumerate(channels)}
-    for i, (w, row) in enumerate(rows):
-        params[f"w{i}"] = _as_json(w.table, row)
-    ids = iter(connection.execute(_statement(shape, channels), params).one())
-    for (w, _), (_, _, returning, _) in zip(rows, shape, strict=True):
+    params.update({f"c{j}": channel for j, channel in enumerate(channels)})
+    ids = iter(connection.execute(_statement(final, channels), params).one())
+    for (w, _), (_, _, returning, _) in zip(rows, final, strict=True):
         if returning:
             w.new_id = next(ids)
+
+
+def _split(
+    table: Table, row: Mapping[str, Any], index: dict[int, int]
+) -> tuple[dict[str, Any], tuple[tuple[str, int], ...]]:
+    """The row's values for `jsonb_populate_record` (after each column type's own bind step where
+    it has one: UTC for `UTCDateTime`; a JSON column's value embedded as JSON, None there becoming
+    SQL NULL, which reads back as None too), and its references (column, position of the row)."""
+    decorated = _decorated_columns(table)
+    values: dict[str, Any] = {}
+    refs: list[tuple[str, int]] = []
+    for name, value in row.items():
+        if isinstance(value, Waiting):
+            refs.append((name, _position(index, value)))
+        elif value is not None and name in decorated:
+            values[name] = decorated[name].process_bind_param(value, _DIALECT)
+        else:
+            values[name] = value
+    return values, tuple(refs)
 
 
 def _position(index: dict[int, int], row: Waiting) -> int:
@@ -316,21 +375,6 @@ def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
     return text(f"WITH {', '.join(ctes)} SELECT {', '.join(results) or '1'}")
 
 
-def _as_json(table: Table, row: Mapping[str, Any]) -> str:
-    """The row's values (not its references) as a JSON object for `jsonb_populate_record`, after
-    each column type's own bind step where it has one (UTC for `UTCDateTime`). A JSON column's
-    value is embedded as JSON; None there becomes SQL NULL, which reads back as None too."""
-    decorated = _decorated_columns(table)
-    values = {}
-    for name, value in row.items():
-        if isinstance(value, Waiting):
-            continue
-        if value is not None and name in decorated:
-            value = decorated[name].process_bind_param(value, _DIALECT)
-        values[name] = value
-    return json.dumps(values, default=_json_value, separators=(",", ":"))
-
-
 @functools.lru_cache(maxsize=128)
 def _decorated_columns(table: Table) -> dict[str, TypeDecorator[Any]]:
     return {c.name: c.type for c in table.columns if isinstance(c.type, TypeDecorator)}
@@ -386,6 +430,21 @@ def _before_commit(session: Session) -> None:
 def _no_savepoint_while_waiting(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested and session.info.get(_QUEUE):
         raise RuntimeError("a savepoint (begin_nested) while rows wait in insert_later: not supported")
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_after_commit(session: Session) -> None:
+    session.info.pop(_PERSISTED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    """As SQLAlchemy does with the objects a rolled-back transaction inserted: out of the
+    session, transient again."""
+    for obj in session.info.pop(_PERSISTED, ()):
+        if obj in session:
+            session.expunge(obj)
+        make_transient(obj)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -338,3 +338,50 @@ def test_every_column_reads_back_as_it_was_written(
         entry = s.scalars(select(AuditEntry)).one()
         assert entry.detail == {"fields": ["a", "b"], "nested": {"x": None}}
         assert entry.at.tzinfo is not None and entry.resident_id == stored.id
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_a_full_queue_never_splits_a_new_resident_from_its_history(
+    intake_db: Database, accounts_db: Database, make_user: Any, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Found in review: with two certificates and the queue full after the first, the resident was
+    written and made persistent, its cascade took over the second certificate, and the ORM
+    inserted that one without the resident's id. A create's rows now go in one batch."""
+    monkeypatch.setattr("shared.writebehind.MAX_WAITING", batch)
+    coach = _coach(make_user)
+    data = {**_intake(coach), "certificates": [{"code": "vca_basis"}, {"code": "heftruck"}]}
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        resident = residents.create(s, Staff.from_session(a), coach, data)
+        audit.record(s, coach, resident, "create", "api", "intake")
+    with intake_db.unit_of_work() as s:
+        stored = s.scalars(select(Resident)).one()
+        assert sorted(c.code for c in stored.certificates) == ["heftruck", "vca_basis"]
+        assert s.scalars(select(AuditEntry.resident_id)).all() == [stored.id]
+
+
+@pytest.mark.both_backends
+def test_a_rollback_takes_a_written_resident_out_of_the_session(
+    intake_db: Database, accounts_db: Database, make_user: Any
+) -> None:
+    """Found in review: written and attached as if loaded, a resident stayed in the session after
+    a rollback, for a row that was gone; the next create in the session then failed."""
+    coach = _coach(make_user)
+    session, accounts = intake_db.sessionmaker(), accounts_db.sessionmaker()
+    try:
+        first = residents.create(session, Staff.from_session(accounts), coach, _intake(coach))
+        session.flush()
+        assert first in session and first.certificates[0] in session
+        session.rollback()
+        assert first not in session and inspect(first).transient
+        assert all(inspect(c).transient for c in first.certificates)
+        again = residents.create(
+            session, Staff.from_session(accounts), coach, {**_intake(coach), "email": "again@example.nl"}
+        )
+        session.commit()
+    finally:
+        session.close()
+        accounts.close()
+    with intake_db.unit_of_work() as s:
+        assert s.scalars(select(Resident.email)).all() == ["again@example.nl"]
+        assert s.scalars(select(ResidentCertificate.resident_id)).all() == [again.id]

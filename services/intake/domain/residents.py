@@ -26,7 +26,7 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.outbox import scrub_subjects
-from shared.writebehind import insert_object_later
+from shared.writebehind import insert_object_later, together
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -181,29 +181,36 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
     resident.created_at = resident.updated_at = now
     # The resident, its history, its audit row and its first event go in together: one
     # statement on PostgreSQL (shared/writebehind.py); the resident is persistent after it.
-    insert_object_later(session, resident)
-    publishing.publish_stage(session, resident, None, "aangemeld", None)
-    _add_history(
-        session,
-        resident,
-        "certificates",
-        ResidentCertificate,
-        [
-            {"code": c["code"], "obtained_on": c.get("obtained_on"), "valid_until": c.get("valid_until")}
-            for c in certificates
-        ],
-    )
-    ladder = (
-        [{"trede": trede, "measured_by": principal.user_id, "measured_at": now}] if trede is not None else []
-    )
-    _add_history(session, resident, "ladder", LadderMeasurement, ladder)
-    _add_history(
-        session,
-        resident,
-        "stage_changes",
-        StageChange,
-        [{"from_stage": None, "to_stage": "aangemeld", "changed_by": principal.user_id, "changed_at": now}],
-    )
+    with together(session):  # the resident and the rows that refer to it in one batch
+        insert_object_later(session, resident)
+        publishing.publish_stage(session, resident, None, "aangemeld", None)
+        _add_history(
+            session,
+            resident,
+            "certificates",
+            ResidentCertificate,
+            [
+                {"code": c["code"], "obtained_on": c.get("obtained_on"), "valid_until": c.get("valid_until")}
+                for c in certificates
+            ],
+        )
+        measured = {"trede": trede, "measured_by": principal.user_id, "measured_at": now}
+        ladder = [measured] if trede is not None else []
+        _add_history(session, resident, "ladder", LadderMeasurement, ladder)
+        _add_history(
+            session,
+            resident,
+            "stage_changes",
+            StageChange,
+            [
+                {
+                    "from_stage": None,
+                    "to_stage": "aangemeld",
+                    "changed_by": principal.user_id,
+                    "changed_at": now,
+                }
+            ],
+        )
     return resident
 
 
