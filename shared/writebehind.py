@@ -171,9 +171,12 @@ def insert_object_later(
 def id_of(session: Session, obj: Any) -> Any:
     """The object's id; while it waits in `insert_object_later`, its handle (a waiting row may
     give that as a column's value: it becomes the id when written)."""
-    if obj.id is None:
-        return session.info.get(_OBJECTS, {}).get(id(obj))
-    return obj.id
+    if obj.id is not None:
+        return obj.id
+    handle = session.info.get(_OBJECTS, {}).get(id(obj))
+    if handle is None:  # not stored and not waiting: an audit row or a reference would lose it
+        raise RuntimeError(f"{type(obj).__name__} has no id and is not waiting to be written")
+    return handle
 
 
 def _row_of_object(

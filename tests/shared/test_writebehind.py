@@ -17,7 +17,7 @@ from shared.auth.cache import Staff
 from shared.db import Database, utcnow
 from shared.outbox import notify_channel
 from shared.testdata import resident_payload
-from shared.writebehind import MAX_WAITING, insert_later, queued
+from shared.writebehind import MAX_WAITING, id_of, insert_later, queued
 from tests.support.worlds import World
 
 
@@ -385,3 +385,9 @@ def test_a_rollback_takes_a_written_resident_out_of_the_session(
     with intake_db.unit_of_work() as s:
         assert s.scalars(select(Resident.email)).all() == ["again@example.nl"]
         assert s.scalars(select(ResidentCertificate.resident_id)).all() == [again.id]
+
+
+def test_an_object_neither_stored_nor_waiting_has_no_id_to_give(intake_db: Database) -> None:
+    """An audit row about such a resident would otherwise lose whom it is about."""
+    with intake_db.unit_of_work() as s, pytest.raises(RuntimeError, match="not waiting"):
+        id_of(s, Resident(programme_id="DW-NONE"))
