@@ -28,7 +28,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from shared.localservers import start_postgres, start_redis
 from shared.testdata import resident_payload
 
 START, END = "<!-- instructions-bench:start -->", "<!-- instructions-bench:end -->"
@@ -45,43 +44,34 @@ WARM_UP = 30
 def child(target: str, creates: int) -> None:
     """Runs under valgrind: set up, warm up, count `creates` creates."""
     from bench.load_bench import seed_accounts
-    from bench.profile_create import _settings_env
+    from bench.profile_create import production_services
 
-    with tempfile.TemporaryDirectory(prefix="instap-instructions-") as tmp:
-        workdir = Path(tmp)
-        pg = start_postgres(workdir / "pg")
-        redis_server = start_redis(workdir / "redis")
-        try:
-            os.environ.update(_settings_env(workdir, pg.url, redis_server.url))
-            (workdir / "prom").mkdir()
-            from services.intake.app import create_app
-            from shared.cli import migrate_all
-            from shared.config import load_settings
+    with production_services("instap-instructions-") as (_workdir, pg_url, _redis_url):
+        from services.intake.app import create_app
+        from shared.cli import migrate_all
+        from shared.config import load_settings
 
-            settings = load_settings()
-            migrate_all(settings)
-            coach_id, _org, token = seed_accounts(load_settings(env="test", password_hashing="fast"), pg.url)
-            path = TARGETS[target]
-            if path.startswith("/bare"):
-                from bench import bare_app
+        settings = load_settings()
+        migrate_all(settings)
+        coach_id, _org, token = seed_accounts(load_settings(env="test", password_hashing="fast"), pg_url)
+        path = TARGETS[target]
+        if path.startswith("/bare"):
+            from bench import bare_app
 
-                bare_app.create_schema(pg.url)
-                app = bare_app.create_app(pg.url)
-            else:
-                app = create_app(settings)
-            client = app.test_client()
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            body = json.dumps(resident_payload(coach_id=coach_id)).encode()
-            for _ in range(WARM_UP):
-                response = client.post(path, data=body, headers=headers)
-                assert response.status_code == 201, response.get_data(as_text=True)
-            _counting("on")
-            for _ in range(creates):
-                client.post(path, data=body, headers=headers)
-            _counting("off")
-        finally:
-            redis_server.stop()
-            pg.stop()
+            bare_app.create_schema(pg_url)
+            app = bare_app.create_app(pg_url)
+        else:
+            app = create_app(settings)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = json.dumps(resident_payload(coach_id=coach_id)).encode()
+        for _ in range(WARM_UP):
+            response = client.post(path, data=body, headers=headers)
+            assert response.status_code == 201, response.get_data(as_text=True)
+        _counting("on")
+        for _ in range(creates):
+            client.post(path, data=body, headers=headers)
+        _counting("off")
 
 
 def _counting(state: str) -> None:

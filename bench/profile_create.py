@@ -18,6 +18,7 @@ split is the same: use it to find what to make cheaper, and `bench.load_bench` t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -25,6 +26,7 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -59,18 +61,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="time only (no profiler overhead)")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="instap-profile-") as tmp:
+    with production_services("instap-profile-") as (workdir, pg_url, redis_url):
+        run(args, workdir, pg_url, redis_url)
+    return 0
+
+
+@contextlib.contextmanager
+def production_services(prefix: str) -> Iterator[tuple[Path, str, str]]:
+    """A throw-away PostgreSQL and Redis, and this process's environment set to production
+    settings using them: (work directory, PostgreSQL URL, Redis URL)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         workdir = Path(tmp)
         pg = start_postgres(workdir / "pg")
         redis_server = start_redis(workdir / "redis")
         try:
             os.environ.update(_settings_env(workdir, pg.url, redis_server.url))
             (workdir / "prom").mkdir()
-            run(args, workdir, pg.url, redis_server.url)
+            yield workdir, pg.url, redis_server.url
         finally:
             redis_server.stop()
             pg.stop()
-    return 0
 
 
 def run(args: argparse.Namespace, workdir: Path, pg_url: str, redis_url: str) -> None:
