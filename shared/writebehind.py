@@ -157,7 +157,12 @@ def insert_object_later(
     takes the object over first (someone adds it to the session and flushes), nothing is
     written here. `member_of` (an object, a collection's name): written only if it is still in
     that collection then (an object taken out of a new resident's history before the write).
-    `id_of` gives the object's id, or its handle while it waits."""
+    `id_of` gives the object's id, or its handle while it waits.
+
+    Limits: do not add a waiting object to the session yourself (the rows that refer to it would
+    then have no id to take), and do not expire or refresh an object whose new children wait in
+    its collections (`member_of` would read the stored collection, without them, and skip them).
+    Nothing in Instap does either; queue an object and its children inside `together`."""
     handle = insert_later(
         session,
         inspect(obj).mapper.local_table,
