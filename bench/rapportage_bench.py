@@ -31,7 +31,7 @@ from services.rapportage.domain.consumer import apply_batch
 from services.rapportage.domain.facts import FactStore
 from services.rapportage.domain.pseudonym import pseudonym
 from services.rapportage.domain.reports.catalog import REPORTS, document
-from services.rapportage.domain.reports.query import AMSTERDAM, ReportQuery
+from services.rapportage.domain.reports.query import ReportQuery
 from services.rapportage.models import (
     CertificateFact,
     EnrolmentFact,
@@ -45,6 +45,7 @@ from services.rapportage.models import (
     StageFact,
 )
 from shared.cli import migrate_all
+from shared.clock import AMSTERDAM
 from shared.config import load_settings
 from shared.db import Database
 from shared.jobs import apply_once

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.rapportage.domain.reports.query import today
 from services.rapportage.models import OutreachActivity
+from shared import clock
 from shared.auth.accounts import Principal
 from shared.auth.roles import JOBCOACH
 from shared.errors import Invalid
@@ -19,7 +19,7 @@ OLDEST = date(2020, 1, 1)
 
 def record(session: Session, principal: Principal, data: dict[str, Any]) -> OutreachActivity:
     held_on: date = data["held_on"]
-    if held_on > today() + timedelta(days=1):
+    if held_on > clock.today() + timedelta(days=1):
         raise Invalid(
             "Niet alle gegevens zijn goed ingevuld.", {"held_on": ["Deze datum ligt in de toekomst."]}
         )

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from services.rapportage.domain import organisations
 from services.rapportage.domain.reports import derived
 from services.rapportage.domain.reports.catalog import REPORTS, document, documents_together
-from services.rapportage.domain.reports.query import AMSTERDAM, ReportQuery
+from services.rapportage.domain.reports.query import ReportQuery
 from services.rapportage.exports import files
 from services.rapportage.models import ReportPack
+from shared.clock import AMSTERDAM
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.runtime import ServiceContext

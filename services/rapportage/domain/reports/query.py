@@ -33,10 +33,6 @@ class ReportQuery:
         return ReportQuery(self.start, self.end, by, self.threshold, self.organisation_id, self.extra)
 
 
-def today() -> date:
-    return clock.today()
-
-
 def _date(raw: str | None, name: str, default: date) -> date:
     if raw is None or raw == "":
         return default
@@ -50,7 +46,7 @@ def _date(raw: str | None, name: str, default: date) -> date:
 
 
 def parse_period(args: Mapping[str, str | None]) -> tuple[date, date]:
-    now = today()
+    now = clock.today()
     start = _date(args.get("from"), "from", date(now.year, 1, 1))
     end = _date(args.get("to"), "to", now)
     if start > end:

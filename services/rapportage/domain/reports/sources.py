@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, cast, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from services.rapportage.domain.reports.query import AMSTERDAM, ReportQuery
+from services.rapportage.domain.reports.query import ReportQuery
 from services.rapportage.models import (
     CertificateFact,
     FollowUpFact,
@@ -25,6 +25,7 @@ from services.rapportage.models import (
     PlacementFact,
     ProposalFact,
 )
+from shared.clock import AMSTERDAM
 
 UNKNOWN = "onbekend"
 PERSON_DIMS = ("wijk", "gender", "age_band")
