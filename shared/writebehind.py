@@ -332,7 +332,9 @@ def _write_in_order(connection: Connection, rows: list[tuple[Waiting, dict[str, 
     referred = {id(v) for _, row in rows for v in row.values() if isinstance(v, Waiting)}
     for run in runs:
         table = run[0][0].table
-        values = [{k: _id_of(v) if isinstance(v, Waiting) else v for k, v in row.items()} for _, row in run]
+        values = [
+            {k: _written_id(v) if isinstance(v, Waiting) else v for k, v in row.items()} for _, row in run
+        ]
         if not any(w.written is not None or id(w) in referred for w, _ in run):
             connection.execute(insert(table), values)
             continue
@@ -343,7 +345,7 @@ def _write_in_order(connection: Connection, rows: list[tuple[Waiting, dict[str, 
             w.new_id = row_id
 
 
-def _id_of(row: Waiting) -> int:
+def _written_id(row: Waiting) -> int:
     if row.new_id is None:
         raise RuntimeError("a waiting row refers to a row that was not written before it")
     return row.new_id
