@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -26,6 +27,8 @@ CONNECT_TIMEOUT_S = 3
 POOL_TIMEOUT_S = 5
 LOCK_TIMEOUT_MS = 5000
 STATEMENT_TIMEOUT_MS = 30_000
+# A pooled connection idle for longer than this is pinged before it is used (below).
+PING_AFTER_IDLE_S = 1.0
 
 
 def utcnow() -> datetime:
@@ -55,6 +58,35 @@ class UTCDateTime(TypeDecorator[datetime]):
 def new_metadata() -> MetaData:
     """Metadata for one component's tables, with constraint names Alembic can rely on."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle for a while.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: a round trip and about a twentieth of
+    an intake create's CPU (issue 12, docs/benchmarks.md), to catch what mostly happens while
+    a connection sits unused (a database restart, a proxy closing idle connections). A
+    connection in steady use is not pinged; one idle for more than PING_AFTER_IDLE_S is, and a
+    dead one is replaced before the request sees it (SQLAlchemy's pessimistic disconnect
+    handling, by its checkout event). A connection that dies while in use fails its request
+    (503, shared/app.py) and SQLAlchemy then renews every connection of the pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
+            return  # new, or in steady use
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error  # the pool reconnects
+        if not alive:
+            raise exc.DisconnectionError("ping failed")
 
 
 class Database:
@@ -98,7 +130,6 @@ class Database:
         # caller) in seconds, never a request that hangs until the proxy gives up.
         engine = create_engine(
             url,
-            pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,
             pool_timeout=POOL_TIMEOUT_S,
@@ -119,6 +150,7 @@ class Database:
             cur.close()
             dbapi_conn.autocommit = previous
 
+        _ping_after_idle(engine)
         return engine
 
     @contextlib.contextmanager

@@ -1,0 +1,77 @@
+"""The pool pings a connection only after it sat idle (shared/db.py, issue 12): a connection in
+steady use costs no extra round trip, and one that died while idle is replaced before a request
+sees it. Against a real PostgreSQL: the server ends the connection (pg_terminate_backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from shared import db as shared_db
+from shared.db import Database
+
+
+@pytest.fixture
+def database(postgres_url: str) -> Iterator[Database]:
+    database = Database(postgres_url, "pooltest")
+    yield database
+    database.dispose()
+
+
+def _backend_pid(database: Database) -> int:
+    with database.engine.connect() as conn:
+        return int(conn.scalar(text("SELECT pg_backend_pid()")))
+
+
+def _terminate(postgres_url: str, pid: int) -> None:
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    database: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = _backend_pid(database)
+    _terminate(postgres_url, pid)
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 0.0)  # every pooled connection counts as idle
+    assert _backend_pid(database) != pid  # no error: the ping found it dead, the pool reconnected
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_one_failure_renews_the_pool(
+    database: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 3600.0)
+    pid = _backend_pid(database)
+    _terminate(postgres_url, pid)
+    # Not pinged (no round trip before use): the dead connection fails its one request ...
+    with pytest.raises(OperationalError):
+        _backend_pid(database)
+    # ... and the pool is renewed: the next request works on a new connection.
+    assert _backend_pid(database) != pid
+
+
+def test_the_ping_happens_only_after_the_idle_time(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings: list[object] = []
+    real_ping = database.engine.dialect.do_ping
+
+    def counting_ping(dbapi_conn: object) -> bool:
+        pings.append(dbapi_conn)
+        return real_ping(dbapi_conn)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", counting_ping)
+    _backend_pid(database)  # a new connection: not pinged
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 3600.0)
+    _backend_pid(database)
+    assert pings == []
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 0.0)
+    _backend_pid(database)
+    assert len(pings) == 1
