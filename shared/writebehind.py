@@ -45,7 +45,18 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnDefault, Connection, Table, TypeDecorator, event, insert, inspect, text
+from sqlalchemy import (
+    ColumnDefault,
+    Connection,
+    Integer,
+    Table,
+    TypeDecorator,
+    column,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import (
     Mapper,
@@ -55,7 +66,7 @@ from sqlalchemy.orm import (
     make_transient,
     make_transient_to_detached,
 )
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
 _OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> its waiting row
@@ -271,19 +282,20 @@ def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[
     index = {id(w): i for i, (w, _) in enumerate(rows)}
     referred: set[int] = set()
     shape = []
-    params: dict[str, Any] = {}
-    for i, (w, row) in enumerate(rows):
-        values, refs = _split(w.table, row, index)
+    values = []
+    for w, row in rows:
+        row_values, refs = _split(w.table, row, index)
         referred.update(id(rows[k][0]) for _, k in refs)
         shape.append((w.table, tuple(row), w.written is not None, refs))
-        params[f"w{i}"] = json.dumps(values, default=_json_value, separators=(",", ":"))
+        values.append(row_values)
+    params: dict[str, Any] = {"rows": _to_json(values)}
     final = tuple(
         (table, columns, returning or id(w) in referred, refs)
         for (w, _), (table, columns, returning, refs) in zip(rows, shape, strict=True)
     )
     channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
     params.update({f"c{j}": channel for j, channel in enumerate(channels)})
-    ids = iter(connection.execute(_statement(final, channels), params).one())
+    ids = iter(connection.execute(_statement(final, channels), params).scalar_one() or ())
     for (w, _), (_, _, returning, _) in zip(rows, final, strict=True):
         if returning:
             w.new_id = next(ids)
@@ -357,15 +369,17 @@ Shape = tuple[tuple[Table, tuple[str, ...], bool, tuple[tuple[str, int], ...]], 
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
-    """`WITH w0 AS (INSERT INTO t (...) SELECT ... FROM jsonb_populate_record(NULL::t, :w0)
-    [RETURNING id]), w1 AS (...) SELECT (SELECT id FROM w0), ..., pg_notify(...)`: one row,
-    with the ids asked for. PostgreSQL runs every data-modifying CTE, read or not; a column that
-    takes an earlier row's id reads it from that row's CTE (the foreign key is checked at the end
-    of the statement, when the row is there). Each row is one parameter, a JSON object that
-    PostgreSQL turns into the table's row type, column by column: a parameter per column made
-    the statement too long and too many-valued for psycopg to keep its parsed form, and it was
-    parsed again for every create (about a tenth of the request's CPU). Built once per shape."""
+def _statement(shape: Shape, channels: tuple[str, ...]) -> TextualSelect:
+    """`WITH given AS (SELECT :rows::jsonb AS _rows), w0 AS (INSERT INTO t (...) SELECT ...
+    FROM given, jsonb_populate_record(NULL::t, given._rows -> 0) [RETURNING id]), w1 AS (...)
+    SELECT ARRAY[(SELECT id FROM w0), ...] FROM (SELECT pg_notify(...)) AS notified`: one row,
+    one column, the ids asked for. PostgreSQL runs every data-modifying CTE, read or not; a
+    column that takes an earlier row's id reads it from that row's CTE (the foreign key is
+    checked at the end of the statement, when the row is there). The rows are one parameter, a
+    JSON array whose objects PostgreSQL turns into each table's row type, column by column: a
+    parameter per column made the statement too long and too many-valued for psycopg to keep
+    its parsed form, and it was parsed again for every create (about a tenth of the request's
+    CPU); one array is one encoding in Python. Built once per shape."""
     ctes, results = [], []
     for i, (table, columns, returning, refs) in enumerate(shape):
         referring = dict(refs)
@@ -376,13 +390,22 @@ def _statement(shape: Shape, channels: tuple[str, ...]) -> TextClause:
             f"(SELECT id FROM w{referring[c]})" if c in referring else _NAMES.quote(c)  # noqa: S608
             for c in columns
         )
-        source = f"jsonb_populate_record(CAST(NULL AS {target}), CAST(:w{i} AS jsonb))"
+        source = f"given, jsonb_populate_record(CAST(NULL AS {target}), given._rows -> {i})"
         back = " RETURNING id" if returning else ""
         ctes.append(f"w{i} AS (INSERT INTO {target} ({quoted}) SELECT {picked} FROM {source}{back})")  # noqa: S608
         if returning:
             results.append(f"(SELECT id FROM w{i})")  # noqa: S608
-    results += [f"pg_notify(:c{j}, '')" for j in range(len(channels))]
-    return text(f"WITH {', '.join(ctes)} SELECT {', '.join(results) or '1'}")
+    # One column, however many ids: each column of a result costs psycopg and SQLAlchemy a
+    # description and a type lookup per execution. The NOTIFYs are a one-row FROM.
+    ids = f"ARRAY[{', '.join(results)}]" if results else "NULL"
+    notifies = ", ".join(f"pg_notify(:c{j}, '')" for j in range(len(channels)))
+    notified = f" FROM (SELECT {notifies}) AS notified" if channels else ""
+    # `given` is read by every row's CTE, so PostgreSQL casts the parameter once (materialised).
+    # Typed, so SQLAlchemy keeps the result's metadata with the compiled statement.
+    given = "given AS (SELECT CAST(:rows AS jsonb) AS _rows)"
+    return text(f"WITH {given}, {', '.join(ctes)} SELECT {ids} AS ids{notified}").columns(  # noqa: S608
+        column("ids", postgresql.ARRAY(Integer))
+    )
 
 
 @functools.lru_cache(maxsize=128)
@@ -396,6 +419,10 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be written behind")
+
+
+# All rows of a statement are one JSON array: one encoding, one parameter (issue 12).
+_to_json = json.JSONEncoder(default=_json_value, separators=(",", ":")).encode
 
 
 class WriteBehindSession(Session):
