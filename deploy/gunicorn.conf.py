@@ -28,6 +28,13 @@ keepalive = 5
 # they restart minutes apart, never more than one at a time under even traffic.
 max_requests = _int_env("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int_env("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
+# The app is imported once, in the master, and each worker is a fork of it (copy-on-write). A
+# worker then starts in milliseconds instead of about 2 s of CPU for its imports, which under
+# steady load came to a quarter of the bare benchmark app's CPU per request with the recycling
+# above (issue 12, docs/benchmarks.md). `post_fork` below gives each worker its own database
+# and Redis connections. A new version of the code needs a new master (a new container, as
+# every deploy here is), not `kill -HUP`. GUNICORN_PRELOAD=false imports in each worker again.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").strip().lower() not in ("0", "false", "no")
 # Heartbeat files in memory: /tmp may be a slow overlay filesystem in containers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - not a temp file
 
@@ -89,6 +96,15 @@ def on_starting(server):
         for name in os.listdir(path):
             if name.endswith(".db"):
                 os.unlink(os.path.join(path, name))
+
+
+def post_fork(server, worker):
+    """A worker forked from a master that imported the app (`preload_app`): no connection of the
+    master's pools may be shared with it (shared/runtime.py, ServiceContext.after_fork)."""
+    app = getattr(server.app, "callable", None)
+    context = getattr(app, "extensions", {}).get("instap")
+    if context is not None:
+        context.after_fork()
 
 
 def child_exit(server, worker):

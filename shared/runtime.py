@@ -40,6 +40,16 @@ class ServiceContext:
             )
         return self._redis
 
+    def after_fork(self) -> None:
+        """In a process forked from the one that built this context (gunicorn's `preload_app`):
+        forget the parent's pooled connections without closing them, since they are the
+        parent's (SQLAlchemy's advice for pools and fork), and its Redis client; this process
+        opens its own on first use."""
+        self.db.engine.dispose(close=False)
+        if self.accounts_db is not self.db:
+            self.accounts_db.engine.dispose(close=False)
+        self._redis = None
+
     def close(self) -> None:
         if self._redis is not None:
             self._redis.close()
