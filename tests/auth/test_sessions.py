@@ -130,3 +130,18 @@ def test_last_seen_moves_with_activity(app: Any, make_user: Any, login: Any) -> 
     refreshed = session_data(app, copy_cookie(browser))
     assert time.time() - refreshed["seen"] < 120
     assert refreshed["iat"] == data["iat"]  # the absolute lifetime does not slide
+
+
+def test_a_changed_secret_key_is_used_at_once_though_the_serializer_is_kept(
+    app: Any, make_user: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session cookie's serializer is made once per key (shared/app.py, issue 12): a cookie
+    signed with the old key stops working when the key changes, and works again with it."""
+    c = login(make_user("jobcoach"))
+    cookie = copy_cookie(c.client)
+    interface = app.session_interface
+    assert interface.get_signing_serializer(app) is interface.get_signing_serializer(app)
+    monkeypatch.setattr(app, "secret_key", "another-test-only-key-" + "k" * 40)
+    assert client_with_cookie(app, cookie).get(API).status_code == 401
+    monkeypatch.undo()
+    assert client_with_cookie(app, cookie).get(API).status_code == 200
