@@ -371,7 +371,7 @@ Shape = tuple[tuple[Table, tuple[str, ...], bool, tuple[tuple[str, int], ...]], 
 @functools.lru_cache(maxsize=256)
 def _statement(shape: Shape, channels: tuple[str, ...]) -> TextualSelect:
     """`WITH given AS (SELECT :rows::jsonb AS _rows), w0 AS (INSERT INTO t (...) SELECT ...
-    FROM given, jsonb_populate_record(NULL::t, given._rows -> 0) [RETURNING id]), w1 AS (...)
+    FROM jsonb_populate_record(NULL::t, (SELECT _rows FROM given) -> 0) [RETURNING id]), w1 AS (...)
     SELECT ARRAY[(SELECT id FROM w0), ...] FROM (SELECT pg_notify(...)) AS notified`: one row,
     one column, the ids asked for. PostgreSQL runs every data-modifying CTE, read or not; a
     column that takes an earlier row's id reads it from that row's CTE (the foreign key is
@@ -390,7 +390,9 @@ def _statement(shape: Shape, channels: tuple[str, ...]) -> TextualSelect:
             f"(SELECT id FROM w{referring[c]})" if c in referring else _NAMES.quote(c)  # noqa: S608
             for c in columns
         )
-        source = f"given, jsonb_populate_record(CAST(NULL AS {target}), given._rows -> {i})"
+        # The rows through a scalar subquery, not `FROM given`: a table's own column could be
+        # called `_rows` too, and would then be ambiguous.
+        source = f"jsonb_populate_record(CAST(NULL AS {target}), (SELECT _rows FROM given) -> {i})"  # noqa: S608
         back = " RETURNING id" if returning else ""
         ctes.append(f"w{i} AS (INSERT INTO {target} ({quoted}) SELECT {picked} FROM {source}{back})")  # noqa: S608
         if returning:

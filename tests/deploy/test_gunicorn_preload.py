@@ -64,6 +64,8 @@ def test_the_gunicorn_config_preloads_and_its_post_fork_renews_the_apps_pools(
     server = SimpleNamespace(app=SimpleNamespace(callable=app))
     conf["post_fork"](server, None)
     assert ctx.db.engine.pool is not pools[0] and ctx.accounts_db.engine.pool is not pools[1]
+    for pool in pools:  # in a real fork they are the parent's; here, this process's to close
+        pool.dispose()
     conf["post_fork"](SimpleNamespace(app=SimpleNamespace(callable=lambda *_: None)), None)  # no app: no-op
 
     monkeypatch.setenv("GUNICORN_PRELOAD", "false")

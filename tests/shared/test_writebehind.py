@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, inspect, select
 
 from services.intake.api.schemas import ResidentCreateSchema
 from services.intake.domain import audit, consent, funnel, residents
@@ -391,3 +391,32 @@ def test_an_object_neither_stored_nor_waiting_has_no_id_to_give(intake_db: Datab
     """An audit row about such a resident would otherwise lose whom it is about."""
     with intake_db.unit_of_work() as s, pytest.raises(RuntimeError, match="not waiting"):
         id_of(s, Resident(programme_id="DW-NONE"))
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("name", ["_rows", "given", "ids", "notified"])
+def test_a_table_may_have_columns_named_like_the_statements_own_parts(intake_db: Database, name: str) -> None:
+    """The PostgreSQL statement names a CTE `given` with a column `_rows`, and its result `ids`
+    and `notified`: a table's own column of such a name must still be written (the review's
+    finding: `_rows` was ambiguous while the CTE was in each row's FROM)."""
+    metadata = MetaData()
+    table = Table(
+        f"wb_named_{name.strip('_')}",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column(name, String(20)),
+        schema="intake" if intake_db.is_postgres else None,
+    )
+    metadata.create_all(intake_db.engine)
+    try:
+        ids: list[int] = []
+        with intake_db.unit_of_work() as s:
+            insert_later(s, table, {name: "first"}, written=ids.append)
+            insert_later(
+                s, table, {name: "second"}, notify="instap_outbox_test" if intake_db.is_postgres else None
+            )
+        with intake_db.unit_of_work() as s:
+            stored = dict(s.execute(select(table.c.id, table.c[name])).tuples().all())
+        assert sorted(stored.values()) == ["first", "second"] and stored[ids[0]] == "first"
+    finally:
+        metadata.drop_all(intake_db.engine)
