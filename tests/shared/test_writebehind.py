@@ -4,10 +4,13 @@ PostgreSQL all of them in one statement with the relay's NOTIFY."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, inspect, select
+from sqlalchemy.orm import Session
 
 from services.intake.api.schemas import ResidentCreateSchema
 from services.intake.domain import audit, consent, funnel, residents
@@ -190,6 +193,16 @@ def _intake(coach: Principal) -> dict[str, Any]:
     return ResidentCreateSchema().load(resident_payload(coach_id=coach.user_id))
 
 
+@contextlib.contextmanager
+def _registering(
+    intake_db: Database, accounts_db: Database, coach: Principal, data: dict[str, Any] | None = None
+) -> Iterator[tuple[Session, Resident]]:
+    """A transaction in which the coach has just registered a resident (waiting to be written)."""
+    data = data if data is not None else _intake(coach)
+    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
+        yield s, residents.create(s, Staff.from_session(a), coach, data)
+
+
 def _coach(make_user: Any) -> Principal:
     user = make_user("jobcoach")
     return Principal(
@@ -202,8 +215,7 @@ def test_a_stage_change_in_the_same_transaction_comes_after_the_registration(
     intake_db: Database, accounts_db: Database, make_user: Any
 ) -> None:
     coach = _coach(make_user)
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        resident = residents.create(s, Staff.from_session(a), coach, _intake(coach))
+    with _registering(intake_db, accounts_db, coach) as (s, resident):
         funnel.change_stage(s, coach, resident, "intake", None)
         programme_id = resident.programme_id
     with intake_db.unit_of_work() as s:
@@ -220,8 +232,7 @@ def test_a_certificate_removed_in_the_same_transaction_is_not_written(
     coach = _coach(make_user)
     payload = _intake(coach)
     assert payload["certificates"], "the sample resident has a certificate"
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        resident = residents.create(s, Staff.from_session(a), coach, payload)
+    with _registering(intake_db, accounts_db, coach, payload) as (s, resident):
         residents.update(s, coach, resident, {"certificates": []})
     assert _count(intake_db, ResidentCertificate) == 0
 
@@ -263,8 +274,7 @@ def test_a_new_resident_is_persistent_after_the_write_and_reads_back_without_a_q
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        resident = residents.create(s, Staff.from_session(a), coach, _intake(coach))
+    with _registering(intake_db, accounts_db, coach) as (s, resident):
         assert resident.id is None and queued(s) > 0
         s.flush()  # writes what waits, as any statement or the commit would
         assert resident.id is not None and resident in s and queued(s) == 0
@@ -295,8 +305,7 @@ def test_a_new_resident_given_consent_before_the_write_keeps_it(
 ) -> None:
     """The demo's path: consent right after the intake, in the same transaction."""
     coach = _coach(make_user)
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        resident = residents.create(s, Staff.from_session(a), coach, _intake(coach))
+    with _registering(intake_db, accounts_db, coach) as (s, resident):
         consent.give_many(
             s, coach, resident, [("registratie", "schriftelijk"), ("delen_werkgever", "digitaal")], ""
         )
@@ -311,7 +320,8 @@ def test_a_new_resident_given_consent_before_the_write_keeps_it(
 def test_every_column_reads_back_as_it_was_written(
     intake_db: Database, accounts_db: Database, make_user: Any
 ) -> None:
-    """On PostgreSQL a waiting row travels as one JSON object per row (jsonb_populate_record):
+    """On PostgreSQL the waiting rows travel as one JSON array, an object per row
+    (jsonb_populate_record):
     text with quotes, backslashes and emoji, dates, moments to the microsecond, lists, booleans
     and empty values come back as they went in."""
     coach = _coach(make_user)
@@ -324,8 +334,7 @@ def test_every_column_reads_back_as_it_was_written(
         "driving_licence": True,
         "house_number": None,
     }
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        made = residents.create(s, Staff.from_session(a), coach, tricky)
+    with _registering(intake_db, accounts_db, coach, tricky) as (s, made):
         audit.record(s, coach, made, "create", "api", "intake", fields=["a", "b"], nested={"x": None})
     columns = [c.key for c in inspect(Resident).column_attrs]
     written = {key: getattr(made, key) for key in columns}  # as the object holds them after the write
@@ -351,8 +360,7 @@ def test_a_full_queue_never_splits_a_new_resident_from_its_history(
     monkeypatch.setattr("shared.writebehind.MAX_WAITING", batch)
     coach = _coach(make_user)
     data = {**_intake(coach), "certificates": [{"code": "vca_basis"}, {"code": "heftruck"}]}
-    with intake_db.unit_of_work() as s, accounts_db.unit_of_work() as a:
-        resident = residents.create(s, Staff.from_session(a), coach, data)
+    with _registering(intake_db, accounts_db, coach, data) as (s, resident):
         audit.record(s, coach, resident, "create", "api", "intake")
     with intake_db.unit_of_work() as s:
         stored = s.scalars(select(Resident)).one()
