@@ -453,7 +453,7 @@ def _before_any_statement(state: ORMExecuteState) -> None:
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     """Rows standing for ORM objects (a new resident's history) go in before the ORM writes
     anything: a later row of the same kind gets a later id, and an object the flush changes or
-    deletes exists by then. Other rows keep waiting (an intake create stays two statements)."""
+    deletes exists by then. Other rows keep waiting (an audit row, an event: they are leaves)."""
     if any(w.stands_for_an_object for w in session.info.get(_QUEUE, ())):
         write_queued(session)
 

@@ -23,7 +23,8 @@ API = "/intake/api/v1/residents"
 @dataclass
 class Trips:
     """Round trips to the database servers, seen through SQLAlchemy's events: each statement,
-    each connection checkout (the pool's pre-ping is one round trip), each commit."""
+    each connection checkout (counted as one: the pool pings a connection that sat idle,
+    shared/db.py), each commit."""
 
     statements: list[str] = field(default_factory=list)
     checkouts: int = 0
