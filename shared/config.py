@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     pseudonym_key: str = Field(default="", validation_alias="INSTAP_PSEUDONYM_KEY")
     # Longest sleep of the outbox relay: PostgreSQL wakes it at once; with SQLite it polls this often.
     relay_interval_seconds: float = Field(default=0.5, gt=0, validation_alias="INSTAP_RELAY_INTERVAL")
+    # Shortest time between two relay rounds while commits keep waking it: under load each round
+    # takes every event written meanwhile, so its fixed cost (two transactions, a Redis round
+    # trip) is paid a few times a second, not once per event. A quiet relay answers a commit at
+    # once; under load an event waits at most this much longer (docs/benchmarks.md, issue 12).
+    relay_min_gap_seconds: float = Field(default=0.2, ge=0, le=5, validation_alias="INSTAP_RELAY_MIN_GAP")
     # How long a web process trusts what it read about a bearer token or a staff member (active,
     # role, organisation) before asking the accounts store again; 0 turns the cache off. A token
     # revoked (or a coach deactivated) from another process takes at most this long to be refused.

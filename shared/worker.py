@@ -108,15 +108,16 @@ class RelayLoop(threading.Thread):
     and database outages."""
 
     PERIODIC_EVERY = 1.0
-    # At most one relay round per MIN_GAP when notifications keep coming: at 100 creates/s a
-    # round relays about five events in one transaction and one Redis round trip, instead of one
-    # round (and its fixed cost) per event. An event waits at most this much longer.
-    MIN_GAP = 0.05
 
-    def __init__(self, ctx: ServiceContext, interval: float):
+    def __init__(self, ctx: ServiceContext, interval: float, min_gap: float = 0.2):
         super().__init__(name=f"relay-{ctx.name}", daemon=True)
         self.ctx = ctx
         self.interval = interval
+        # At most one relay round per `min_gap` when notifications keep coming
+        # (INSTAP_RELAY_MIN_GAP): at 250 creates/s a round relays about fifty events in one
+        # transaction and one Redis round trip, instead of a round (and its fixed cost) per
+        # event. An event waits at most this much longer; a quiet relay answers at once.
+        self.min_gap = min_gap
         self.stopped = threading.Event()
         self.waker = Waker(ctx, interval, self.stopped)
         self._last_hook = 0.0
@@ -144,7 +145,7 @@ class RelayLoop(threading.Thread):
                 started = time.monotonic()
                 due = started - self._last_hook >= self.PERIODIC_EVERY
                 self._round(model, hook if (woken or due) else None)
-                woken = self.waker.wait(not_before=started + self.MIN_GAP)
+                woken = self.waker.wait(not_before=started + self.min_gap)
         finally:
             self.waker.close()
         self._drain(model)
@@ -224,7 +225,7 @@ def run_worker(service: str, settings: Settings, *, burst: bool = False) -> int:
     ctx = build_context(service, settings)
     set_worker_context(ctx)
     stop_requested.clear()  # a worker run before this one in the process (tests) may have set it
-    relay = RelayLoop(ctx, settings.relay_interval_seconds)
+    relay = RelayLoop(ctx, settings.relay_interval_seconds, settings.relay_min_gap_seconds)
     relay.catch_up()
     relay.start()
     state = COMPONENTS[service].state_metrics_hook()

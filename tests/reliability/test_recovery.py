@@ -190,3 +190,49 @@ def test_a_burst_worker_leaves_no_thread_behind(settings, service):
         run_worker_burst(settings, service=service)
     left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
     assert not left, left
+
+
+@pytest.mark.postgresql
+def test_a_busy_relay_takes_what_came_meanwhile_in_one_round_and_loses_nothing(
+    settings, login, make_user, monkeypatch
+):
+    """While commits keep waking it, the relay runs at most one round per `min_gap`
+    (INSTAP_RELAY_MIN_GAP) and each round takes every event written meanwhile: its fixed cost
+    is paid a few times a second, not once per event (issue 12). Nothing waits behind the gap:
+    when the writes stop, every event has been relayed. The bound on rounds is an upper bound, so
+    a slow machine only makes fewer of them; without the gap there is a round per create."""
+    c = login(make_user("jobcoach"))
+    ctx = build_context("intake", settings)
+    rounds: list[float] = []
+    real_relay = RelayLoop._relay
+
+    def counted(self, model):
+        rounds.append(time.monotonic())
+        return real_relay(self, model)
+
+    monkeypatch.setattr(RelayLoop, "_relay", counted)
+    loop = RelayLoop(ctx, interval=30, min_gap=0.5)  # the interval is out of the way: woken only
+    try:
+        loop.start()
+        _wait(lambda: loop.waker._conn is not None, 10, "the relay to listen")
+        time.sleep(0.2)
+        rounds.clear()
+        started = time.monotonic()
+        for _ in range(20):  # a create every 0.1 s or so: each commit notifies the relay
+            assert c.post(API, json=resident_payload()).status_code == 201
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+
+        def pending() -> int:
+            with ctx.db.unit_of_work() as s:
+                return s.scalar(
+                    select(func.count()).select_from(OutboxEvent).where(OutboxEvent.relayed_at.is_(None))
+                )
+
+        _wait(lambda: pending() == 0, 10, "every event to be relayed")
+        assert 2 <= len(rounds) <= elapsed / 0.5 + 2, (len(rounds), elapsed)
+        assert all(b - a >= 0.5 for a, b in zip(rounds, rounds[1:])), rounds
+    finally:
+        loop.stop()
+        loop.join(timeout=30)
+        ctx.close()
