@@ -1,14 +1,18 @@
 """Load benchmark of the write path (issue 12): Instap's intake against a bare Flask + SQLAlchemy
 app, under the same gunicorn settings, on the same PostgreSQL, in the same run.
 
-    python -m bench.load_bench [--seconds 20] [--clients 16] [--rates 100] [--rows 20000]
-                               [--out docs/benchmarks.md]
+    python -m bench.load_bench [--seconds 20] [--clients 16] [--turns 4] [--rates 100]
+                               [--rows 20000] [--out docs/benchmarks.md]
 
-One throw-away PostgreSQL and Redis. Each app runs in turn under `deploy/gunicorn.conf.py`
-(production settings: INSTAP_ENV=production, bearer token, JSON access log, Prometheus
-multiprocess directory; the intake worker relays the events meanwhile, as in production). For
-each app and each endpoint (create one resident; list a caseload page of 25 of `--rows`):
+One throw-away PostgreSQL and Redis. Every app runs for the whole bench under
+`deploy/gunicorn.conf.py` (production settings: INSTAP_ENV=production, bearer token, JSON access
+log, Prometheus multiprocess directory; the intake worker relays the events meanwhile, as in
+production); the load goes to one app at a time. For each app and each endpoint (create one
+resident; list a caseload page of 25 of `--rows`):
 - closed loop: `--clients` clients, each sending its next request when the last is answered;
+  for the create, the apps take turns in `--turns` slices of `--seconds / --turns` each (bare,
+  the writes' targets, Instap, bare, ...), so a machine whose speed drifts (a shared host: a
+  fifth within minutes) slows every app alike and the ratio between them stays fair;
 - fixed rate: requests sent on a schedule (`--rates` per second) whatever the answers do; the
   latency counts from the scheduled moment, so a stalled server is not hidden (no coordinated
   omission).
@@ -303,6 +307,75 @@ def _postgres_pids(pg_url: str) -> list[int]:
         return []
 
 
+def _measure_one(
+    target: Target,
+    endpoint: str,
+    method: str,
+    path: str,
+    mode: str,
+    rate: float | None,
+    args: argparse.Namespace,
+    pg_pids: list[int],
+    seconds: float | None = None,
+) -> Result:
+    """One load run against one target: closed loop (`rate` None) or a fixed rate."""
+    seconds = args.seconds if seconds is None else seconds
+    cpu0, db0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids)
+    w0, t0 = _cpu_seconds(target.worker_pids), time.perf_counter()
+    if rate is None:
+        lat, err = closed_loop(target, method, path, args.clients, seconds)
+    else:
+        lat, err = fixed_rate(target, method, path, rate, seconds)
+    return Result(
+        target.name,
+        endpoint,
+        mode,
+        len(lat),
+        err,
+        time.perf_counter() - t0,
+        lat,
+        _cpu_seconds(target.pids) - cpu0,
+        _cpu_seconds(target.worker_pids) - w0,
+        _cpu_seconds(pg_pids) - db0,
+    )
+
+
+def _take_turns(
+    targets: list[Target], args: argparse.Namespace, pg_pids: list[int], mode: str
+) -> list[Result]:
+    """The create's closed loop, `--seconds` per target, in `--turns` slices taken in turn (bare,
+    the writes' targets, Instap, bare, ...): on a shared machine whose speed drifts by a fifth
+    within minutes, every target meets the same drift, so their ratio does not depend on which
+    one happened to run in a slow minute. One result per target, its slices added up."""
+    totals: dict[str, Result] = {}
+    for _ in range(args.turns):
+        for target in targets:
+            part = _measure_one(
+                target,
+                "create",
+                "POST",
+                target.create_path,
+                mode,
+                None,
+                args,
+                pg_pids,
+                args.seconds / args.turns,
+            )
+            total = totals.setdefault(
+                target.name, Result(target.name, "create", mode, 0, 0, 0.0, [], 0.0, 0.0, 0.0)
+            )
+            total.requests += part.requests
+            total.errors += part.errors
+            total.seconds += part.seconds
+            total.latencies += part.latencies
+            total.app_cpu += part.app_cpu
+            total.worker_cpu += part.worker_cpu
+            total.db_cpu += part.db_cpu
+    for total in totals.values():
+        print(row(total), flush=True)
+    return list(totals.values())
+
+
 def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict[str, Any]]:
     # Before the bench's own start (PostgreSQL, migrations, seeding): what else the machine does.
     meta: dict[str, Any] = {"load_before": os.getloadavg()[0]}
@@ -342,64 +415,65 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], dict
         )
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         results: list[Result] = []
-        # The bare app writing what an Instap create writes (bench/bare_app.py), create only,
-        # closed loop only: the floor for those writes, between the two apps.
-        for name in ("bare", *WRITES, "instap"):
-            port = free_port()
-            app_env = dict(
-                env,
-                GUNICORN_BIND=f"127.0.0.1:{port}",
-                PROMETHEUS_MULTIPROC_DIR=str(workdir / f"prom-{name}"),
-            )
-            module = "services.intake.wsgi:app" if name == "instap" else "bench.bare_app:app"
-            processes = [_start([gunicorn, "-c", str(ROOT / "deploy/gunicorn.conf.py"), module], app_env)]
-            if name == "instap":
-                processes.append(_start([sys.executable, "-m", "shared.cli", "worker", "intake"], app_env))
-            prefix = "/intake/api/v1" if name == "instap" else "/bare"
-            target = Target(
-                name,
-                port,
-                f"{prefix}/residents" + WRITES.get(name, ""),
-                f"{prefix}/residents",
-                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-                json.dumps({**RESIDENT, "coach_id": coach_id}).encode(),
-                [processes[0].pid],
-                [p.pid for p in processes[1:]],
-            )
-            try:
-                _wait_http(port, "/intake/healthz" if name == "instap" else "/bare/residents")
+        processes: list[subprocess.Popen[bytes]] = []
+        targets: list[Target] = []
+        try:
+            # Every app runs for the whole bench (an idle one costs nothing worth counting), so
+            # the closed loop can take turns between them: see `_take_turns`.
+            for name in ("bare", *WRITES, "instap"):
+                port = free_port()
+                app_env = dict(
+                    env,
+                    GUNICORN_BIND=f"127.0.0.1:{port}",
+                    PROMETHEUS_MULTIPROC_DIR=str(workdir / f"prom-{name}"),
+                )
+                module = "services.intake.wsgi:app" if name == "instap" else "bench.bare_app:app"
+                started = [_start([gunicorn, "-c", str(ROOT / "deploy/gunicorn.conf.py"), module], app_env)]
+                if name == "instap":
+                    started.append(_start([sys.executable, "-m", "shared.cli", "worker", "intake"], app_env))
+                processes += started
+                prefix = "/intake/api/v1" if name == "instap" else "/bare"
+                targets.append(
+                    Target(
+                        name,
+                        port,
+                        f"{prefix}/residents" + WRITES.get(name, ""),
+                        f"{prefix}/residents",
+                        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                        json.dumps({**RESIDENT, "coach_id": coach_id}).encode(),
+                        [started[0].pid],
+                        [p.pid for p in started[1:]],
+                    )
+                )
+            for target in targets:
+                _wait_http(target.port, "/intake/healthz" if target.name == "instap" else "/bare/residents")
                 closed_loop(target, "POST", target.create_path, args.clients, 3)  # warm up
-                closed_loop(target, "GET", target.list_path, args.clients, 2)
-                endpoints = [("create", "POST", target.create_path), ("list", "GET", target.list_path)]
-                for endpoint, method, path in endpoints[:1] if name in WRITES else endpoints:
-                    runs: list[tuple[str, Any]] = [(f"closed, {args.clients} clients", None)]
-                    if name not in WRITES:
-                        runs += [(f"{rate:g} req/s", rate) for rate in args.rates]
-                    for mode, rate in runs:
-                        cpu0, db0 = _cpu_seconds(target.pids), _cpu_seconds(pg_pids)
-                        w0, t0 = _cpu_seconds(target.worker_pids), time.perf_counter()
-                        if rate is None:
-                            lat, err = closed_loop(target, method, path, args.clients, args.seconds)
-                        else:
-                            lat, err = fixed_rate(target, method, path, rate, args.seconds)
-                        elapsed = time.perf_counter() - t0
-                        result = Result(
-                            name,
-                            endpoint,
-                            mode,
-                            len(lat),
-                            err,
-                            elapsed,
-                            lat,
-                            _cpu_seconds(target.pids) - cpu0,
-                            _cpu_seconds(target.worker_pids) - w0,
-                            _cpu_seconds(pg_pids) - db0,
-                        )
-                        results.append(result)
-                        print(row(result), flush=True)
-            finally:
-                for process in processes:
-                    _stop(process)
+                if target.name not in WRITES:
+                    closed_loop(target, "GET", target.list_path, args.clients, 2)
+            mode = f"closed, {args.clients} clients"
+            apps = [target for target in targets if target.name not in WRITES]
+            # The lists first, while each app's table holds the seeded rows (the creates below add
+            # tens of thousands, to the bare table four targets' worth).
+            for target in apps:
+                for run_mode, rate in [(mode, None), *((f"{r:g} req/s", r) for r in args.rates)]:
+                    result = _measure_one(
+                        target, "list", "GET", target.list_path, run_mode, rate, args, pg_pids
+                    )
+                    results.append(result)
+                    print(row(result), flush=True)
+            results += _take_turns(targets, args, pg_pids, mode)
+            for target in apps:  # the writes' targets: create, closed loop only
+                for rate in args.rates:
+                    result = _measure_one(
+                        target, "create", "POST", target.create_path, f"{rate:g} req/s", rate, args, pg_pids
+                    )
+                    results.append(result)
+                    print(row(result), flush=True)
+        finally:
+            for process in processes:
+                _stop(process)
+        order = [target.name for target in targets]
+        results.sort(key=lambda r: (order.index(r.app), r.endpoint != "create"))  # stable otherwise
         meta["load_after"] = os.getloadavg()[0]
         return results, meta
     finally:
@@ -455,11 +529,13 @@ def report(results: list[Result], meta: dict[str, Any], args: argparse.Namespace
     rates = " ".join(f"{rate:g}" for rate in args.rates)
     return (
         "## Write path under load: Instap against a bare Flask + SQLAlchemy app\n\n"
-        f"`python -m bench.load_bench --seconds {args.seconds:g} --rates {rates}` "
+        f"`python -m bench.load_bench --seconds {args.seconds:g} --turns {args.turns} --rates {rates}` "
         f"on {os.cpu_count()} cores, "
         f"{date.today():%Y-%m-%d}. All apps under `deploy/gunicorn.conf.py` (same workers, "
-        "sync), one PostgreSQL, bearer token, `INSTAP_ENV=production`; Instap with its intake "
-        "worker relaying events. The load generator runs on the same machine. 1-minute load "
+        f"sync), all running throughout, the create's closed loop taken in turns ({args.turns} "
+        "slices per app, added up), one PostgreSQL, bearer token, `INSTAP_ENV=production`; "
+        "Instap with its intake worker relaying events. The load generator runs on the same "
+        "machine. 1-minute load "
         f"average before: {meta['load_before']:.1f}, after: {meta['load_after']:.1f} ("
         + (
             "the machine was quiet before the run; the figure after is the bench's own load"
@@ -486,6 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load_bench")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--turns", type=int, default=4, help="slices of the create's closed loop, taken in turn by the apps"
+    )
     parser.add_argument("--rates", type=float, nargs="*", default=[100])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=0, help="GUNICORN_WORKERS (default: the config's)")

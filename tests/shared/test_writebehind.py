@@ -428,3 +428,63 @@ def test_a_table_may_have_columns_named_like_the_statements_own_parts(intake_db:
         assert sorted(stored.values()) == ["first", "second"] and stored[ids[0]] == "first"
     finally:
         metadata.drop_all(intake_db.engine)
+
+
+def _transaction_around_statements(db: Database) -> tuple[list[bool], Any]:
+    """Per statement run on `db` from now on: was a transaction open around it (psycopg sends a
+    BEGIN first unless the connection is in autocommit); and the listener, to remove."""
+    seen: list[bool] = []
+
+    def on_statement(conn: Any, *_args: Any) -> None:
+        seen.append(conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    return seen, on_statement
+
+
+@pytest.mark.postgresql
+def test_a_transaction_that_is_only_waiting_rows_is_one_statement_without_begin_or_commit(
+    intake_db: Database,
+) -> None:
+    """Nothing run before the commit and nothing for the ORM to flush: the one statement is
+    atomic by itself and runs in autocommit, one round trip instead of three (issue 12). A
+    transaction that ran a statement first, or has an ORM change to flush after the rows, keeps
+    BEGIN and COMMIT around all of it."""
+    seen, listener = _transaction_around_statements(intake_db)
+    try:
+        with intake_db.unit_of_work() as s:
+            insert_later(s, AuditEntry.__table__, _audit("alone"))
+            insert_later(s, OutboxEvent.__table__, _event("alone"), notify=notify_channel("intake"))
+        assert seen == [False]
+        seen.clear()
+        with intake_db.unit_of_work() as s:
+            s.scalar(select(func.count()).select_from(AuditEntry))
+            insert_later(s, AuditEntry.__table__, _audit("after a query"))
+        assert seen == [True, True]
+        seen.clear()
+        with intake_db.unit_of_work() as s:
+            insert_later(s, AuditEntry.__table__, _audit("with a flush after"))
+            s.add(OutboxEvent(**{**_event("flushed"), "payload": "{}"}))
+        assert seen == [True, True]
+    finally:
+        event.remove(intake_db.engine, "before_cursor_execute", listener)
+    assert _count(intake_db, AuditEntry) == 3 and _count(intake_db, OutboxEvent) == 2
+
+
+@pytest.mark.postgresql
+def test_after_a_lone_statement_the_connection_is_transactional_again(intake_db: Database) -> None:
+    """The pool gets the connection back out of autocommit: the next transaction (on the same
+    connection, as the pool hands out the one used last) is all or nothing again; and a lone
+    statement that fails writes nothing."""
+    with intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("lone"))
+    with pytest.raises(Exception), intake_db.unit_of_work() as s:
+        s.add(OutboxEvent(**_event("kept?")))
+        s.flush()
+        s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.id / 0 == 1))
+    assert _count(intake_db, OutboxEvent) == 0  # rolled back with the failed statement after it
+    with pytest.raises(Exception), intake_db.unit_of_work() as s:
+        insert_later(s, OutboxEvent.__table__, _event("twice"))
+        insert_later(s, OutboxEvent.__table__, _event("twice"))  # the same primary key
+    assert _count(intake_db, OutboxEvent) == 0
+    assert _count(intake_db, AuditEntry) == 1
