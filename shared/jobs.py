@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+from rq import get_current_job
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import Integer, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from shared.db import Database, UTCDateTime, utcnow
 from shared.events import load_payload
 from shared.logs import correlation_id, event_id
+from shared.outbox import enqueue_event
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +111,33 @@ def apply_once(
     finally:
         event_id.reset(event_token)
         correlation_id.reset(token)
+
+
+def apply_each(envs: list[dict[str, Any]], apply: Callable[[dict[str, Any]], bool], consumer: str) -> int:
+    """A relay round's events for one consumer (one RQ job, shared/outbox.py `enqueue_events`),
+    applied in the order they were written, each by `apply` (e.g. `apply_once`: its own
+    transaction and inbox row). An event that fails is queued again as a job of its own, with
+    the usual retries, and the rest go on: one bad event neither holds up the others nor makes
+    them run again. If it cannot be queued (Redis went away), this job fails and RQ runs it
+    again later; the inbox makes the events already applied no-ops. Returns how many had an
+    effect."""
+    applied = 0
+    failed: list[tuple[dict[str, Any], Exception]] = []
+    for env in envs:
+        try:
+            applied += bool(apply(env))
+        except JobTimeoutException:
+            raise
+        except Exception as exc:
+            log.warning(
+                "event failed in a batch: it gets a job of its own",
+                extra={"event_id": env.get("id"), "event_type": env.get("type"), "error": type(exc).__name__},
+            )
+            failed.append((env, exc))
+    if failed:
+        job = get_current_job()
+        if job is None:  # not in a worker (a test, a script): nowhere to queue it
+            raise failed[0][1]
+        for env, _exc in failed:
+            enqueue_event(job.connection, consumer, env)
+    return applied

@@ -134,6 +134,8 @@ def job_kind(job: Any) -> str:
     kind = str(job.func_name).rsplit(".", 1)[-1]
     if kind == "handle_event" and job.args and isinstance(job.args[0], dict):
         kind = f"event:{job.args[0].get('type', '?')}"
+    elif kind == "handle_events":
+        kind = "events"  # a relay round's events for one consumer, of any types
     return kind
 
 

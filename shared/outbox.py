@@ -12,6 +12,7 @@ what it already applied, whatever order RQ's workers deliver them in (see `share
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -33,6 +34,7 @@ from shared.writebehind import insert_later
 log = logging.getLogger(__name__)
 
 EVENT_JOB = "services.{consumer}.jobs.handle_event"
+EVENTS_JOB = "services.{consumer}.jobs.handle_events"
 JOB_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 JOB_TIMEOUT = 120
 FAILED_TTL = 7 * 24 * 3600  # failed jobs are kept a week for inspection, not a year
@@ -155,21 +157,42 @@ def enqueue_event(conn: redis.Redis, consumer: str, env: dict[str, Any]) -> None
     Queue(consumer, connection=conn).enqueue_many([_job_data(consumer, env)])
 
 
+def _batch_job_data(consumer: str, envs: list[dict[str, Any]]) -> Any:
+    """What RQ needs to enqueue the job that delivers a relay round's events to one consumer, in
+    the order they were written. Its id follows from the events: the same round sent again
+    (a crash between Redis and the commit) replaces the job instead of adding one."""
+    digest = hashlib.blake2b("".join(env["id"] for env in envs).encode(), digest_size=10).hexdigest()
+    return Queue.prepare_data(
+        EVENTS_JOB.format(consumer=consumer),
+        (envs,),
+        job_id=f"evts-{consumer}-{digest}",
+        retry=JOB_RETRY,
+        timeout=JOB_TIMEOUT,
+        failure_ttl=FAILED_TTL,
+        result_ttl=3600,
+        meta={"correlation_id": envs[0]["correlation_id"], "events": len(envs)},
+        description=f"{len(envs)} events {envs[0]['id']}..{envs[-1]['id']} -> {consumer}",
+    )
+
+
 def enqueue_events(conn: redis.Redis, envs: list[dict[str, Any]]) -> int:
-    """The jobs of many events (one per event and consumer, in the events' order), sent to Redis
-    in one transaction (MULTI/EXEC, one round trip): all of them are queued or none. Returns how
-    many jobs were queued. Per event this costs a fraction of `enqueue_event` (issue 12)."""
-    by_consumer: dict[str, list[Any]] = {}
+    """Many events to their consumers: per consumer **one** job carrying its events in order
+    (`handle_events`, shared/jobs.py `apply_each`), all sent to Redis in one transaction
+    (MULTI/EXEC, one round trip): all of them are queued or none. Returns how many deliveries
+    (event, consumer) were queued. RQ's bookkeeping per job (a hash of a dozen fields, the
+    queue, the registries) was most of the relay's cost per event when every event had a job of
+    its own (issue 12); an event that fails in the batch gets a job of its own then."""
+    by_consumer: dict[str, list[dict[str, Any]]] = {}
     for env in envs:
         for consumer in SUBSCRIBERS.get(env["type"], ()):
-            by_consumer.setdefault(consumer, []).append(_job_data(consumer, env))
+            by_consumer.setdefault(consumer, []).append(env)
     if not by_consumer:
         return 0
     pipe = conn.pipeline(transaction=True)
-    for consumer, jobs in by_consumer.items():
-        Queue(consumer, connection=conn).enqueue_many(jobs, pipeline=pipe)
+    for consumer, batch in by_consumer.items():
+        Queue(consumer, connection=conn).enqueue_many([_batch_job_data(consumer, batch)], pipeline=pipe)
     pipe.execute()
-    return sum(len(jobs) for jobs in by_consumer.values())
+    return sum(len(batch) for batch in by_consumer.values())
 
 
 def _relay_lock_key(source: str) -> int:
@@ -241,7 +264,8 @@ def redeliver_if_redis_lost(
     When the relay's marker key is missing from Redis, every event relayed within `window` is
     sent again, in the order it was written (consumers' inboxes and subject sequences make a
     second delivery harmless), and the marker is set. Returns how many jobs were sent again, or
-    None when Redis kept its data. One relay per service does this (the advisory lock)."""
+    None when Redis kept its data. One relay per service does this (the advisory lock). The
+    events go as the relay sends them: per consumer one job for up to RELAY_BATCH of them."""
     marker = _lost_marker(source)
     if conn.exists(marker):
         return None
@@ -258,11 +282,14 @@ def redeliver_if_redis_lost(
             .where(outbox_model.relayed_at.is_not(None), outbox_model.relayed_at >= utcnow() - window)
             .order_by(outbox_model.created_at, outbox_model.seq, outbox_model.id)
         )
-        for row in session.scalars(query).yield_per(500):
-            env = envelope(row, source)
-            for consumer in SUBSCRIBERS.get(row.type, ()):
-                enqueue_event(conn, consumer, env)
-                sent += 1
+        batch: list[dict[str, Any]] = []
+        for row in session.scalars(query).yield_per(RELAY_BATCH):
+            batch.append(envelope(row, source))
+            if len(batch) == RELAY_BATCH:
+                sent += enqueue_events(conn, batch)
+                batch = []
+        if batch:
+            sent += enqueue_events(conn, batch)
         conn.set(marker, utcnow().isoformat())
     if sent:
         log.warning("redis lost its data: relayed events sent again", extra={"service": source, "jobs": sent})

@@ -12,7 +12,7 @@ from services.intake.domain.introductions import on_proposal_changed
 from services.intake.models import InboxEvent, OutboxEvent, SubjectProgress
 from shared import clock
 from shared.db import Database
-from shared.jobs import apply_once
+from shared.jobs import apply_each, apply_once
 from shared.outbox import scrub_when_due
 from shared.runtime import service_context
 
@@ -32,6 +32,11 @@ def handle_event(env: dict[str, Any]) -> bool:
     return apply_once(
         service_context().db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS
     )
+
+
+def handle_events(envs: list[dict[str, Any]]) -> int:
+    """A relay round's events for intake, in the order written (shared.jobs.apply_each)."""
+    return apply_each(envs, handle_event, "intake")
 
 
 def make_followups_due(db: Database) -> int:

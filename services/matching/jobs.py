@@ -28,7 +28,7 @@ from services.matching.models import (
 )
 from shared import clock
 from shared.db import Database, utcnow
-from shared.jobs import apply_once
+from shared.jobs import apply_each, apply_once
 from shared.metrics import observe_match_run
 from shared.outbox import scrub_subjects, scrub_when_due
 from shared.runtime import service_context
@@ -177,6 +177,11 @@ def handle_event(env: dict[str, Any]) -> bool:
     ctx = service_context()
     # All of intake's events about a resident carry state: apply them in the resident's order.
     return apply_once(ctx.db, InboxEvent, env, HANDLERS, progress_model=SubjectProgress, ordered=HANDLERS)
+
+
+def handle_events(envs: list[dict[str, Any]]) -> int:
+    """A relay round's events for matching, in the order written (shared.jobs.apply_each)."""
+    return apply_each(envs, handle_event, "matching")
 
 
 def enqueue_run(conn: Any, run_id: int, timeout: int = RUN_TIMEOUT, delay: int = 0) -> None:

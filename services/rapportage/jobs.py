@@ -18,7 +18,7 @@ from services.rapportage.models import InboxEvent
 from shared.app import build_context
 from shared.config import Settings
 from shared.events import load_payload
-from shared.jobs import apply_once
+from shared.jobs import apply_each, apply_once
 from shared.outbox import EVENT_JOB
 from shared.runtime import ServiceContext, service_context, stop_requested
 
@@ -95,6 +95,29 @@ def handle_event(env: dict[str, Any]) -> bool:
         log.warning("could not take applied jobs off the queue", exc_info=True)
     log.info("event batch", extra={"events": len(peers) + 1, "applied": applied})
     return applied > 0
+
+
+def handle_events(envs: list[dict[str, Any]]) -> int:
+    """A relay round's events (one job per round, shared/outbox.py `enqueue_events`) in one
+    transaction (domain/consumer.py). If the batch cannot be applied (an event that does not
+    validate), its events are applied one by one, and one that fails gets a job of its own
+    (shared.jobs.apply_each)."""
+    ctx = service_context()
+    store = fact_store(ctx)
+    readable = [env for env in envs if _readable(env)]
+    applied = 0
+    if readable:
+        try:
+            applied = apply_batch(ctx.db, readable, store)
+        except Exception as exc:  # its type only: a validation message may quote the payload
+            log.warning("batch failed; applying its events one by one", extra={"error": type(exc).__name__})
+            readable = []
+    done = {id(env) for env in readable}
+    rest = [env for env in envs if id(env) not in done]  # unreadable, or the batch failed
+    handlers = store.handlers()
+    applied += apply_each(rest, lambda env: apply_once(ctx.db, InboxEvent, env, handlers), "rapportage")
+    log.info("event batch", extra={"events": len(envs), "applied": applied})
+    return applied
 
 
 def _generate_in_child(settings: Settings, pack_id: int, results: Any) -> None:

@@ -54,7 +54,8 @@ def counting(*engines: Any) -> Iterator[Trips]:
         trips.statements.append(statement)
         if conn.dialect.name == "postgresql" and not autocommit(conn):
             # psycopg: BEGIN first, unless a transaction is open already
-            trips.begins += conn.connection.driver_connection.info.transaction_status == TransactionStatus.IDLE
+            status = conn.connection.driver_connection.info.transaction_status
+            trips.begins += status == TransactionStatus.IDLE
 
     def on_checkout(*_args: Any) -> None:
         trips.checkouts += 1

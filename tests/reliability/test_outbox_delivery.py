@@ -123,6 +123,94 @@ def test_handler_applied_twice_in_process_has_one_effect(app, settings, make_use
     assert len(_candidates(settings)) == 1
 
 
+def _residents_sharing(c, n: int) -> list[str]:
+    pids = []
+    for i in range(n):
+        pid = c.post(API, json=resident_payload(email=f"batch{i}@example.nl")).json["programme_id"]
+        _share(c, pid)
+        pids.append(pid)
+    return pids
+
+
+def _fail_for(monkeypatch, pid: str, times: int | None) -> None:
+    """matching's handler of profiles fails for this resident (`times` times; None: always)."""
+    from services.matching import jobs
+
+    real = jobs.HANDLERS["candidate.upserted"]
+    failures = {"left": times}
+
+    def flaky(session, payload, env):
+        if payload["programme_id"] == pid and failures["left"] != 0:
+            if failures["left"] is not None:
+                failures["left"] -= 1
+            raise RuntimeError("a passing fault")
+        return real(session, payload, env)
+
+    monkeypatch.setitem(jobs.HANDLERS, "candidate.upserted", flaky)
+
+
+@pytest.mark.both_backends
+def test_a_relay_round_is_one_job_per_consumer_and_a_failing_event_gets_a_job_of_its_own(
+    app, settings, make_user, login, monkeypatch
+):
+    """The relay sends a round's events to each consumer as one job, in the order written (RQ's
+    bookkeeping per job was most of the relay's cost per event, issue 12). An event that fails
+    in it does not hold up the others: it is queued again as a job of its own, with RQ's retries,
+    and applied there once it succeeds; nothing is applied twice."""
+    c = login(make_user("jobcoach"))
+    pids = _residents_sharing(c, 3)
+    conn = redis_lib.Redis.from_url(settings.redis_url)
+    queue = Queue("matching", connection=conn)
+    relay_everything(settings)
+    [job] = queue.jobs
+    assert job.func_name == "services.matching.jobs.handle_events"
+    with app.extensions["instap"].db.unit_of_work() as s:
+        written = [
+            row.id
+            for row in s.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at, OutboxEvent.seq))
+            if "matching" in SUBSCRIBERS[row.type]
+        ]
+    assert [env["id"] for env in job.args[0]] == written
+
+    _fail_for(monkeypatch, pids[1], times=1)
+    run_worker_burst(settings)
+    assert sorted(cand.programme_id for cand in _candidates(settings)) == sorted(pids)
+    finished = queue.finished_job_registry.get_job_ids()
+    alone = [job_id for job_id in finished if job_id.startswith("evt-")]
+    assert len(alone) == 1 and job.id in finished, finished
+    assert queue.failed_job_registry.count == 0
+    matching_db = Database(settings.database_url("matching"), "matching")
+    with matching_db.unit_of_work() as s:
+        assert sorted(s.scalars(select(InboxEvent.event_id))) == sorted(written)
+    matching_db.dispose()
+
+
+@pytest.mark.both_backends
+def test_outside_a_worker_a_failing_event_in_a_batch_raises_after_the_others_are_applied(
+    app, settings, make_user, login, monkeypatch
+):
+    from services.matching import jobs
+    from shared.app import build_context
+    from shared.outbox import envelope
+    from shared.runtime import set_worker_context
+
+    c = login(make_user("jobcoach"))
+    pids = _residents_sharing(c, 3)
+    with app.extensions["instap"].db.unit_of_work() as s:
+        rows = s.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at, OutboxEvent.seq)).all()
+        envs = [envelope(row, "intake") for row in rows if "matching" in SUBSCRIBERS[row.type]]
+    _fail_for(monkeypatch, pids[1], times=None)
+    ctx = build_context("matching", settings)
+    set_worker_context(ctx)
+    try:
+        with pytest.raises(RuntimeError, match="a passing fault"):
+            jobs.handle_events(envs)
+    finally:
+        set_worker_context(None)
+        ctx.close()
+    assert sorted(cand.programme_id for cand in _candidates(settings)) == sorted([pids[0], pids[2]])
+
+
 class OwnRedis:
     """A redis-server on a fixed port that a test can stop and start again."""
 

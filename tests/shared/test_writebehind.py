@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from services.intake.api.schemas import ResidentCreateSchema
@@ -478,12 +479,12 @@ def test_after_a_lone_statement_the_connection_is_transactional_again(intake_db:
     statement that fails writes nothing."""
     with intake_db.unit_of_work() as s:
         insert_later(s, AuditEntry.__table__, _audit("lone"))
-    with pytest.raises(Exception), intake_db.unit_of_work() as s:
+    with pytest.raises(DBAPIError, match="division by zero"), intake_db.unit_of_work() as s:
         s.add(OutboxEvent(**_event("kept?")))
         s.flush()
         s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.id / 0 == 1))
     assert _count(intake_db, OutboxEvent) == 0  # rolled back with the failed statement after it
-    with pytest.raises(Exception), intake_db.unit_of_work() as s:
+    with pytest.raises(IntegrityError), intake_db.unit_of_work() as s:
         insert_later(s, OutboxEvent.__table__, _event("twice"))
         insert_later(s, OutboxEvent.__table__, _event("twice"))  # the same primary key
     assert _count(intake_db, OutboxEvent) == 0
