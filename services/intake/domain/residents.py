@@ -155,8 +155,7 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
     coach = coach_for(staff, principal, data.pop("coach_id", None))
     certificates = data.pop("certificates", None) or []
     trede = data.pop("participatieladder", None)
-    # A new row: its collections start empty and loaded (the response reads them without a
-    # query), and its first event is number 1 without an UPDATE (nobody else sees the row yet).
+    # A new row: its first event is number 1 without an UPDATE (nobody else sees the row yet).
     resident = Resident(
         programme_id=new_programme_id(),
         coach_id=coach.id,
@@ -166,13 +165,13 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
         interests=[],
         skills=[],
         barriers=[],
-        certificates=[],
-        consents=[],
-        stage_changes=[],
-        ladder=[],
-        notes=[],
         event_seq=0,
     )
+    # Its collections start empty and loaded, so the response reads them without a query; set as
+    # loaded, not through the ORM's collection events (nothing to track on a new object). The
+    # history's collections are filled below (`_add_history`).
+    for collection in ("consents", "notes"):
+        set_committed_value(resident, collection, [])
     _apply(resident, data, principal)
     if resident.contact_preference is None:
         resident.contact_preference = default_contact_preference(resident.phone, resident.email)
