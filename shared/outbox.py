@@ -263,9 +263,10 @@ def redeliver_if_redis_lost(
     """Scheduled retries that survive a Redis restart: the database, not Redis, is the record.
     When the relay's marker key is missing from Redis, every event relayed within `window` is
     sent again, in the order it was written (consumers' inboxes and subject sequences make a
-    second delivery harmless), and the marker is set. Returns how many jobs were sent again, or
-    None when Redis kept its data. One relay per service does this (the advisory lock). The
-    events go as the relay sends them: per consumer one job for up to RELAY_BATCH of them."""
+    second delivery harmless), and the marker is set. Returns how many deliveries (event,
+    consumer) were sent again, or None when Redis kept its data. One relay per service does this
+    (the advisory lock). The events go as the relay sends them: per consumer one job for up to
+    RELAY_BATCH of them."""
     marker = _lost_marker(source)
     if conn.exists(marker):
         return None
@@ -292,7 +293,9 @@ def redeliver_if_redis_lost(
             sent += enqueue_events(conn, batch)
         conn.set(marker, utcnow().isoformat())
     if sent:
-        log.warning("redis lost its data: relayed events sent again", extra={"service": source, "jobs": sent})
+        log.warning(
+            "redis lost its data: relayed events sent again", extra={"service": source, "deliveries": sent}
+        )
     return sent
 
 
