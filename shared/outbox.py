@@ -137,18 +137,24 @@ def envelope(row: Any, source: str) -> dict[str, Any]:
     }
 
 
+# What every job delivering events gets: RQ's retries, a timeout, how long results are kept.
+_DELIVERY: dict[str, Any] = {
+    "retry": JOB_RETRY,
+    "timeout": JOB_TIMEOUT,
+    "failure_ttl": FAILED_TTL,
+    "result_ttl": 3600,
+}
+
+
 def _job_data(consumer: str, env: dict[str, Any]) -> Any:
     """What RQ needs to enqueue the job that delivers one event to one consumer."""
     return Queue.prepare_data(
         EVENT_JOB.format(consumer=consumer),
         (env,),
         job_id=f"evt-{env['id']}-{consumer}",
-        retry=JOB_RETRY,
-        timeout=JOB_TIMEOUT,
-        failure_ttl=FAILED_TTL,
-        result_ttl=3600,
         meta={"correlation_id": env["correlation_id"]},
         description=f"{env['type']} {env['id']} -> {consumer}",
+        **_DELIVERY,
     )
 
 
@@ -166,12 +172,9 @@ def _batch_job_data(consumer: str, envs: list[dict[str, Any]]) -> Any:
         EVENTS_JOB.format(consumer=consumer),
         (envs,),
         job_id=f"evts-{consumer}-{digest}",
-        retry=JOB_RETRY,
-        timeout=JOB_TIMEOUT,
-        failure_ttl=FAILED_TTL,
-        result_ttl=3600,
         meta={"correlation_id": envs[0]["correlation_id"], "events": len(envs)},
         description=f"{len(envs)} events {envs[0]['id']}..{envs[-1]['id']} -> {consumer}",
+        **_DELIVERY,
     )
 
 
