@@ -71,6 +71,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
 _OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> its waiting row
+_OBJECT_LIST = "instap.write_behind_object_list"  # session.info key: the objects waiting
 _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the rest was dropped
 _HOLD = "instap.write_behind_hold"  # session.info key: inside `together` (how deep)
 _PERSISTED = "instap.write_behind_persisted"  # session.info key: objects made persistent here
@@ -183,6 +184,7 @@ def insert_object_later(
         written=functools.partial(_persist, session, obj, refer),
     )
     session.info.setdefault(_OBJECTS, {})[id(obj)] = handle
+    session.info.setdefault(_OBJECT_LIST, []).append(obj)
     return handle
 
 
@@ -480,18 +482,24 @@ def _before_commit(session: Session) -> None:
 def _lone_statement(session: Session) -> bool:
     """True when committing this transaction means running the waiting rows' one statement and
     nothing else: PostgreSQL, no statement run in the transaction yet (no connection taken), and
-    nothing for the ORM to flush after it (no new, changed or deleted objects in the session). A
-    session bound to a connection (its transaction the caller's) never qualifies."""
+    nothing for the ORM to flush after it: no new, changed or deleted objects in the session, and
+    nothing a waiting object will bring into it when it becomes persistent (its cascade: a new
+    note appended to a new resident is in no session until then). A session bound to a
+    connection (its transaction the caller's) never qualifies."""
     if session.info.get(_CONNECTED) or session.in_nested_transaction():
         return False
     bind = session.get_bind()
-    return (
-        isinstance(bind, Engine)
-        and bind.dialect.name == "postgresql"
-        and not session.new
-        and not session.deleted
-        and not session.dirty
-    )
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return False
+    if session.new or session.deleted or session.dirty:
+        return False
+    waiting = session.info.get(_OBJECTS, {})
+    for obj in session.info.get(_OBJECT_LIST, ()):
+        state = inspect(obj)
+        for child, _mapper, child_state, _dict in state.mapper.cascade_iterator("save-update", state):
+            if id(child) not in waiting and (child_state.key is None or child not in session):
+                return False  # new or detached: the ORM would write it after the statement
+    return True
 
 
 @event.listens_for(Session, "after_transaction_create")
@@ -521,5 +529,6 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
         session.info.pop(_OBJECTS, None)
+        session.info.pop(_OBJECT_LIST, None)
         session.info.pop(_FAILED, None)
         session.info.pop(_CONNECTED, None)

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from rq import get_current_job
 from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from services.rapportage.domain import packs
 from services.rapportage.domain.consumer import apply_batch
@@ -80,6 +81,8 @@ def handle_event(env: dict[str, Any]) -> bool:
         return apply_once(ctx.db, InboxEvent, env, store.handlers())
     try:
         applied = apply_batch(ctx.db, [env, *(peer.args[0] for peer in peers)], store)
+    except JobTimeoutException:  # RQ's limit on this job: not a bad batch, and it fires once
+        raise
     except Exception as exc:  # its type only: a validation message may quote the payload
         log.warning("batch failed; applying this job's event alone", extra={"error": type(exc).__name__})
         return apply_once(ctx.db, InboxEvent, env, store.handlers())
@@ -109,6 +112,8 @@ def handle_events(envs: list[dict[str, Any]]) -> int:
     if readable:
         try:
             applied = apply_batch(ctx.db, readable, store)
+        except JobTimeoutException:  # RQ's limit on this job: not a bad batch, and it fires once
+            raise
         except Exception as exc:  # its type only: a validation message may quote the payload
             log.warning("batch failed; applying its events one by one", extra={"error": type(exc).__name__})
             readable = []

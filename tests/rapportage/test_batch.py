@@ -5,6 +5,7 @@ worker's event job takes the queued events behind it along, leaving nothing behi
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
@@ -110,3 +111,34 @@ def test_the_worker_drains_queued_events_in_batches(world: Any, settings: Any) -
     assert _count(ctx, Person) == 2 + len(many)
     assert _count(ctx, StageFact) == 4 + len(many)
     assert _count(ctx, PlacementFact) == 1
+
+
+@pytest.mark.slow
+def test_a_relay_rounds_job_that_runs_past_its_timeout_fails_and_is_retried(
+    world: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RQ's timeout on a relay round's job is not a bad batch: the job fails (RQ retries it), it
+    does not go on to apply the events one by one with no limit left (found in review: the
+    fallback caught the timeout)."""
+    from shared import outbox
+
+    ctx = world.app("rapportage").extensions["instap"]
+    envs = history(Feed())
+    monkeypatch.setitem(outbox._DELIVERY, "timeout", 1)
+    queue = Queue("rapportage", connection=world.redis)
+    queue.enqueue_many([outbox._batch_job_data("rapportage", envs)])  # what the relay sends
+    [job] = queue.jobs
+    real = jobs.apply_batch
+    calls: list[int] = []
+
+    def slow(db: Any, batch: list[dict[str, Any]], store: Any) -> int:
+        calls.append(len(batch))
+        time.sleep(3)  # past the job's timeout
+        return real(db, batch, store)
+
+    monkeypatch.setattr(jobs, "apply_batch", slow)
+    run_worker_burst(settings, "rapportage")
+    assert calls == [len(envs)]  # once, and no fallback after it
+    assert job.id not in queue.finished_job_registry.get_job_ids()
+    assert job.id in queue.scheduled_job_registry.get_job_ids()  # RQ's retry, a few seconds on
+    assert _count(ctx, InboxEvent) == 0

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.intake.api.schemas import ResidentCreateSchema
 from services.intake.domain import audit, consent, funnel, residents
-from services.intake.models import AuditEntry, OutboxEvent, Resident, ResidentCertificate, StageChange
+from services.intake.models import AuditEntry, Note, OutboxEvent, Resident, ResidentCertificate, StageChange
 from shared.auth.accounts import Principal
 from shared.auth.cache import Staff
 from shared.db import Database, utcnow
@@ -489,3 +489,36 @@ def test_after_a_lone_statement_the_connection_is_transactional_again(intake_db:
         insert_later(s, OutboxEvent.__table__, _event("twice"))  # the same primary key
     assert _count(intake_db, OutboxEvent) == 0
     assert _count(intake_db, AuditEntry) == 1
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("body", ["Belt zelf terug.", None])
+def test_a_new_object_hung_on_a_waiting_resident_commits_with_it_or_not_at_all(
+    intake_db: Database, accounts_db: Database, make_user: Any, body: str | None
+) -> None:
+    """A note appended to a new resident still waiting is in no session until the resident is
+    written (its cascade brings it in), so the ORM inserts it after the write-behind statement:
+    the transaction is then two statements and keeps BEGIN and COMMIT around both. A note that
+    cannot be written (no body) takes the resident, its history and its event along. Found in
+    review: the lone statement used to run in autocommit here and left the resident behind."""
+    coach = _coach(make_user)
+    seen, listener = _transaction_around_statements(intake_db)
+    failing = body is None
+    try:
+        with contextlib.ExitStack() as stack:
+            if failing:
+                stack.enter_context(pytest.raises(IntegrityError))
+            with _registering(intake_db, accounts_db, coach) as (_s, resident):
+                programme_id = resident.programme_id
+                resident.notes.append(Note(author_name="Test", body=body))
+    finally:
+        event.remove(intake_db.engine, "before_cursor_execute", listener)
+    assert all(seen), seen  # never in autocommit
+    with intake_db.unit_of_work() as s:
+        stored = s.scalars(select(Resident).where(Resident.programme_id == programme_id)).all()
+        events = s.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.subject == programme_id)
+        )
+        assert len(stored) == (0 if failing else 1) and events == (0 if failing else 1)
+        if not failing:
+            assert [note.body for note in stored[0].notes] == [body]
