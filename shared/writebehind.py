@@ -70,8 +70,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.sql.selectable import TextualSelect
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
-_OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> its waiting row
-_OBJECT_LIST = "instap.write_behind_object_list"  # session.info key: the objects waiting
+_OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> (object, its waiting row)
 _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the rest was dropped
 _HOLD = "instap.write_behind_hold"  # session.info key: inside `together` (how deep)
 _PERSISTED = "instap.write_behind_persisted"  # session.info key: objects made persistent here
@@ -183,8 +182,7 @@ def insert_object_later(
         functools.partial(_row_of_object, session, obj, member_of, refer),
         written=functools.partial(_persist, session, obj, refer),
     )
-    session.info.setdefault(_OBJECTS, {})[id(obj)] = handle
-    session.info.setdefault(_OBJECT_LIST, []).append(obj)
+    session.info.setdefault(_OBJECTS, {})[id(obj)] = (obj, handle)
     return handle
 
 
@@ -193,7 +191,7 @@ def id_of(session: Session, obj: Any) -> Any:
     give that as a column's value: it becomes the id when written)."""
     if obj.id is not None:
         return obj.id
-    handle = session.info.get(_OBJECTS, {}).get(id(obj))
+    _obj, handle = session.info.get(_OBJECTS, {}).get(id(obj), (None, None))
     if handle is None:  # not stored and not waiting: an audit row or a reference would lose it
         raise RuntimeError(f"{type(obj).__name__} has no id and is not waiting to be written")
     return handle
@@ -494,7 +492,7 @@ def _lone_statement(session: Session) -> bool:
     if session.new or session.deleted or session.dirty:
         return False
     waiting = session.info.get(_OBJECTS, {})
-    for obj in session.info.get(_OBJECT_LIST, ()):
+    for obj, _handle in waiting.values():
         state = inspect(obj)
         for child, _mapper, child_state, _dict in state.mapper.cascade_iterator("save-update", state):
             if id(child) not in waiting and (child_state.key is None or child not in session):
@@ -529,6 +527,5 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
         session.info.pop(_OBJECTS, None)
-        session.info.pop(_OBJECT_LIST, None)
         session.info.pop(_FAILED, None)
         session.info.pop(_CONNECTED, None)
