@@ -182,6 +182,21 @@ def test_a_relay_round_is_one_job_per_consumer_and_a_failing_event_gets_a_job_of
     matching_db = Database(settings.database_url("matching"), "matching")
     with matching_db.unit_of_work() as s:
         assert sorted(s.scalars(select(InboxEvent.event_id))) == sorted(written)
+    # The same round's job run again (RQ's retry, a re-send): nothing has an effect twice.
+    from services.matching import jobs
+    from shared.app import build_context
+    from shared.runtime import set_worker_context
+
+    ctx = build_context("matching", settings)
+    set_worker_context(ctx)
+    try:
+        assert jobs.handle_events(job.args[0]) == 0
+    finally:
+        set_worker_context(None)
+        ctx.close()
+    with matching_db.unit_of_work() as s:
+        assert sorted(s.scalars(select(InboxEvent.event_id))) == sorted(written)
+    assert sorted(cand.programme_id for cand in _candidates(settings)) == sorted(pids)
     matching_db.dispose()
 
 
