@@ -491,13 +491,26 @@ def _lone_statement(session: Session) -> bool:
         return False
     if session.new or session.deleted or session.dirty:
         return False
+    # One level is enough: a new object anywhere further down hangs on a waiting one (checked
+    # here), on a new one not waiting (which fails the check itself) or on one in the session
+    # (which the cascade put in `session.new` when it was attached).
     waiting = session.info.get(_OBJECTS, {})
     for obj, _handle in waiting.values():
         state = inspect(obj)
-        for child, _mapper, child_state, _dict in state.mapper.cascade_iterator("save-update", state):
-            if id(child) not in waiting and (child_state.key is None or child not in session):
-                return False  # new or detached: the ORM would write it after the statement
+        values = state.dict
+        for key, many in _cascaded_relations(state.mapper):
+            held = values.get(key)
+            for child in (held or ()) if many else (() if held is None else (held,)):
+                if id(child) not in waiting and (inspect(child).key is None or child not in session):
+                    return False  # new or detached: the ORM would write it after the statement
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def _cascaded_relations(mapper: Mapper[Any]) -> tuple[tuple[str, bool], ...]:
+    """The relationships whose objects the session takes in with this one (save-update cascade):
+    their keys, and whether each holds a collection."""
+    return tuple((r.key, bool(r.uselist)) for r in mapper.relationships if r.cascade.save_update)
 
 
 @event.listens_for(Session, "after_transaction_create")
