@@ -11,21 +11,15 @@ SQLAlchemy and psycopg costs more CPU than the rows it writes (docs/benchmarks.m
 At most `MAX_WAITING` rows wait; the one that fills the queue writes it (a match run's thousands
 of events go in batches). What stays the same: the rows commit or roll back with the transaction;
 any statement the session executes (a query, an UPDATE, a lazy load) comes after them; a rollback
-drops them; if a write fails, the transaction can no longer commit. Rows that stand for an ORM
-object (a new resident's history) also go in before the session's next flush, take their values
-from the object then, and are left to the ORM if it took the object over. Other rows may wait
-past a flush: they are leaves, no row refers to them. PostgreSQL runs the CTEs of one statement
-in no set order, so ids within one table follow the queue only on SQLite.
+drops them; if a write fails, the transaction can no longer commit. The rows are leaves of the
+ORM's work: no object in the session refers to them, so they may wait past a flush. PostgreSQL
+runs the CTEs of one statement in no set order, so ids within one table follow the queue only on
+SQLite.
 
-A new ORM object can wait too (`insert_object_later`: a new resident and its history), and a
-waiting row can take the id of one queued before it: on PostgreSQL the whole intake create is
-one statement, its history and audit rows reading the resident's id from the resident's CTE. The
-object becomes persistent, as if loaded, once written; until then its id is None (`id_of` gives
-its handle instead). Sessions made by `shared.db.Database` are `WriteBehindSession`s: their
-`flush()` writes the rows that stand for objects even when it has nothing else to flush. A new
-object and the rows that refer to it are queued inside `together(session)`, so that a full queue
-never writes the object without them; a rollback takes the objects it made persistent out of the
-session again, as SQLAlchemy does with objects it inserted.
+A waiting row can take the id of one queued before it: on PostgreSQL the whole intake create is
+one statement, a new resident's history and audit rows reading the resident's id from the
+resident's CTE (services/intake/domain/residents.py). A column left out of a row gets its
+column's Python-side default, as an ORM insert would give it.
 
 Savepoints: a `WriteBehindSession` writes what waits before a savepoint begins. Inside one,
 `insert_later` is refused (nothing in Instap uses savepoints): a rollback to it would take the
@@ -39,7 +33,7 @@ import contextlib
 import functools
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -55,25 +49,19 @@ from sqlalchemy import (
     column,
     event,
     insert,
-    inspect,
     text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import (
-    Mapper,
     ORMExecuteState,
     Session,
     SessionTransaction,
-    make_transient,
-    make_transient_to_detached,
 )
 from sqlalchemy.sql.selectable import TextualSelect
 
 _QUEUE = "instap.write_behind"  # session.info key: the rows waiting, in the order queued
-_OBJECTS = "instap.write_behind_objects"  # session.info key: id(object) -> (object, its waiting row)
 _FAILED = "instap.write_behind_failed"  # session.info key: a write failed, the rest was dropped
 _HOLD = "instap.write_behind_hold"  # session.info key: inside `together` (how deep)
-_PERSISTED = "instap.write_behind_persisted"  # session.info key: objects made persistent here
 _CONNECTED = "instap.write_behind_connected"  # session.info key: the transaction has a connection
 # At most this many rows wait (but see `together`): a match run stores thousands of proposals and
 # their events in one transaction with no statement in between, and one statement is better kept
@@ -83,53 +71,40 @@ _DIALECT = postgresql.dialect()
 _NAMES = _DIALECT.identifier_preparer  # quotes names (and a table's schema, if any)
 
 
-# A row, or a function giving it when it is written (the values an ORM object holds by then), or
-# None when there is nothing to write any more (the ORM took the object over).
-Row = Mapping[str, Any] | Callable[[], Mapping[str, Any] | None]
-
-
 @dataclass(eq=False)
 class Waiting:
     """A row waiting to be written; also its handle: another waiting row may hold it as a column
     value, which then becomes this row's id (a new resident's history refers to the resident)."""
 
     table: Table
-    row: Row
+    row: dict[str, Any]
     notify: str | None = None  # a PostgreSQL NOTIFY channel to signal at commit
-    written: Callable[[int], None] | None = None  # told the new row's id once it is written
-    new_id: int | None = None  # the row's id, once written
+    returning: bool = False  # read its id back when written (`new_id`)
+    new_id: int | None = None  # the row's id, once written (with `returning`, or when referred to)
 
-    @property
-    def stands_for_an_object(self) -> bool:
-        return self.written is not None or callable(self.row)
-
-    def values(self) -> dict[str, Any] | None:
-        row = self.row() if callable(self.row) else self.row
-        if row is None:
-            return None
+    def values(self) -> dict[str, Any]:
         # A reference to a row written in an earlier batch is that row's id by now.
-        return {k: v.new_id if isinstance(v, Waiting) and v.new_id is not None else v for k, v in row.items()}
+        return {
+            k: v.new_id if isinstance(v, Waiting) and v.new_id is not None else v for k, v in self.row.items()
+        }
 
 
 def insert_later(
     session: Session,
     table: Table,
-    row: Row,
+    row: Mapping[str, Any],
     *,
     notify: str | None = None,
-    written: Callable[[int], None] | None = None,
+    returning: bool = False,
 ) -> Waiting:
-    """INSERT `row` into `table` in this transaction, before its next statement or at commit.
-    `row` may be a function, called when the row is written (None: write nothing). `notify`: a
-    PostgreSQL NOTIFY channel to signal at commit (ignored elsewhere). `written`: called with
-    the row's id (`table.c.id`) when the row has been written. Rows that stand for an ORM object
-    (a function or `written`) also go in before the session's next flush.
+    """INSERT `row` into `table` in this transaction, before its next statement or at commit. A
+    column left out gets its Python-side default. `notify`: a PostgreSQL NOTIFY channel to
+    signal at commit (ignored elsewhere). `returning`: read the row's id (`table.c.id`) back
+    into the handle's `new_id` when it is written.
 
     Returns the row's handle: a later row may give it as a column's value, and gets this row's
     id there (in the same statement on PostgreSQL). A row can refer only to rows queued before
-    it; once every row of a batch is written, the `written` callbacks are called, the rows that
-    refer to others first (an object then becomes persistent before the object it belongs to,
-    whose cascade would otherwise take it for a new one)."""
+    it, or to a row written earlier with `returning`."""
     if session.in_nested_transaction():
         raise RuntimeError("insert_later inside a savepoint (begin_nested) is not supported")
     if not session.in_transaction():
@@ -137,7 +112,11 @@ def insert_later(
         # leave them waiting for the next.
         session.begin()
     waiting = session.info.setdefault(_QUEUE, [])
-    handle = Waiting(table, row if callable(row) else dict(row), notify, written)
+    values = dict(row)
+    for name, default in _defaults(table):
+        if name not in values:
+            values[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+    handle = Waiting(table, values, notify, returning)
     waiting.append(handle)
     if len(waiting) >= MAX_WAITING and not session.info.get(_HOLD):
         write_queued(session)
@@ -146,10 +125,8 @@ def insert_later(
 
 @contextlib.contextmanager
 def together(session: Session) -> Iterator[None]:
-    """The rows queued inside go in one batch: the queue's size limit waits for the end. A new
-    object and the rows that refer to it must not be split: written first, the object becomes
-    persistent, and its cascade would take over the objects still waiting in its collections
-    (the ORM would then insert them without the object's id)."""
+    """The rows queued inside go in one batch: the queue's size limit waits for the end. A row
+    and the rows that refer to it are not split: on PostgreSQL they read its id from its CTE."""
     session.info[_HOLD] = session.info.get(_HOLD, 0) + 1
     try:
         yield
@@ -159,90 +136,14 @@ def together(session: Session) -> Iterator[None]:
         write_queued(session)
 
 
-def insert_object_later(
-    session: Session, obj: Any, *, member_of: tuple[Any, str] | None = None, **refer: Any
-) -> Waiting:
-    """Write a new ORM object (transient: never added to the session) with the rows waiting,
-    instead of in a flush of its own; it becomes persistent, as if loaded, once written. Its
-    columns are what the object holds when written: an unset column gets its default (set on
-    the object too, so that reading it later costs no query). `refer`: columns that take the id
-    of another object (a new one queued before this one, or one already stored). If the ORM
-    takes the object over first (someone adds it to the session and flushes), nothing is
-    written here. `member_of` (an object, a collection's name): written only if it is still in
-    that collection then (an object taken out of a new resident's history before the write).
-    `id_of` gives the object's id, or its handle while it waits.
-
-    Limits: do not add a waiting object to the session yourself (the rows that refer to it would
-    then have no id to take), and do not expire or refresh an object whose new children wait in
-    its collections (`member_of` would read the stored collection, without them, and skip them).
-    Nothing in Instap does either; queue an object and its children inside `together`."""
-    handle = insert_later(
-        session,
-        inspect(obj).mapper.local_table,
-        functools.partial(_row_of_object, session, obj, member_of, refer),
-        written=functools.partial(_persist, session, obj, refer),
-    )
-    session.info.setdefault(_OBJECTS, {})[id(obj)] = (obj, handle)
-    return handle
-
-
-def id_of(session: Session, obj: Any) -> Any:
-    """The object's id; while it waits in `insert_object_later`, its handle (a waiting row may
-    give that as a column's value: it becomes the id when written)."""
-    if obj.id is not None:
-        return obj.id
-    _obj, handle = session.info.get(_OBJECTS, {}).get(id(obj), (None, None))
-    if handle is None:  # not stored and not waiting: an audit row or a reference would lose it
-        raise RuntimeError(f"{type(obj).__name__} has no id and is not waiting to be written")
-    return handle
-
-
-def _row_of_object(
-    session: Session, obj: Any, member_of: tuple[Any, str] | None, refer: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    state = inspect(obj)
-    if not state.transient:
-        return None  # the ORM took it over
-    if member_of is not None and not any(obj is o for o in getattr(*member_of)):
-        return None  # taken out before it was written
-    row: dict[str, Any] = {}
-    values = state.dict
-    for key, name, default in _columns_of(state.mapper):
-        if key in refer:
-            row[name] = id_of(session, refer[key])
-            continue
-        value = values.get(key)
-        if value is None:
-            # What the INSERT would give it, and on the object as loaded (no query to read it):
-            # it becomes persistent with every column committed (make_transient_to_detached).
-            if default is not None:
-                value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
-            values[key] = value
-        row[name] = value
-    return row
-
-
-@functools.lru_cache(maxsize=64)
-def _columns_of(mapper: Mapper[Any]) -> tuple[tuple[str, str, ColumnDefault | None], ...]:
-    """Per column attribute but the primary key: its key, its column's name, its default."""
+@functools.lru_cache(maxsize=128)
+def _defaults(table: Table) -> tuple[tuple[str, ColumnDefault], ...]:
+    """Per column with a Python-side default (but the primary key): its name and default."""
     return tuple(
-        (attr.key, attr.columns[0].name, attr.columns[0].default)  # type: ignore[misc]
-        for attr in mapper.column_attrs
-        if not attr.columns[0].primary_key
+        (c.name, c.default)
+        for c in table.columns
+        if isinstance(c.default, ColumnDefault) and not c.primary_key
     )
-
-
-def _persist(session: Session, obj: Any, refer: Mapping[str, Any], row_id: int) -> None:
-    obj.id = row_id
-    for key, other in refer.items():
-        # Called before the other object's own callback (rows that refer to others first).
-        value = id_of(session, other)
-        setattr(obj, key, value.new_id if isinstance(value, Waiting) else value)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    # Attached as if loaded, the transaction does not know the object is new: a rollback would
-    # leave it in the session for a row that is gone. `_forget_on_rollback` takes it out.
-    session.info.setdefault(_PERSISTED, []).append(obj)
 
 
 def queued(session: Session) -> int:
@@ -264,9 +165,7 @@ def write_queued(session: Session) -> None:
 
 
 def _write(session: Session, waiting: list[Waiting]) -> None:
-    rows = [(w, row) for w in waiting if (row := w.values()) is not None]
-    if not rows:
-        return
+    rows = [(w, w.values()) for w in waiting]
     # Core, not the session's ORM execute: nothing here is an ORM statement, and the hooks below
     # must not see this one.
     connection = session.connection()
@@ -274,10 +173,6 @@ def _write(session: Session, waiting: list[Waiting]) -> None:
         _write_one_statement(connection, rows)
     else:
         _write_in_order(connection, rows)
-    for w, _ in reversed(rows):
-        if w.written is not None:
-            assert w.new_id is not None
-            w.written(w.new_id)
 
 
 def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
@@ -288,7 +183,7 @@ def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[
     for w, row in rows:
         row_values, refs = _split(w.table, row, index)
         referred.update(id(rows[k][0]) for _, k in refs)
-        shape.append((w.table, tuple(row), w.written is not None, refs))
+        shape.append((w.table, tuple(row), w.returning, refs))
         values.append(row_values)
     params: dict[str, Any] = {"rows": _to_json(values)}
     final = tuple(
@@ -349,7 +244,7 @@ def _write_in_order(connection: Connection, rows: list[tuple[Waiting, dict[str, 
         values = [
             {k: _written_id(v) if isinstance(v, Waiting) else v for k, v in row.items()} for _, row in run
         ]
-        if not any(w.written is not None or id(w) in referred for w, _ in run):
+        if not any(w.returning or id(w) in referred for w, _ in run):
             connection.execute(insert(table), values)
             continue
         new_ids = connection.execute(
@@ -365,7 +260,7 @@ def _written_id(row: Waiting) -> int:
     return row.new_id
 
 
-# Per row: its table, its columns in order, whether its id is wanted (by `written` or by a later
+# Per row: its table, its columns in order, whether its id is wanted (`returning`, or by a later
 # row), and which of its columns take the id of which earlier row (by position).
 Shape = tuple[tuple[Table, tuple[str, ...], bool, tuple[tuple[str, int], ...]], ...]
 
@@ -430,15 +325,9 @@ _to_json = json.JSONEncoder(default=_json_value, separators=(",", ":")).encode
 
 
 class WriteBehindSession(Session):
-    """A session that also writes waiting rows where SQLAlchemy calls no hook: `flush()` with
-    nothing else to flush writes the rows that stand for objects (code that flushes to see a new
-    resident written gets it), and `begin_nested()` writes every waiting row before the
-    savepoint begins (a rollback to the savepoint must not take them along)."""
-
-    def flush(self, objects: Sequence[Any] | None = None) -> None:
-        if any(w.stands_for_an_object for w in self.info.get(_QUEUE, ())):
-            write_queued(self)
-        super().flush(objects)
+    """A session that also writes waiting rows where SQLAlchemy calls no hook: `begin_nested()`
+    writes every waiting row before the savepoint begins (a rollback to the savepoint must not
+    take them along)."""
 
     def begin_nested(self) -> SessionTransaction:
         write_queued(self)
@@ -449,15 +338,6 @@ class WriteBehindSession(Session):
 def _before_any_statement(state: ORMExecuteState) -> None:
     if state.session.info.get(_QUEUE):
         write_queued(state.session)
-
-
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """Rows standing for ORM objects (a new resident's history) go in before the ORM writes
-    anything: a later row of the same kind gets a later id, and an object the flush changes or
-    deletes exists by then. Other rows keep waiting (an audit row, an event: they are leaves)."""
-    if any(w.stands_for_an_object for w in session.info.get(_QUEUE, ())):
-        write_queued(session)
 
 
 @event.listens_for(Session, "after_begin")
@@ -480,37 +360,14 @@ def _before_commit(session: Session) -> None:
 def _lone_statement(session: Session) -> bool:
     """True when committing this transaction means running the waiting rows' one statement and
     nothing else: PostgreSQL, no statement run in the transaction yet (no connection taken), and
-    nothing for the ORM to flush after it: no new, changed or deleted objects in the session, and
-    nothing a waiting object will bring into it when it becomes persistent (its cascade: a new
-    note appended to a new resident is in no session until then). A session bound to a
-    connection (its transaction the caller's) never qualifies."""
+    nothing for the ORM to flush after it (no new, changed or deleted objects in the session). A
+    session bound to a connection (its transaction the caller's) never qualifies."""
     if session.info.get(_CONNECTED) or session.in_nested_transaction():
         return False
     bind = session.get_bind()
     if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
         return False
-    if session.new or session.deleted or session.dirty:
-        return False
-    # One level is enough: a new object anywhere further down hangs on a waiting one (checked
-    # here), on a new one not waiting (which fails the check itself) or on one in the session
-    # (which the cascade put in `session.new` when it was attached).
-    waiting = session.info.get(_OBJECTS, {})
-    for obj, _handle in waiting.values():
-        state = inspect(obj)
-        values = state.dict
-        for key, many in _cascaded_relations(state.mapper):
-            held = values.get(key)
-            for child in (held or ()) if many else (() if held is None else (held,)):
-                if id(child) not in waiting and (inspect(child).key is None or child not in session):
-                    return False  # new or detached: the ORM would write it after the statement
-    return True
-
-
-@functools.lru_cache(maxsize=64)
-def _cascaded_relations(mapper: Mapper[Any]) -> tuple[tuple[str, bool], ...]:
-    """The relationships whose objects the session takes in with this one (save-update cascade):
-    their keys, and whether each holds a collection."""
-    return tuple((r.key, bool(r.uselist)) for r in mapper.relationships if r.cascade.save_update)
+    return not (session.new or session.deleted or session.dirty)
 
 
 @event.listens_for(Session, "after_transaction_create")
@@ -519,26 +376,10 @@ def _no_savepoint_while_waiting(session: Session, transaction: SessionTransactio
         raise RuntimeError("a savepoint (begin_nested) while rows wait in insert_later: not supported")
 
 
-@event.listens_for(Session, "after_commit")
-def _keep_after_commit(session: Session) -> None:
-    session.info.pop(_PERSISTED, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_on_rollback(session: Session) -> None:
-    """As SQLAlchemy does with the objects a rolled-back transaction inserted: out of the
-    session, transient again."""
-    for obj in session.info.pop(_PERSISTED, ()):
-        if obj in session:
-            session.expunge(obj)
-        make_transient(obj)
-
-
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     """The transaction is over (committed: nothing waits; rolled back: the rows go with it)."""
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
-        session.info.pop(_OBJECTS, None)
         session.info.pop(_FAILED, None)
         session.info.pop(_CONNECTED, None)

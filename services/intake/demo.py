@@ -126,7 +126,8 @@ def journey(rng: random.Random, start: str) -> list[tuple[str, str | None]]:
 
 def _seed_one(s: Session, a: Session, coach: Principal, fake: Faker, rng: random.Random) -> None:
     """One demo resident through the real use cases: intake, consent, a walk through the funnel."""
-    resident = residents_create(s, Staff.from_session(a), coach, _profile(fake, rng))
+    registered = residents_create(s, Staff.from_session(a), coach, _profile(fake, rng))
+    resident = residents.load_registered(s, registered)
     grants = [("registratie", "schriftelijk")]
     for purpose, chance in (
         ("delen_opleider", 0.85),

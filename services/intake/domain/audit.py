@@ -6,16 +6,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from services.intake.domain.registered import Registered
 from services.intake.models import AuditEntry, Resident
 from shared.auth.accounts import Principal
 from shared.db import utcnow
-from shared.writebehind import id_of, insert_later
+from shared.writebehind import insert_later
 
 
 def record(
     session: Session,
     principal: Principal,
-    resident: Resident | None,
+    resident: Resident | Registered | None,
     action: str,
     channel: str,
     reason: str,
@@ -39,7 +40,13 @@ def record(
             "organisation_id": principal.organisation_id,
             # A resident registered in this request may still wait to be written: then the id
             # it gets in the same statement.
-            "resident_id": id_of(session, resident) if resident is not None else None,
+            "resident_id": (
+                resident.handle
+                if isinstance(resident, Registered)
+                else resident.id
+                if resident is not None
+                else None
+            ),
             "action": action,
             "channel": channel,
             "reason": reason[:200],

@@ -13,6 +13,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
+from services.intake.domain.registered import Registered
 from services.intake.models import OutboxEvent, Resident
 from shared import clock, reference
 from shared.db import utcnow
@@ -56,23 +57,28 @@ def next_seq(session: Session, resident: Resident) -> int:
     return int(seq)
 
 
-def publish(session: Session, resident: Resident, event_type: str, payload: dict[str, Any]) -> None:
-    """Write one event about this resident into the outbox, numbered in the resident's sequence."""
-    add_event(
-        session,
-        OutboxEvent,
-        event_type,
-        payload,
-        subject=resident.programme_id,
-        seq=next_seq(session, resident),
-    )
+def publish(
+    session: Session,
+    resident: Resident | Registered,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    seq: int | None = None,
+) -> None:
+    """Write one event about this resident into the outbox, numbered in the resident's sequence
+    (`seq`: the number, for a resident registered in this transaction, whose row holds it)."""
+    if seq is None:
+        if isinstance(resident, Registered):
+            raise TypeError("a resident registered in this transaction: give its event's number")
+        seq = next_seq(session, resident)
+    add_event(session, OutboxEvent, event_type, payload, subject=resident.programme_id, seq=seq)
 
 
 def active_purposes(resident: Resident) -> set[str]:
     return {c.purpose for c in resident.consents if c.withdrawn_at is None}
 
 
-def age_band(resident: Resident) -> str:
+def age_band(resident: Resident | Registered) -> str:
     if resident.birth_year is None:
         return "onbekend"
     return reference.age_band(resident.birth_year, clock.today().year)
@@ -144,7 +150,13 @@ def publish_consent(session: Session, resident: Resident, purpose: str, active: 
 
 
 def publish_stage(
-    session: Session, resident: Resident, from_stage: str | None, to_stage: str, reason_code: str | None
+    session: Session,
+    resident: Resident | Registered,
+    from_stage: str | None,
+    to_stage: str,
+    reason_code: str | None,
+    *,
+    seq: int | None = None,
 ) -> None:
     publish(
         session,
@@ -160,4 +172,5 @@ def publish_stage(
             "age_band": age_band(resident),
             "gender": resident.gender,
         },
+        seq=seq,
     )

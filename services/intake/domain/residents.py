@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from services.intake.domain import caseload, publishing
+from services.intake.domain.registered import Registered
 from services.intake.models import (
     FollowUp,
     Introduction,
@@ -26,7 +27,7 @@ from shared.auth.roles import BEHEERDER, JOBCOACH
 from shared.db import utcnow
 from shared.errors import Invalid
 from shared.outbox import scrub_subjects
-from shared.writebehind import insert_object_later, together
+from shared.writebehind import insert_later, together
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): readable over the phone.
 _ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,10 +88,8 @@ def contact_problems(values: dict[str, Any]) -> dict[str, list[str]]:
     return {}
 
 
-def _check_contact(resident: Resident) -> None:
-    problems = contact_problems(
-        {key: getattr(resident, key) for key in ("phone", "email", "contact_preference")}
-    )
+def _check_contact(values: dict[str, Any]) -> None:
+    problems = contact_problems({key: values.get(key) for key in ("phone", "email", "contact_preference")})
     if problems:
         raise Invalid(next(iter(problems.values()))[0], problems)
 
@@ -123,15 +122,24 @@ def coach_for(staff: Staff, principal: Principal, coach_id: int | None) -> Staff
     return coach
 
 
+def _derived(data: dict[str, Any]) -> dict[str, Any]:
+    """The columns the resident's row takes from other fields sent: PC4 from the postcode, the
+    two language levels from `language`."""
+    derived: dict[str, Any] = {}
+    if "postcode" in data:
+        derived["pc4"] = data["postcode"][:4] if data["postcode"] else None
+    if "language" in data:
+        derived["language_spoken"] = data["language"].get("spoken")
+        derived["language_written"] = data["language"].get("written")
+    return derived
+
+
 def _apply(resident: Resident, data: dict[str, Any], principal: Principal) -> None:
     for key in _SIMPLE_FIELDS:
         if key in data:
             setattr(resident, key, data[key])
-    if "postcode" in data:
-        resident.pc4 = data["postcode"][:4] if data["postcode"] else None
-    if "language" in data:
-        resident.language_spoken = data["language"].get("spoken")
-        resident.language_written = data["language"].get("written")
+    for key, value in _derived(data).items():
+        setattr(resident, key, value)
     if "certificates" in data:
         by_code = {c.code: c for c in resident.certificates}
         wanted = {c["code"]: c for c in data["certificates"]}
@@ -151,83 +159,64 @@ def _apply(resident: Resident, data: dict[str, Any], principal: Principal) -> No
         )
 
 
-def create(session: Session, staff: Staff, principal: Principal, data: dict[str, Any]) -> Resident:
+def create(session: Session, staff: Staff, principal: Principal, data: dict[str, Any]) -> Registered:
+    """Register a resident: its row, its history (certificates, ladder step, first stage), its
+    first event; written with the transaction's other waiting rows (its audit row), on PostgreSQL
+    in one statement (shared/writebehind.py). Gives back what was written, read-only: to go on
+    with the resident in this session, load it (services/intake/domain/registered.py)."""
     coach = coach_for(staff, principal, data.pop("coach_id", None))
-    certificates = data.pop("certificates", None) or []
+    certificates = tuple(
+        {"code": c["code"], "obtained_on": c.get("obtained_on"), "valid_until": c.get("valid_until")}
+        for c in data.pop("certificates", None) or []
+    )
     trede = data.pop("participatieladder", None)
-    # A new row: its first event is number 1 without an UPDATE (nobody else sees the row yet).
-    resident = Resident(
+    now = utcnow()
+    row: dict[str, Any] = {key: data[key] for key in _SIMPLE_FIELDS if key in data}
+    row.update(_derived(data))
+    if row.get("contact_preference") is None:
+        row["contact_preference"] = default_contact_preference(row.get("phone"), row.get("email"))
+    _check_contact(row)
+    row.update(
         programme_id=new_programme_id(),
         coach_id=coach.id,
         organisation_id=coach.organisation_id,
         stage="aangemeld",
-        days=[],
-        interests=[],
-        skills=[],
-        barriers=[],
-        event_seq=0,
+        created_at=now,
+        updated_at=now,
+        # Its first event is number 1: nobody else sees the row before it commits.
+        event_seq=1,
     )
-    # Its collections start empty and loaded, so the response reads them without a query; set as
-    # loaded, not through the ORM's collection events (nothing to track on a new object). The
-    # history's collections are filled below (`_add_history`).
-    for collection in ("consents", "notes"):
-        set_committed_value(resident, collection, [])
-    _apply(resident, data, principal)
-    if resident.contact_preference is None:
-        resident.contact_preference = default_contact_preference(resident.phone, resident.email)
-    _check_contact(resident)
-    now = utcnow()
-    resident.created_at = resident.updated_at = now
-    # The resident, its history, its audit row and its first event go in together: one
-    # statement on PostgreSQL (shared/writebehind.py); the resident is persistent after it.
     with together(session):  # the resident and the rows that refer to it in one batch
-        insert_object_later(session, resident)
-        publishing.publish_stage(session, resident, None, "aangemeld", None)
-        _add_history(
-            session,
-            resident,
-            "certificates",
-            ResidentCertificate,
-            [
-                {"code": c["code"], "obtained_on": c.get("obtained_on"), "valid_until": c.get("valid_until")}
-                for c in certificates
-            ],
-        )
-        measured = {"trede": trede, "measured_by": principal.user_id, "measured_at": now}
-        ladder = [measured] if trede is not None else []
-        _add_history(session, resident, "ladder", LadderMeasurement, ladder)
-        _add_history(
-            session,
-            resident,
-            "stage_changes",
-            StageChange,
-            [
+        # Its id is read back: an audit row queued after a statement in between still takes it.
+        handle = insert_later(session, Resident.__table__, row, returning=True)
+        # The row as it will be written (column defaults filled in), read-only.
+        registered = Registered(MappingProxyType(handle.row), handle, certificates, trede)
+        publishing.publish_stage(session, registered, None, "aangemeld", None, seq=1)
+        history: list[tuple[Any, dict[str, Any]]] = [(ResidentCertificate, dict(c)) for c in certificates]
+        if trede is not None:
+            history.append(
+                (LadderMeasurement, {"trede": trede, "measured_by": principal.user_id, "measured_at": now})
+            )
+        history.append(
+            (
+                StageChange,
                 {
                     "from_stage": None,
                     "to_stage": "aangemeld",
                     "changed_by": principal.user_id,
                     "changed_at": now,
-                }
-            ],
+                },
+            )
         )
-    return resident
+        for model, values in history:
+            insert_later(session, model.__table__, {"resident_id": handle, **values})
+    return registered
 
 
-def _add_history(
-    session: Session, resident: Resident, collection: str, model: type[Any], rows: list[dict[str, Any]]
-) -> None:
-    """A new resident's history rows of one kind: they fill the resident's collection as loaded
-    (the response reads them without a query) and are written with the resident and the other
-    rows the request writes and never reads back (its audit row, its outbox event: one statement
-    on PostgreSQL, shared/writebehind.py). The unit of work around a resident and its history,
-    and a statement per kind of row, cost more CPU than the rows themselves (issue 12,
-    docs/benchmarks.md)."""
-    objects = [model(**values) for values in rows]
-    # In the collection before they are queued: a full queue may write them at once, and only
-    # what is still in the collection then is written.
-    set_committed_value(resident, collection, objects)
-    for obj in objects:
-        insert_object_later(session, obj, member_of=(resident, collection), resident_id=resident)
+def load_registered(session: Session, registered: Registered) -> Resident:
+    """The resident registered in this transaction as an object in the session, to go on with
+    (give consent, walk the funnel): a query, before which its rows are written."""
+    return session.scalars(select(Resident).where(Resident.programme_id == registered.programme_id)).one()
 
 
 def update(session: Session, principal: Principal, resident: Resident, data: dict[str, Any]) -> Resident:
@@ -236,7 +225,7 @@ def update(session: Session, principal: Principal, resident: Resident, data: dic
         resident.contact_preference = default_contact_preference(resident.phone, resident.email)
     # A client that does not send the choice keeps the stored one: clearing the chosen channel is
     # refused rather than handing organisations a channel the resident did not choose.
-    _check_contact(resident)
+    _check_contact({key: getattr(resident, key) for key in ("phone", "email", "contact_preference")})
     resident.updated_at = utcnow()
     session.flush()
     publishing.publish_profile(session, resident)
