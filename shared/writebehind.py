@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnDefault,
     Connection,
+    Dialect,
     Engine,
     Integer,
     Table,
@@ -151,21 +152,29 @@ def queued(session: Session) -> int:
     return len(session.info.get(_QUEUE, ()))
 
 
-def write_queued(session: Session) -> None:
+def write_queued(session: Session, *, alone: bool = False) -> None:
     """Write what waits, now (the hooks below call this; so may code that needs it written)."""
     waiting: list[Waiting] | None = session.info.pop(_QUEUE, None)
     if not waiting:
         return
     try:
-        _write(session, waiting)
+        _write(session, waiting, alone=alone)
     except BaseException:
         # The rows not written are gone from the queue: this transaction must not commit.
         session.info[_FAILED] = True
         raise
 
 
-def _write(session: Session, waiting: list[Waiting]) -> None:
+def _write(session: Session, waiting: list[Waiting], *, alone: bool = False) -> None:
     rows = [(w, w.values()) for w in waiting]
+    if alone:
+        # All the transaction writes (`_lone_statement`): on a connection of its own in
+        # autocommit, not through the session's transaction, which then has nothing to commit.
+        bind = session.get_bind()
+        assert isinstance(bind, Engine)
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+            _write_one_statement(own, rows)
+        return
     # Core, not the session's ORM execute: nothing here is an ORM statement, and the hooks below
     # must not see this one.
     connection = session.connection()
@@ -192,7 +201,9 @@ def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[
     )
     channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
     params.update({f"c{j}": channel for j, channel in enumerate(channels)})
-    ids = iter(connection.execute(_statement(final, channels), params).scalar_one() or ())
+    # The driver's SQL, compiled once per shape: no statement cache to look up per create.
+    sql = _driver_sql(_statement(final, channels), connection.dialect)
+    ids = iter(connection.exec_driver_sql(sql, params).scalar_one() or ())
     for (w, _), (_, _, returning, _) in zip(rows, final, strict=True):
         if returning:
             w.new_id = next(ids)
@@ -307,6 +318,11 @@ def _statement(shape: Shape, channels: tuple[str, ...]) -> TextualSelect:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _driver_sql(statement: TextualSelect, dialect: Dialect) -> str:
+    return str(statement.compile(dialect=dialect))
+
+
 @functools.lru_cache(maxsize=128)
 def _decorated_columns(table: Table) -> dict[str, TypeDecorator[Any]]:
     return {c.name: c.type for c in table.columns if isinstance(c.type, TypeDecorator)}
@@ -353,7 +369,8 @@ def _before_commit(session: Session) -> None:
         # The rows waiting are all this transaction writes, and on PostgreSQL they go in one
         # statement, which is atomic by itself: it runs without BEGIN and COMMIT, one round trip
         # instead of three (an intake create, issue 12). Its NOTIFY is sent when it ends.
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        write_queued(session, alone=True)
+        return
     write_queued(session)
 
 
