@@ -49,6 +49,7 @@ from sqlalchemy import (
     TypeDecorator,
     column,
     event,
+    exc,
     insert,
     text,
 )
@@ -168,12 +169,9 @@ def write_queued(session: Session, *, alone: bool = False) -> None:
 def _write(session: Session, waiting: list[Waiting], *, alone: bool = False) -> None:
     rows = [(w, w.values()) for w in waiting]
     if alone:
-        # All the transaction writes (`_lone_statement`): on a connection of its own in
-        # autocommit, not through the session's transaction, which then has nothing to commit.
         bind = session.get_bind()
         assert isinstance(bind, Engine)
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
-            _write_one_statement(own, rows)
+        _write_alone(bind, rows)
         return
     # Core, not the session's ORM execute: nothing here is an ORM statement, and the hooks below
     # must not see this one.
@@ -185,6 +183,58 @@ def _write(session: Session, waiting: list[Waiting], *, alone: bool = False) -> 
 
 
 def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
+    statement, params, final = _one_statement(rows)
+    # The driver's SQL, compiled once per shape: no statement cache to look up per create.
+    sql = _driver_sql(statement, connection.dialect)
+    _take_ids(rows, final, connection.exec_driver_sql(sql, params).scalar_one())
+
+
+def _write_alone(engine: Engine, rows: list[tuple[Waiting, dict[str, Any]]]) -> None:
+    """The rows' one statement as all a transaction writes (`_lone_statement`), on a pooled
+    connection of its own in autocommit, straight to the driver: the session's transaction then
+    has nothing to commit. Through SQLAlchemy's Connection, its set-up, isolation change, result
+    and reset cost a fifth of an intake create's CPU on the web side (issue 12,
+    docs/benchmarks.md). What SQLAlchemy would do with a driver error is done here: it is raised
+    as SQLAlchemy's exception (IntegrityError, OperationalError: the app's 409 and 503), and a
+    connection found dead is dropped from the pool. Not seen by the engine's cursor events."""
+    statement, params, final = _one_statement(rows)
+    dialect = engine.dialect
+    sql = _driver_sql(statement, dialect)
+    driver_error = dialect.loaded_dbapi.Error
+    pooled = engine.raw_connection()  # the pool's checkout, its ping after idle included
+    try:
+        driver = pooled.driver_connection
+        assert driver is not None
+        try:
+            driver.autocommit = True
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    row = cursor.fetchone()
+            finally:
+                driver.autocommit = False
+        except driver_error as error:
+            dead = dialect.is_disconnect(error, driver, None)
+            if dead:
+                pooled.invalidate(error)
+            raise exc.DBAPIError.instance(
+                sql,
+                params,
+                error,
+                driver_error,
+                hide_parameters=engine.hide_parameters,
+                connection_invalidated=dead,
+                dialect=dialect,
+            ) from error
+    finally:
+        pooled.close()
+    _take_ids(rows, final, row[0] if row else None)
+
+
+def _one_statement(
+    rows: list[tuple[Waiting, dict[str, Any]]],
+) -> tuple[TextualSelect, dict[str, Any], Shape]:
+    """The statement that writes `rows` (`_statement`), its parameters, and its shape."""
     index = {id(w): i for i, (w, _) in enumerate(rows)}
     referred: set[int] = set()
     shape = []
@@ -201,12 +251,15 @@ def _write_one_statement(connection: Connection, rows: list[tuple[Waiting, dict[
     )
     channels = tuple(sorted({w.notify for w, _ in rows if w.notify}))
     params.update({f"c{j}": channel for j, channel in enumerate(channels)})
-    # The driver's SQL, compiled once per shape: no statement cache to look up per create.
-    sql = _driver_sql(_statement(final, channels), connection.dialect)
-    ids = iter(connection.exec_driver_sql(sql, params).scalar_one() or ())
+    return _statement(final, channels), params, final
+
+
+def _take_ids(rows: list[tuple[Waiting, dict[str, Any]]], final: Shape, ids: list[int] | None) -> None:
+    """Hand each row whose id was asked for its id, in the statement's order."""
+    given = iter(ids or ())
     for (w, _), (_, _, returning, _) in zip(rows, final, strict=True):
         if returning:
-            w.new_id = next(ids)
+            w.new_id = next(given)
 
 
 def _split(

@@ -6,28 +6,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from psycopg.pq import TransactionStatus
 from sqlalchemy import event, select
 
 from services.intake.models import AuditEntry, LadderMeasurement, Resident, ResidentCertificate, StageChange
 from shared.auth.web import forget_cached_accounts
 from tests.conftest import bearer, resident_payload
+from tests.support.driver import psycopg_traffic
 
 API = "/intake/api/v1/residents"
 
 
 @dataclass
 class Trips:
-    """Round trips to the database servers, seen through SQLAlchemy's events: each statement,
-    each connection checkout (counted as one: the pool pings a connection that sat idle,
-    shared/db.py), each commit, and on PostgreSQL each BEGIN (psycopg sends one before the first
-    statement of a transaction). A connection in autocommit sends neither BEGIN nor COMMIT
-    (shared/writebehind.py: a transaction that is one statement)."""
+    """Round trips to the database servers: each statement, each connection checkout (counted as
+    one: the pool pings a connection that sat idle, shared/db.py), each commit, and on
+    PostgreSQL each BEGIN (psycopg sends one before the first statement of a transaction). On
+    PostgreSQL seen at the driver (tests/support/driver.py: the write-behind's lone statement goes
+    there directly), on SQLite through SQLAlchemy's events. A connection in autocommit sends
+    neither BEGIN nor COMMIT (shared/writebehind.py: a transaction that is one statement)."""
 
     statements: list[str] = field(default_factory=list)
     checkouts: int = 0
@@ -46,37 +47,36 @@ class Trips:
 @contextmanager
 def counting(*engines: Any) -> Iterator[Trips]:
     trips = Trips()
+    unique = list({id(e): e for e in engines}.values())
+    postgres = all(e.dialect.name == "postgresql" for e in unique)
 
-    def autocommit(conn: Any) -> bool:
-        return bool(conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
-
-    def on_statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         trips.statements.append(statement)
-        if conn.dialect.name == "postgresql" and not autocommit(conn):
-            # psycopg: BEGIN first, unless a transaction is open already
-            status = conn.connection.driver_connection.info.transaction_status
-            trips.begins += status == TransactionStatus.IDLE
 
     def on_checkout(*_args: Any) -> None:
         trips.checkouts += 1
 
-    def on_commit(conn: Any) -> None:
-        trips.commits += not autocommit(conn)
+    def on_commit(_conn: Any) -> None:
+        trips.commits += 1
 
     listeners = []
-    for engine in {id(e): e for e in engines}.values():
-        for target, name, fn in (
-            (engine, "before_cursor_execute", on_statement),
-            (engine.pool, "checkout", on_checkout),
-            (engine, "commit", on_commit),
-        ):
+    for engine in unique:
+        watched = [(engine.pool, "checkout", on_checkout)]
+        if not postgres:
+            watched += [(engine, "before_cursor_execute", on_statement), (engine, "commit", on_commit)]
+        for target, name, fn in watched:
             event.listen(target, name, fn)
             listeners.append((target, name, fn))
     try:
-        yield trips
+        with psycopg_traffic() if postgres else nullcontext() as traffic:
+            yield trips
     finally:
         for target, name, fn in listeners:
             event.remove(target, name, fn)
+    if traffic is not None:
+        # The pool's ping of a connection that sat idle (";") counts with its checkout.
+        trips.statements = [sent.sql for sent in traffic.statements if sent.sql != ";"]
+        trips.begins, trips.commits = traffic.begins, traffic.commits
 
 
 def _engines(app: Any) -> list[Any]:

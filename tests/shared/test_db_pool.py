@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from shared import db as shared_db
 from shared.db import Database
+from shared.writebehind import insert_later
 
 
 @pytest.fixture
@@ -75,3 +76,31 @@ def test_the_ping_happens_only_after_the_idle_time(
     monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 0.0)
     _backend_pid(database)
     assert len(pings) == 1
+
+
+def test_a_write_behind_statement_on_a_dead_connection_fails_as_sqlalchemy_would_and_drops_it(
+    database: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lone write-behind statement goes to the driver without SQLAlchemy's Connection
+    (shared/writebehind.py): its error is still SQLAlchemy's (the app's 503), and the dead
+    connection leaves the pool; nothing is written, and the next transaction works."""
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 3600.0)  # not pinged: used as it is
+    metadata = MetaData()
+    table = Table(
+        "wb_dead",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        schema="pooltest",
+    )
+    metadata.create_all(database.engine)
+    pid = _backend_pid(database)
+    _terminate(postgres_url, pid)
+    with pytest.raises(OperationalError) as raised, database.unit_of_work() as s:
+        insert_later(s, table, {"name": "lost"})
+    assert raised.value.connection_invalidated
+    assert _backend_pid(database) != pid  # a new connection
+    with database.unit_of_work() as s:
+        insert_later(s, table, {"name": "kept"})
+    with database.engine.connect() as conn:
+        assert conn.scalars(select(table.c.name)).all() == ["kept"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from shared.db import Database, utcnow
 from shared.outbox import notify_channel
 from shared.testdata import resident_payload
 from shared.writebehind import MAX_WAITING, insert_later, queued
+from tests.support.driver import psycopg_traffic
 from tests.support.worlds import World
 
 
@@ -135,20 +136,13 @@ def test_rows_waiting_at_a_savepoint_go_in_before_it_and_none_may_wait_inside_on
 
 @pytest.mark.postgresql
 def test_on_postgresql_all_waiting_rows_and_the_notify_are_one_statement(intake_db: Database) -> None:
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(intake_db.engine, "before_cursor_execute", seen)
-    try:
-        with intake_db.unit_of_work() as s:
-            for n in range(3):
-                insert_later(s, AuditEntry.__table__, _audit(f"r{n}"))
-            insert_later(s, OutboxEvent.__table__, _event("e1"), notify=notify_channel("intake"))
-            insert_later(s, OutboxEvent.__table__, _event("e2"), notify=notify_channel("intake"))
-    finally:
-        event.remove(intake_db.engine, "before_cursor_execute", seen)
+    intake_db.ping()  # connected: the dialect's first-connect queries are not counted
+    with psycopg_traffic() as traffic, intake_db.unit_of_work() as s:
+        for n in range(3):
+            insert_later(s, AuditEntry.__table__, _audit(f"r{n}"))
+        insert_later(s, OutboxEvent.__table__, _event("e1"), notify=notify_channel("intake"))
+        insert_later(s, OutboxEvent.__table__, _event("e2"), notify=notify_channel("intake"))
+    statements = [sent.sql for sent in traffic.statements]
     assert len(statements) == 1, statements
     assert statements[0].count("INSERT INTO") == 5 and statements[0].count("pg_notify") == 1
     assert _count(intake_db, AuditEntry) == 3 and _count(intake_db, OutboxEvent) == 2
@@ -436,18 +430,6 @@ def test_a_table_may_have_columns_named_like_the_statements_own_parts(intake_db:
         metadata.drop_all(intake_db.engine)
 
 
-def _transaction_around_statements(db: Database) -> tuple[list[bool], Any]:
-    """Per statement run on `db` from now on: was a transaction open around it (psycopg sends a
-    BEGIN first unless the connection is in autocommit); and the listener, to remove."""
-    seen: list[bool] = []
-
-    def on_statement(conn: Any, *_args: Any) -> None:
-        seen.append(conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT")
-
-    event.listen(db.engine, "before_cursor_execute", on_statement)
-    return seen, on_statement
-
-
 @pytest.mark.postgresql
 def test_a_transaction_that_is_only_waiting_rows_is_one_statement_without_begin_or_commit(
     intake_db: Database,
@@ -456,24 +438,20 @@ def test_a_transaction_that_is_only_waiting_rows_is_one_statement_without_begin_
     atomic by itself and runs in autocommit, one round trip instead of three (issue 12). A
     transaction that ran a statement first, or has an ORM change to flush after the rows, keeps
     BEGIN and COMMIT around all of it."""
-    seen, listener = _transaction_around_statements(intake_db)
-    try:
-        with intake_db.unit_of_work() as s:
-            insert_later(s, AuditEntry.__table__, _audit("alone"))
-            insert_later(s, OutboxEvent.__table__, _event("alone"), notify=notify_channel("intake"))
-        assert seen == [False]
-        seen.clear()
-        with intake_db.unit_of_work() as s:
-            s.scalar(select(func.count()).select_from(AuditEntry))
-            insert_later(s, AuditEntry.__table__, _audit("after a query"))
-        assert seen == [True, True]
-        seen.clear()
-        with intake_db.unit_of_work() as s:
-            insert_later(s, AuditEntry.__table__, _audit("with a flush after"))
-            s.add(OutboxEvent(**{**_event("flushed"), "payload": "{}"}))
-        assert seen == [True, True]
-    finally:
-        event.remove(intake_db.engine, "before_cursor_execute", listener)
+    intake_db.ping()  # connected: the dialect's first-connect queries are not counted
+    with psycopg_traffic() as alone, intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("alone"))
+        insert_later(s, OutboxEvent.__table__, _event("alone"), notify=notify_channel("intake"))
+    assert [sent.in_transaction for sent in alone.statements] == [False] and alone.commits == 0
+    with psycopg_traffic() as after_query, intake_db.unit_of_work() as s:
+        s.scalar(select(func.count()).select_from(AuditEntry))
+        insert_later(s, AuditEntry.__table__, _audit("after a query"))
+    with psycopg_traffic() as flushed, intake_db.unit_of_work() as s:
+        insert_later(s, AuditEntry.__table__, _audit("with a flush after"))
+        s.add(OutboxEvent(**{**_event("flushed"), "payload": "{}"}))
+    for traffic in (after_query, flushed):
+        assert [sent.in_transaction for sent in traffic.statements] == [True, True], traffic
+        assert traffic.begins == 1 and traffic.commits == 1, traffic
     assert _count(intake_db, AuditEntry) == 3 and _count(intake_db, OutboxEvent) == 2
 
 
