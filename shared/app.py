@@ -12,10 +12,9 @@ from typing import Any
 import redis
 from flask import Blueprint, Flask, g, jsonify, make_response, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
+from limits.storage import Storage, storage_from_string
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -137,29 +136,21 @@ def create_service_app(
     )
     ctx = build_context(name, settings)
     app.extensions["instap"] = ctx
-    # One Limiter per app (Flask-Limiter keeps its storage on the instance); its counters live in
-    # Redis, so every worker and every service counts the same login attempts.
+    # Login attempts (auth/web.py) and the per-account lock-out (auth/lockout.py) count in a
+    # store of the `limits` library: Redis, so every worker and every service counts the same
+    # attempts. No route has a rate limit of its own, so no extension checks every request
+    # (Flask-Limiter's hooks were 4 % of an intake create's CPU, issue 12).
     storage_uri = settings.rate_limit_storage()
     # A frozen Redis must not hold a login: give up fast, then count in memory (auth/web.py).
     storage_options: dict[str, Any] = (
         {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if storage_uri.startswith("redis") else {}
     )
-    limiter = Limiter(
-        key_func=get_remote_address,
-        storage_uri=storage_uri,
-        storage_options=storage_options,
-        strategy="moving-window",
-        key_prefix="instap",
-    )
-    limiter.init_app(app)
-    # The login limit and lock-out count in the limiter's storage themselves (auth/web.py,
-    # auth/lockout.py); no route has a decorated limit, so the check Flask-Limiter runs before
-    # every request would look for limits and find none (about 3 % of an intake create's CPU
-    # under the profiler, issue 12). Remove this filter if a route gets `@limiter.limit`.
-    limiter.request_filter(lambda: True)
-    ctx.extras["limiter"] = limiter
+    limit_storage = storage_from_string(storage_uri, **storage_options)
+    if not isinstance(limit_storage, Storage):  # an async+... URI: nothing here awaits
+        raise ValueError(f"the login store must not be asynchronous: {storage_uri.split('://')[0]}")
+    ctx.extras["limit_storage"] = limit_storage
     ctx.extras["lockout"] = AccountLockout(
-        limiter,
+        limit_storage,
         settings.ensure_secret_key(),
         LockoutPolicy(
             after=settings.login_lockout_after,

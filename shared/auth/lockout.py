@@ -1,4 +1,4 @@
-"""Per-account lock-out with back-off, kept in the rate limiter's storage (Redis in production).
+"""Per-account lock-out with back-off, kept in the shared login store (`limits`; Redis in production).
 
 Failed logins are counted per e-mail address as typed, whether or not an account has that
 address: a known and an unknown address are locked after the same number of failures, for the
@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import redis
 from limits.errors import StorageError
@@ -35,11 +35,6 @@ STORAGE_ERRORS = (redis.RedisError, StorageError, OSError)
 
 # How long a series of failures is remembered (from its first failure).
 FAILURE_MEMORY_SECONDS = 24 * 3600
-
-
-class _HasStorage(Protocol):
-    @property
-    def storage(self) -> Storage: ...
 
 
 @dataclass(frozen=True)
@@ -57,17 +52,17 @@ class LockoutPolicy:
 
 
 class AccountLockout:
-    """Counts failed logins per address in the limiter's storage and locks with back-off."""
+    """Counts failed logins per address in the shared login store and locks with back-off."""
 
-    def __init__(self, limiter: _HasStorage, secret_key: str, policy: LockoutPolicy):
-        self._limiter = limiter
+    def __init__(self, storage: Storage, secret_key: str, policy: LockoutPolicy):
+        self._storage = storage
         self._secret = secret_key.encode()
         self.policy = policy
         self._local = MemoryStorage()
 
     def _with_storage(self, operation: Callable[[Storage], T]) -> T:
         try:
-            return operation(self._limiter.storage)
+            return operation(self._storage)
         except STORAGE_ERRORS as exc:
             log.warning("lock-out store unreachable; counting in this process", extra={"error": str(exc)})
             return operation(self._local)

@@ -243,7 +243,7 @@ def login() -> Any:
 
 
 def _login_limit(refund: bool = False) -> None:
-    """The limit on login attempts per client address, counted in Flask-Limiter's storage (Redis:
+    """The limit on login attempts per client address, counted in the shared login store (Redis:
     every process and service counts together; while that store does not answer, this process's
     memory, so logging in keeps working).
 
@@ -254,9 +254,9 @@ def _login_limit(refund: bool = False) -> None:
     attempt back; the per-account lock-out (lockout.py) still counts every failure."""
     ctx = service_context()
     limit = parse_limit(ctx.settings.login_rate_limit)
-    keys = ("instap", "login", request.remote_addr or "-")  # the Limiter's prefix, scope, address
+    keys = ("instap", "login", request.remote_addr or "-")  # prefix, scope, address
     try:
-        storage = ctx.extras["limiter"].storage
+        storage = ctx.extras["limit_storage"]
         allowed = _apply_login_limit(storage, limit, keys, refund)
     except STORAGE_ERRORS as exc:
         current_app.logger.warning(

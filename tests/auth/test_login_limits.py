@@ -1,4 +1,4 @@
-"""Login limits in Redis through Flask-Limiter, shared by every process; per-account lock-out with
+"""Login limits in Redis (the `limits` library's store), shared by every process; per-account lock-out with
 back-off that answers a known and an unknown address alike (issue 7, issue 6 item 4)."""
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def test_two_processes_share_one_login_limit(make_app: Any) -> None:
     """Without RATELIMIT_STORAGE_URL the counters live in REDIS_URL's Redis, not per process:
     30 concurrent attempts spread over two apps at 10 a minute let exactly 10 through."""
     first, second = make_app(), make_app()
-    assert first.extensions["instap"].extras["limiter"] is not second.extensions["instap"].extras["limiter"]
+    assert (
+        first.extensions["instap"].extras["limit_storage"]
+        is not second.extensions["instap"].extras["limit_storage"]
+    )
     with ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(
             pool.map(lambda i: _attempt((first, second)[i % 2], _unknown()).status_code, range(30))

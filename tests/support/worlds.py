@@ -100,10 +100,4 @@ def _reset_app_state(app: Any) -> None:
     """Forget per-process state a test may have changed: login attempts counted in memory,
     tokens and staff members remembered (ids start at 1 again after every reset)."""
     forget_cached_accounts(app.extensions["instap"])
-    login_limiter = app.extensions["instap"].extras.get("login_limiter")
-    if login_limiter is not None:
-        login_limiter[0].storage.reset()
-    limiters = app.extensions.get("limiter")  # Flask-Limiter keeps its Limiter(s) here
-    if limiters is not None:
-        for limiter in limiters if isinstance(limiters, set | list | tuple) else [limiters]:
-            limiter.reset()
+    app.extensions["instap"].extras["limit_storage"].reset()
