@@ -27,6 +27,9 @@ CONNECT_TIMEOUT_S = 3
 POOL_TIMEOUT_S = 5
 LOCK_TIMEOUT_MS = 5000
 STATEMENT_TIMEOUT_MS = 30_000
+# Statement parameters are left out of database errors: they hold personal data (a resident's
+# name, phone, e-mail), and an error's text can end up in a log or a traceback.
+HIDE_PARAMETERS = True
 # A pooled connection idle for longer than this is pinged before it is used (below).
 PING_AFTER_IDLE_S = 1.0
 
@@ -115,7 +118,9 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000})
+            engine = create_engine(
+                url, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000}, hide_parameters=HIDE_PARAMETERS
+            )
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -130,6 +135,7 @@ class Database:
         # caller) in seconds, never a request that hangs until the proxy gives up.
         engine = create_engine(
             url,
+            hide_parameters=HIDE_PARAMETERS,
             pool_size=5,
             max_overflow=10,
             pool_timeout=POOL_TIMEOUT_S,

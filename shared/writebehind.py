@@ -18,8 +18,8 @@ SQLite.
 
 A waiting row can take the id of one queued before it: on PostgreSQL the whole intake create is
 one statement, a new resident's history and audit rows reading the resident's id from the
-resident's CTE (services/intake/domain/residents.py). A column left out of a row gets its
-column's Python-side default, as an ORM insert would give it.
+resident's CTE (services/intake/domain/residents.py). A column left out of a row, or None in it,
+gets its column's Python-side default where it has one, as an ORM object's unset attribute would.
 
 Savepoints: a `WriteBehindSession` writes what waits before a savepoint begins. Inside one,
 `insert_later` is refused (nothing in Instap uses savepoints): a rollback to it would take the
@@ -100,7 +100,8 @@ def insert_later(
     returning: bool = False,
 ) -> Waiting:
     """INSERT `row` into `table` in this transaction, before its next statement or at commit. A
-    column left out gets its Python-side default. `notify`: a PostgreSQL NOTIFY channel to
+    column left out or None gets its Python-side default, if it has one (as an ORM object's
+    unset attribute would). `notify`: a PostgreSQL NOTIFY channel to
     signal at commit (ignored elsewhere). `returning`: read the row's id (`table.c.id`) back
     into the handle's `new_id` when it is written.
 
@@ -116,7 +117,7 @@ def insert_later(
     waiting = session.info.setdefault(_QUEUE, [])
     values = dict(row)
     for name, default in _defaults(table):
-        if name not in values:
+        if values.get(name) is None:
             values[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
     handle = Waiting(table, values, notify, returning)
     waiting.append(handle)
@@ -196,12 +197,18 @@ def _write_alone(engine: Engine, rows: list[tuple[Waiting, dict[str, Any]]]) -> 
     and reset cost a fifth of an intake create's CPU on the web side (issue 12,
     docs/benchmarks.md). What SQLAlchemy would do with a driver error is done here: it is raised
     as SQLAlchemy's exception (IntegrityError, OperationalError: the app's 409 and 503), and a
-    connection found dead is dropped from the pool. Not seen by the engine's cursor events."""
+    connection found dead is dropped and the pool renewed. Not seen by the engine's cursor
+    events."""
     statement, params, final = _one_statement(rows)
     dialect = engine.dialect
     sql = _driver_sql(statement, dialect)
     driver_error = dialect.loaded_dbapi.Error
-    pooled = engine.raw_connection()  # the pool's checkout, its ping after idle included
+    try:
+        pooled = engine.raw_connection()  # the pool's checkout, its ping after idle included
+    except driver_error as error:  # no connection to be had (the database down or restarting)
+        raise exc.DBAPIError.instance(
+            None, None, error, driver_error, connection_invalidated=True, dialect=dialect
+        ) from error
     try:
         driver = pooled.driver_connection
         assert driver is not None
@@ -216,7 +223,10 @@ def _write_alone(engine: Engine, rows: list[tuple[Waiting, dict[str, Any]]]) -> 
         except driver_error as error:
             dead = dialect.is_disconnect(error, driver, None)
             if dead:
+                # As SQLAlchemy does on a disconnect: this connection goes, and the pool is
+                # renewed (the others are likely dead too, after a database restart).
                 pooled.invalidate(error)
+                engine.dispose(close=False)
             raise exc.DBAPIError.instance(
                 sql,
                 params,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
 from sqlalchemy.exc import OperationalError
@@ -85,21 +86,62 @@ def test_a_write_behind_statement_on_a_dead_connection_fails_as_sqlalchemy_would
     (shared/writebehind.py): its error is still SQLAlchemy's (the app's 503), and the dead
     connection leaves the pool; nothing is written, and the next transaction works."""
     monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 3600.0)  # not pinged: used as it is
-    metadata = MetaData()
-    table = Table(
-        "wb_dead",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("name", String(20)),
-        schema="pooltest",
-    )
-    metadata.create_all(database.engine)
+    table = _wb_table(database, "wb_dead")
     pid = _backend_pid(database)
     _terminate(postgres_url, pid)
     with pytest.raises(OperationalError) as raised, database.unit_of_work() as s:
         insert_later(s, table, {"name": "lost"})
     assert raised.value.connection_invalidated
     assert _backend_pid(database) != pid  # a new connection
+    with database.unit_of_work() as s:
+        insert_later(s, table, {"name": "kept"})
+    with database.engine.connect() as conn:
+        assert conn.scalars(select(table.c.name)).all() == ["kept"]
+
+
+def _wb_table(database: Database, name: str) -> Table:
+    metadata = MetaData()
+    table = Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        schema="pooltest",
+    )
+    metadata.drop_all(database.engine)  # empty, whatever an earlier run left
+    metadata.create_all(database.engine)
+    return table
+
+
+def test_a_write_behind_statement_with_no_connection_to_be_had_fails_as_sqlalchemy_would(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: the lone statement's checkout let the driver's own error through (a 500
+    instead of the app's 503) when the database refused new connections."""
+    table = _wb_table(database, "wb_refused")
+    database.engine.dispose()  # no pooled connection left: the next one must connect
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(database.engine.dialect, "connect", refused)
+    with pytest.raises(OperationalError), database.unit_of_work() as s:
+        insert_later(s, table, {"name": "lost"})
+
+
+def test_a_dead_connection_found_by_a_write_behind_statement_renews_the_whole_pool(
+    database: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As SQLAlchemy does on a disconnect: after a database restart every pooled connection is
+    dead, and only the first request may fail on it (found in review: each failed in turn)."""
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_S", 3600.0)
+    table = _wb_table(database, "wb_renewed")
+    with database.engine.connect() as one, database.engine.connect() as two:
+        pids = [conn.scalar(text("SELECT pg_backend_pid()")) for conn in (one, two)]
+    for pid in pids:
+        _terminate(postgres_url, int(pid))
+    with pytest.raises(OperationalError), database.unit_of_work() as s:
+        insert_later(s, table, {"name": "lost"})
     with database.unit_of_work() as s:
         insert_later(s, table, {"name": "kept"})
     with database.engine.connect() as conn:

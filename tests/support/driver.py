@@ -35,15 +35,26 @@ class Traffic:
 def psycopg_traffic() -> Iterator[Traffic]:
     traffic = Traffic()
     me = threading.get_ident()
-    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+    execute, executemany, commit = (
+        psycopg.Cursor.execute,
+        psycopg.Cursor.executemany,
+        psycopg.Connection.commit,
+    )
 
-    def counted_execute(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+    def seen(cursor: psycopg.Cursor[Any], query: Any) -> None:
         if threading.get_ident() == me:
             connection = cursor.connection
             in_transaction = not connection.autocommit
             began = in_transaction and connection.info.transaction_status == TransactionStatus.IDLE
             traffic.statements.append(Sent(str(query), in_transaction, began))
+
+    def counted_execute(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen(cursor, query)
         return execute(cursor, query, *args, **kwargs)
+
+    def counted_executemany(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen(cursor, query)  # one statement, however many rows (psycopg pipelines them)
+        return executemany(cursor, query, *args, **kwargs)
 
     def counted_commit(connection: psycopg.Connection[Any]) -> None:
         if threading.get_ident() == me and connection.info.transaction_status != TransactionStatus.IDLE:
@@ -51,9 +62,11 @@ def psycopg_traffic() -> Iterator[Traffic]:
         commit(connection)
 
     psycopg.Cursor.execute = counted_execute  # type: ignore[assignment,method-assign]
+    psycopg.Cursor.executemany = counted_executemany  # type: ignore[method-assign]
     psycopg.Connection.commit = counted_commit  # type: ignore[assignment,method-assign]
     try:
         yield traffic
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Cursor.executemany = executemany  # type: ignore[method-assign]
         psycopg.Connection.commit = commit  # type: ignore[method-assign]

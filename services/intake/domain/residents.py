@@ -59,6 +59,10 @@ _SIMPLE_FIELDS = (
 )
 
 
+# The resident's columns (its id comes from the database).
+_RESIDENT_COLUMNS = tuple(c.name for c in Resident.__table__.columns if not c.primary_key)
+
+
 # The contact channel a resident chose → the field that holds it (shared.reference.CONTACT_CHANNELS).
 CONTACT_FIELDS = {"telefoon": "phone", "e-mail": "email"}
 NO_CONTACT = "Vul een telefoonnummer of e-mailadres in."
@@ -171,7 +175,10 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
     )
     trede = data.pop("participatieladder", None)
     now = utcnow()
-    row: dict[str, Any] = {key: data[key] for key in _SIMPLE_FIELDS if key in data}
+    # Every column in the row: what is not sent is NULL, or its default (insert_later), and the
+    # answer shows it as such.
+    row: dict[str, Any] = dict.fromkeys(_RESIDENT_COLUMNS, None)
+    row.update({key: data[key] for key in _SIMPLE_FIELDS if key in data})
     row.update(_derived(data))
     if row.get("contact_preference") is None:
         row["contact_preference"] = default_contact_preference(row.get("phone"), row.get("email"))
