@@ -38,18 +38,18 @@ def record(
             "actor_name": principal.name,
             "actor_role": principal.role,
             "organisation_id": principal.organisation_id,
-            # A resident registered in this request may still wait to be written: then the id
-            # it gets in the same statement.
-            "resident_id": (
-                resident.handle
-                if isinstance(resident, Registered)
-                else resident.id
-                if resident is not None
-                else None
-            ),
+            "resident_id": _resident_id(resident),
             "action": action,
             "channel": channel,
             "reason": reason[:200],
             "detail": detail,
         },
     )
+
+
+def _resident_id(resident: Resident | Registered | None) -> Any:
+    """The resident's id; for one registered in this transaction, the handle of its waiting row
+    (the audit row then takes its id in the same statement, shared/writebehind.py)."""
+    if isinstance(resident, Registered):
+        return resident.handle
+    return resident.id if resident is not None else None

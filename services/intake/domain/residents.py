@@ -198,7 +198,7 @@ def create(session: Session, staff: Staff, principal: Principal, data: dict[str,
         handle = insert_later(session, Resident.__table__, row, returning=True)
         # The row as it will be written (column defaults filled in), read-only.
         registered = Registered(MappingProxyType(handle.row), handle, certificates, trede)
-        publishing.publish_stage(session, registered, None, "aangemeld", None, seq=1)
+        publishing.publish_stage(session, registered, None, "aangemeld", None, seq=row["event_seq"])
         history: list[tuple[Any, dict[str, Any]]] = [(ResidentCertificate, dict(c)) for c in certificates]
         if trede is not None:
             history.append(
