@@ -27,10 +27,13 @@ class Registered:
     participatieladder: int | None = None
     consents: tuple[Any, ...] = ()  # none yet: consent is given after registering
 
-    def __getattr__(self, name: str) -> Any:
-        # Only for names that are not fields (Python looks here last); `row` itself is not set
-        # yet while a copy is made.
-        row = self.__dict__.get("row")
-        if row is None or name not in row:
-            raise AttributeError(name)
-        return row[name]
+    def __post_init__(self) -> None:
+        # The row's columns as attributes of their own, set once: the answer's schema reads some
+        # thirty of them, and a lookup through `__getattr__` (reached only after a failed normal
+        # lookup, and asked first whether the object has `__getitem__`) cost more than half of
+        # the answer's CPU (docs/benchmarks.md). Frozen: nothing sets them afterwards.
+        fields = self.__dataclass_fields__
+        clash = fields.keys() & self.row.keys()
+        if clash:
+            raise ValueError(f"a column may not be called like a field: {sorted(clash)}")
+        self.__dict__.update(self.row)
