@@ -83,16 +83,17 @@ class NoBsnSchema(Schema):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             _bound(field)
+        # Fixed once the schema is made (its fields are): not looked up again for every load.
+        self._multiline = frozenset(
+            field.data_key or name
+            for name, field in self.load_fields.items()
+            if field.metadata.get("multiline")
+        )
 
     @ma.pre_load
     def _no_bsn(self, data: Any, **_: Any) -> Any:
         if isinstance(data, Mapping):  # query arguments come as a MultiDict proxy
-            multiline = [
-                field.data_key or name
-                for name, field in self.load_fields.items()
-                if field.metadata.get("multiline")
-            ]
-            reject_bsn(data, multiline)
+            reject_bsn(data, self._multiline)
         return data
 
 

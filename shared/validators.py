@@ -212,16 +212,20 @@ def _has_bsn_run(groups: list[str]) -> bool:
     )
 
 
-_ASCII_DIGITS = "0123456789"
+_WITHOUT_ASCII_DIGITS = str.maketrans("", "", "0123456789")
+# Any Unicode decimal digit (category Nd, as `str.isdecimal`): what `_normalise` turns into an
+# ASCII digit.
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _too_few_digits(text: str) -> bool:
-    """True when a text cannot hold nine digits: ASCII (every digit is an ASCII digit, and what
-    `_normalise` leaves out is no digit) with fewer than nine of them. Most fields (names,
-    codes, postcodes, dates) are: they need none of the rule's work (issue 12)."""
-    if not text.isascii():
-        return False
-    return len(text) < BSN_DIGITS or sum(map(text.count, _ASCII_DIGITS)) < BSN_DIGITS
+    """True when a text cannot hold nine digits, so needs none of the rule's work (issue 12):
+    most fields (names, codes, postcodes, dates) are so. An ASCII text counts its digits; any
+    other its decimal digits after NFKC, which `_normalise` starts with: a character may become
+    more than one digit there (⒛ becomes 20.), and what it leaves out is no digit."""
+    if text.isascii():
+        return len(text) < BSN_DIGITS or len(text) - len(text.translate(_WITHOUT_ASCII_DIGITS)) < BSN_DIGITS
+    return len(_ANY_DIGIT.findall(unicodedata.normalize("NFKC", text))) < BSN_DIGITS
 
 
 def contains_bsn(text: str) -> bool:
@@ -248,30 +252,40 @@ def control_character_message(text: str, *, multiline: bool = False) -> str | No
     return None
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+def _walk(value: Any, path: str = "", out: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """Every text in a payload (numbers as text too), with its dotted path, in order."""
+    if out is None:
+        out = []
     if isinstance(value, str):
-        yield path, value
+        out.append((path, value))
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield path, str(value)
+        out.append((path, str(value)))
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            yield from _walk(v, f"{path}.{k}" if path else str(k))
+            _walk(v, f"{path}.{k}" if path else str(k), out)
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            yield from _walk(v, f"{path}.{i}" if path else str(i))
+            _walk(v, f"{path}.{i}" if path else str(i), out)
+    return out
 
 
 def bsn_fields(data: Any) -> list[str]:
     """Dotted paths of every field in a raw payload that holds a BSN-like number."""
-    return [path for path, text in _walk(data, "") if contains_bsn(text)]
+    return [path for path, text in _walk(data) if contains_bsn(text)]
 
 
 def unsafe_text_errors(data: Any, multiline: Collection[str] = ()) -> dict[str, list[str]]:
     """Per dotted path: a BSN, or a character that may not be stored. `multiline` names the
     top-level fields that may hold tabs and line breaks (notes, work experience, reasons)."""
-    texts = list(_walk(data, ""))
+    texts = _walk(data)
     if sum(len(text) for _, text in texts) > MAX_PAYLOAD_TEXT:
         return {"_schema": [TOO_MUCH_MESSAGE]}
+    # Most payloads hold no character that may not be stored: one search over all their texts
+    # (each rule is about single characters, so joining them finds exactly what each would)
+    # spares a search per field (issue 12). Only where one is found, field by field.
+    clean = not _CONTROL.search("".join(text for _, text in texts)) and not _LINE_BREAK.search(
+        "".join(text for path, text in texts if path not in multiline)
+    )
     errors: dict[str, list[str]] = {}
     for path, text in texts:
         if len(text) > MAX_TEXT_LENGTH:
@@ -280,7 +294,7 @@ def unsafe_text_errors(data: Any, multiline: Collection[str] = ()) -> dict[str, 
         messages = []
         if contains_bsn(text):
             messages.append(BSN_MESSAGE)
-        problem = control_character_message(text, multiline=path in multiline)
+        problem = None if clean else control_character_message(text, multiline=path in multiline)
         if problem:
             messages.append(problem)
         if messages:

@@ -255,9 +255,47 @@ def _full_rule(text: str) -> bool:
     )
 
 
-@given(st.text(alphabet="0123456789 -./+()aXé１", max_size=30))
-@settings(max_examples=300)
+# Beside ASCII: a fullwidth and an Arabic-Indic digit, a circled one and a superscript two (not
+# decimal digits until NFKC makes them so), ⒛ (NFKC: "20."), a soft hyphen and a zero-width
+# space (left out between digits), and a letter with a diacritic.
+@given(st.text(alphabet="0123456789 -./+()aXé１٣①²⒛\u00ad\u200b", max_size=30))
+@settings(max_examples=500)
 @example("11122233")
-@example("１１１２２２３３３")  # fullwidth digits: not ASCII, so no short cut
+@example("１１１２２２３３３")  # fullwidth digits
+@example("⒛⒛⒛⒛⒛")  # ten digits from five characters
+@example("①①①②②②③③③")  # 111222333, a BSN, in nine characters that are no digits before NFKC
 def test_the_short_cut_for_texts_with_few_digits_agrees_with_the_full_rule(text: str) -> None:
     assert contains_bsn(text) is _full_rule(text)
+
+
+# Pieces of a field's text: letters, digits, a BSN, line breaks and characters that may not be stored.
+_FIELD_TEXT = st.lists(
+    st.sampled_from(["a", "é", " ", "1", "\t", "\n", "\x00", "\u202e", BSN]), max_size=6
+).map("".join)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["first_name", "work_experience", "reason", "city"]),
+        st.one_of(_FIELD_TEXT, st.lists(_FIELD_TEXT, max_size=3)),
+        max_size=4,
+    ),
+    st.sets(st.sampled_from(["work_experience", "reason"])),
+)
+@settings(max_examples=300)
+def test_a_payload_is_refused_field_by_field_as_each_field_alone_would_be(
+    payload: dict[str, object], multiline: set[str]
+) -> None:
+    """The payload's texts are searched for characters that may not be stored all at once, and
+    field by field only where one is found (issue 12): what it reports is what each field's own
+    check gives."""
+    expected: dict[str, list[str]] = {}
+    for key, value in payload.items():
+        items = [(key, value)] if isinstance(value, str) else [(f"{key}.{i}", v) for i, v in enumerate(value)]
+        for path, text in items:
+            messages = [BSN_MESSAGE] if contains_bsn(text) else []
+            problem = control_character_message(text, multiline=path in multiline)
+            messages += [problem] if problem else []
+            if messages:
+                expected[path] = messages
+    assert unsafe_text_errors(payload, multiline) == expected
