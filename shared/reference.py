@@ -74,7 +74,29 @@ def data() -> dict[str, Any]:
 
 
 def codes(kind: str) -> tuple[str, ...]:
-    return tuple(item["code"] for item in data()[kind])
+    return _codes(data(), kind)[0]
+
+
+def is_code(kind: str, value: object) -> bool:
+    """Whether `value` is one of the codes of that list (a set lookup: request validation asks
+    this for every code field of every request)."""
+    try:
+        return value in _codes(data(), kind)[1]
+    except TypeError:  # unhashable: no code
+        return False
+
+
+# Per list: its codes in order and as a set, made once per reading of the file (`data`). The
+# file's dict is the key, by identity: a new reading (cache_clear) makes new ones.
+_CODES: dict[str, tuple[dict[str, Any], tuple[str, ...], frozenset[str]]] = {}
+
+
+def _codes(loaded: dict[str, Any], kind: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    made = _CODES.get(kind)
+    if made is None or made[0] is not loaded:
+        in_order = tuple(item["code"] for item in loaded[kind])
+        made = _CODES[kind] = (loaded, in_order, frozenset(in_order))
+    return made[1], made[2]
 
 
 def names(kind: str) -> dict[str, str]:

@@ -347,7 +347,7 @@ def in_reference(kind: str, nl: str) -> Callable[[str], None]:
     the file can be replaced at run time."""
 
     def check(value: str) -> None:
-        if value not in reference.codes(kind):
+        if not reference.is_code(kind, value):
             raise ValidationError(nl)
 
     return check
