@@ -80,8 +80,9 @@ def codes(kind: str) -> tuple[str, ...]:
 def is_code(kind: str, value: object) -> bool:
     """Whether `value` is one of the codes of that list (a set lookup: request validation asks
     this for every code field of every request)."""
+    known = _codes(data(), kind)[1]
     try:
-        return value in _codes(data(), kind)[1]
+        return value in known
     except TypeError:  # unhashable: no code
         return False
 

@@ -33,6 +33,7 @@ import contextlib
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -390,7 +391,10 @@ def _decorated_columns(table: Table) -> dict[str, TypeDecorator[Any]]:
 
 
 def _json_value(value: Any) -> Any:
-    """What orjson does not write itself: decimals as text; anything else is refused."""
+    """What orjson leaves to us: datetimes, dates and times as `isoformat()` writes them (any
+    offset, subclasses too), decimals as text; anything else is refused."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be written behind")
@@ -398,10 +402,12 @@ def _json_value(value: Any) -> Any:
 
 # All rows of a statement are one JSON array: one encoding, one parameter (issue 12). orjson
 # writes it in a tenth of the time of the standard library's encoder, which took more than half
-# of building the statement (docs/benchmarks.md); datetimes, dates and times as `isoformat()`
-# writes them, UUIDs as `str()` does. Keys that are not text are written as text, as `json`
-# does; a dataclass is refused, as `json` does, instead of written as an object.
-_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+# of building the statement (docs/benchmarks.md). Datetimes go through `_json_value`, as with
+# `json`; UUIDs are written as `str()` does; keys that are not text are written as text, as `json`
+# does; a dataclass is refused, as `json` does. Unlike `json`: a float NaN or infinity becomes
+# null (`json` wrote NaN, which PostgreSQL refused; no table written behind has a float column),
+# an Enum is written as its value, and an integer beyond 64 bits is refused.
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _to_json(values: Any) -> str:

@@ -492,3 +492,62 @@ def test_a_database_error_does_not_repeat_the_personal_data_it_was_given(intake_
         s.flush()
     for raised in (behind, flushed):
         assert "0612345678" not in str(raised.value) and "Yılmaz" not in str(raised.value), raised.value
+
+
+def test_the_rows_json_holds_what_the_standard_encoder_wrote() -> None:
+    """The rows' one JSON parameter is written with orjson (issue 12): every kind of value a row
+    can hold reads back as the standard library's encoder wrote it (the encoder it replaced)."""
+    import json
+    import uuid
+    from datetime import UTC, date, datetime, time, timedelta, timezone
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from shared import writebehind
+
+    def old(value: Any) -> Any:
+        if isinstance(value, datetime | date | time):
+            return value.isoformat()
+        if isinstance(value, Decimal | uuid.UUID):
+            return str(value)
+        raise TypeError(type(value).__name__)
+
+    rows = [
+        {
+            "utc": datetime(2026, 12, 3, 14, 10, 50, 775743, tzinfo=UTC),
+            "whole_second": datetime(2026, 12, 3, 14, 10, 50, tzinfo=UTC),
+            "offset": datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+            "offset_with_seconds": datetime(1900, 1, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam")),
+            "naive": datetime(2026, 1, 2, 3, 4, 5),
+            "date": date(2027, 1, 15),
+            "time": time(9, 30, tzinfo=timezone(timedelta(hours=2))),
+            "decimal": Decimal("12.50"),
+            "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+            "text": "Ayşe Yılmaz \u202f “quoted” \\ \n",
+            "json_column": {"token_id": 1, 2: ["a", None, True, 3.5]},
+            "none": None,
+            "big": 2**40,
+        }
+    ]
+    written = writebehind._to_json(rows)
+    assert json.loads(written) == json.loads(json.dumps(rows, default=old))
+
+    @dataclasses.dataclass
+    class NotARow:
+        value: int
+
+    with pytest.raises(TypeError):
+        writebehind._to_json([{"x": NotARow(1)}])
+
+
+def test_a_registered_resident_has_its_columns_as_attributes_and_cannot_change() -> None:
+    from types import MappingProxyType
+
+    registered = Registered(MappingProxyType({"programme_id": "DW-1", "wijk": "wielwijk"}), None)  # type: ignore[arg-type]
+    assert (registered.programme_id, registered.wijk, registered.consents) == ("DW-1", "wielwijk", ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        registered.wijk = "crabbehof"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        _ = registered.not_a_column
+    with pytest.raises(ValueError, match="certificates"):
+        Registered(MappingProxyType({"certificates": []}), None)  # type: ignore[arg-type]
