@@ -22,7 +22,7 @@ from shared.auth.roles import ALL_ROLES
 from shared.errors import DomainError, error_body
 from shared.i18n import translate_errors, translate_message
 from shared.runtime import service_context
-from shared.validators import MAX_ID, reject_bsn
+from shared.validators import MAX_ID, multiline_fields, reject_bsn
 
 MAX_PAGE_SIZE = 500
 """The largest `page_size` a list answers (the bound of INSTAP_PAGE_SIZE too)."""
@@ -84,11 +84,7 @@ class NoBsnSchema(Schema):
         for field in self.fields.values():
             _bound(field)
         # Fixed once the schema is made (its fields are): not looked up again for every load.
-        self._multiline = frozenset(
-            field.data_key or name
-            for name, field in self.load_fields.items()
-            if field.metadata.get("multiline")
-        )
+        self._multiline = multiline_fields(self)
 
     @ma.pre_load
     def _no_bsn(self, data: Any, **_: Any) -> Any:

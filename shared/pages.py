@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 
 from shared import reference
 from shared.clock import AMSTERDAM
-from shared.validators import unsafe_text_errors
+from shared.validators import multiline_fields, unsafe_text_errors
 
 # Days a resident can work (intake asks them, matching's candidate card shows them).
 DAYS = {
@@ -64,8 +64,7 @@ def load_in_one_round(schema: Schema, payload: dict[str, Any]) -> Any:
     try:
         return schema.load(payload)
     except ValidationError as err:
-        multiline = [f.data_key or n for n, f in schema.load_fields.items() if f.metadata.get("multiline")]
-        unsafe = unsafe_text_errors(payload, multiline)
+        unsafe = unsafe_text_errors(payload, multiline_fields(schema))
         if not unsafe:
             raise
         heads = {path.split(".")[0] for path in unsafe}

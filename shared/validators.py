@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import phonenumbers
-from marshmallow import ValidationError, validate
+from marshmallow import Schema, ValidationError, validate
 from stdnum import iban
 
 from shared import reference
@@ -269,11 +269,6 @@ def _walk(value: Any, path: str = "", out: list[tuple[str, str]] | None = None) 
     return out
 
 
-def bsn_fields(data: Any) -> list[str]:
-    """Dotted paths of every field in a raw payload that holds a BSN-like number."""
-    return [path for path, text in _walk(data) if contains_bsn(text)]
-
-
 def unsafe_text_errors(data: Any, multiline: Collection[str] = ()) -> dict[str, list[str]]:
     """Per dotted path: a BSN, or a character that may not be stored. `multiline` names the
     top-level fields that may hold tabs and line breaks (notes, work experience, reasons)."""
@@ -300,6 +295,13 @@ def unsafe_text_errors(data: Any, multiline: Collection[str] = ()) -> dict[str, 
         if messages:
             errors[path] = messages
     return errors
+
+
+def multiline_fields(schema: Schema) -> frozenset[str]:
+    """The names (as sent) of a schema's text fields that may hold tabs and line breaks: those
+    declared with metadata={"multiline": True} (notes, work experience, reasons)."""
+    fields = schema.load_fields.items()
+    return frozenset(field.data_key or name for name, field in fields if field.metadata.get("multiline"))
 
 
 def reject_bsn(data: Any, multiline: Collection[str] = ()) -> None:
