@@ -3,7 +3,9 @@ council letter asks for that) by editing the reference file, without a code chan
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,8 +14,9 @@ from tests.conftest import LoggedIn
 from tests.matching.factories import task_payload
 
 
-@pytest.fixture
-def new_sector(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def _reference_file_with_a_sector(tmp_path, monkeypatch) -> Iterator[None]:
+    """The reference file with a sector `groen` and its occupation added, read while inside."""
     data = json.loads(json.dumps(reference.data()))
     data["sectors"].append({"code": "groen", "name": "Groenvoorziening"})
     data["occupations"].append({"code": "hovenier_hulp", "name": "Hulp hovenier", "sector": "groen"})
@@ -21,9 +24,28 @@ def new_sector(tmp_path, monkeypatch):
     path.write_text(json.dumps(data), encoding="utf-8")
     monkeypatch.setenv("INSTAP_REFERENCE_FILE", str(path))
     reference.data.cache_clear()
-    yield
-    monkeypatch.undo()
-    reference.data.cache_clear()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        reference.data.cache_clear()
+
+
+@pytest.fixture
+def new_sector(tmp_path, monkeypatch):
+    with _reference_file_with_a_sector(tmp_path, monkeypatch):
+        yield
+
+
+def test_a_code_is_looked_up_in_the_reference_file_as_it_is_now(tmp_path, monkeypatch) -> None:
+    """Codes are checked in a set made once per reading of the file (issue 12): a file read
+    again (a new sector, say) is what the next check sees."""
+    assert reference.is_code("sectors", "energie") and not reference.is_code("sectors", "groen")
+    assert not reference.is_code("sectors", ["energie"])  # not a code, and no error
+    with _reference_file_with_a_sector(tmp_path, monkeypatch):
+        assert reference.is_code("sectors", "groen")
+        assert "groen" in reference.codes("sectors")
+    assert not reference.is_code("sectors", "groen")
 
 
 def test_every_occupation_names_a_known_sector():

@@ -96,25 +96,3 @@ def test_the_shared_label_helpers(app: Any) -> None:
         assert labels.label("ladder", "2") == "Sociale contacten buitenshuis"
         assert labels.label("days", None) == "" and labels.label("days", "zz") == "zz"
         assert labels.options("levels")["B1"].startswith("B1")
-
-
-def test_a_code_is_looked_up_in_the_reference_file_as_it_is_now(tmp_path, monkeypatch) -> None:
-    """Codes are checked in a set made once per reading of the file (issue 12): a file read
-    again (a new sector, say) is what the next check sees."""
-    import json
-
-    assert reference.is_code("sectors", "energie") and not reference.is_code("sectors", "groen")
-    assert not reference.is_code("sectors", ["energie"])  # not a code, and no error
-    data = json.loads(json.dumps(reference.data()))
-    data["sectors"].append({"code": "groen", "name": "Groenvoorziening"})
-    path = tmp_path / "reference.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    monkeypatch.setenv("INSTAP_REFERENCE_FILE", str(path))
-    reference.data.cache_clear()
-    try:
-        assert reference.is_code("sectors", "groen")
-        assert "groen" in reference.codes("sectors")
-    finally:
-        monkeypatch.undo()
-        reference.data.cache_clear()
-    assert not reference.is_code("sectors", "groen")
